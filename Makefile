@@ -1,0 +1,46 @@
+# audiospec: the two entry points are `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.audiospec-installed
+TEST_STAMP := $(VENV)/.audiospec-test-installed
+BENCH_STAMP := $(VENV)/.audiospec-bench-installed
+DEMO_OUT ?= runs/demo
+
+.PHONY: demo test bench corpus clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@ $(STAMP)
+
+$(BENCH_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	touch $@ $(TEST_STAMP) $(STAMP)
+
+## corpus: install the Debian packages (if missing) and cut data/mini
+corpus: $(STAMP)
+	$(VENV)/bin/audiospec prepare mini
+
+## demo: the main job on the embedded offline corpus; prints the report path
+demo: $(STAMP)
+	$(VENV)/bin/audiospec demo --out $(DEMO_OUT)
+
+## test: the whole test suite (pytest exit code 5, "no tests", counts as a failure)
+test: $(TEST_STAMP)
+	$(PY) -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+## bench: speed ratios against peers, JSON under benchmarks/results/
+bench: $(BENCH_STAMP)
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf runs .pytest_cache .hypothesis

@@ -1,0 +1,84 @@
+"""Atomic file writes: write to a temporary file in the target folder, fsync, then rename.
+
+A reader (or a crash) never sees a half-written result: the old file stays until the
+new one is complete. Used for JSON results, configs, reports and checkpoints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from audiospec.errors import AudiospecError
+
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "write_json"]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically.
+
+    On any exception (including a full disk) the temporary file is removed and ``path``
+    keeps its previous content.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise AudiospecError(f"cannot create folder {str(path.parent)!r}: {err}") from None
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
+    except OSError as err:
+        raise AudiospecError(f"could not write {str(path)!r}: {err}; the previous file (if any) is unchanged") from None
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__} to JSON")
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """Write ``data`` as indented JSON atomically; tensors/arrays become lists, NaN becomes null."""
+    text = json.dumps(_sanitize(data), indent=2, default=_json_default, allow_nan=False)
+    atomic_write_text(path, text + "\n")
+
+
+def _sanitize(value: Any) -> Any:
+    """Replace non-finite floats by None so the JSON is standard."""
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, dict):
+        return {k: _sanitize(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_sanitize(v) for v in value]
+    if hasattr(value, "tolist"):
+        return _sanitize(value.tolist())
+    return value

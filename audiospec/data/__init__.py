@@ -1,0 +1,67 @@
+"""Audio I/O and datasets: GTZAN (archive, folder or hub), any audio folder, the embedded corpus.
+
+Shape convention: a mono waveform is ``[L]``, multichannel ``[C, L]``, a corpus ``[N, L]``.
+
+Typical use::
+
+    from audiospec.data import DataConfig, load_corpus
+
+    corpus = load_corpus(DataConfig(dataset="mini"))        # prepares data/mini if needed
+    corpus.waveforms  # [N, L] float32 at corpus.sample_rate
+"""
+
+from audiospec.data.archive import extract_tar
+from audiospec.data.audio import (
+    AUDIO_EXTENSIONS,
+    AudioInfo,
+    audio_info,
+    decode_audio_bytes,
+    read_audio,
+    resample,
+    write_wav,
+)
+from audiospec.data.config import DATASET_NAMES, DataConfig, DatasetName
+from audiospec.data.corpus import Corpus, load_corpus
+from audiospec.data.download import download_file, sha256_of
+from audiospec.data.folder import UNLABELLED, LabelledFile, list_audio_files
+from audiospec.data.gtzan import (
+    GTZAN_GENRES_SHA256,
+    GTZAN_GENRES_URL,
+    GTZAN_MUSIC_SPEECH_SHA256,
+    GTZAN_MUSIC_SPEECH_SIZE,
+    GTZAN_MUSIC_SPEECH_URL,
+)
+from audiospec.data.mini import MINI_PACKAGES, install_command, prepare_mini
+from audiospec.data.prepare import prepare_dataset
+from audiospec.data.segment import segment
+
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "DATASET_NAMES",
+    "GTZAN_GENRES_SHA256",
+    "GTZAN_GENRES_URL",
+    "GTZAN_MUSIC_SPEECH_SHA256",
+    "GTZAN_MUSIC_SPEECH_SIZE",
+    "GTZAN_MUSIC_SPEECH_URL",
+    "MINI_PACKAGES",
+    "UNLABELLED",
+    "AudioInfo",
+    "Corpus",
+    "DataConfig",
+    "DatasetName",
+    "LabelledFile",
+    "audio_info",
+    "decode_audio_bytes",
+    "download_file",
+    "extract_tar",
+    "install_command",
+    "list_audio_files",
+    "load_corpus",
+    "prepare_dataset",
+    "prepare_mini",
+    "read_audio",
+    "resample",
+    "segment",
+    "sha256_of",
+    "write_wav",
+]

@@ -1,0 +1,1 @@
+"""The analyses and experiments behind the CLI."""

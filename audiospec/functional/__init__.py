@@ -1,0 +1,86 @@
+"""Pure, batched torch functions (any leading dims, CPU or CUDA, keyword-only options).
+
+Shape convention: waveforms ``[..., L]``; spectra and mel-spectrograms ``[..., F, T]``;
+model batches ``[B, C, F, T]``; per-example times ``[B]``.
+"""
+
+from audiospec.functional.autoregression import (
+    autoregression_order,
+    crossing_time,
+    max_detectable_frequency,
+    snr_per_frequency,
+)
+from audiospec.functional.blur import blur_transfer, gaussian_blur
+from audiospec.functional.cepstrum import (
+    cepstral_power,
+    cepstrum,
+    dct,
+    dct2_spectrum,
+    dct_matrix,
+    expected_cepstral_power,
+)
+from audiospec.functional.mel import log_mel_spectrogram, mel_filterbank, power_to_db, stft_power
+from audiospec.functional.noise import (
+    add_noise,
+    add_noise_at_time,
+    colored_noise,
+    estimate_spectrum,
+    hermitian_weights,
+    matched_noise,
+    normalize_spectrum,
+    power_law_spectrum,
+    radial_frequency,
+    shaped_noise,
+)
+from audiospec.functional.powerlaw import PowerLawFit, fit_loglog_polynomial, fit_power_law, log_resample
+from audiospec.functional.rapsd import RadialSpectrum, RingMap, rapsd, ring_map, ring_weights
+from audiospec.functional.schedules import log_snr, process_coefficients, time_from_log_snr
+from audiospec.functional.spectra import Spectrum, log_domain_mean, power_spectrum
+from audiospec.functional.stats import mean_confidence_interval, rankdata, spearman
+
+__all__ = [
+    "PowerLawFit",
+    "RadialSpectrum",
+    "RingMap",
+    "Spectrum",
+    "add_noise",
+    "add_noise_at_time",
+    "autoregression_order",
+    "blur_transfer",
+    "cepstral_power",
+    "cepstrum",
+    "colored_noise",
+    "crossing_time",
+    "dct",
+    "dct2_spectrum",
+    "dct_matrix",
+    "estimate_spectrum",
+    "expected_cepstral_power",
+    "fit_loglog_polynomial",
+    "fit_power_law",
+    "gaussian_blur",
+    "hermitian_weights",
+    "log_domain_mean",
+    "log_mel_spectrogram",
+    "log_resample",
+    "log_snr",
+    "matched_noise",
+    "max_detectable_frequency",
+    "mean_confidence_interval",
+    "mel_filterbank",
+    "normalize_spectrum",
+    "power_law_spectrum",
+    "power_spectrum",
+    "power_to_db",
+    "process_coefficients",
+    "radial_frequency",
+    "rankdata",
+    "rapsd",
+    "ring_map",
+    "ring_weights",
+    "shaped_noise",
+    "snr_per_frequency",
+    "spearman",
+    "stft_power",
+    "time_from_log_snr",
+]

@@ -1,0 +1,90 @@
+"""Cepstra: the orthonormal DCT-II of a log-mel spectrogram along the mel axis (MFCC),
+and the 2-D DCT power spectrum of a log-mel patch.
+
+The DCT-II basis is built in float64 (the same matrix as
+``torchaudio.functional.create_dct(n_coeffs, n, norm="ortho")``, which builds it in
+float32) and equals ``scipy.fft.dct(x, type=2, norm="ortho")`` to float64 precision.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from audiospec.errors import AudiospecError
+from audiospec.functional._shape import check_finite
+from audiospec.functional.noise import hermitian_weights
+
+__all__ = ["dct_matrix", "dct", "cepstrum", "cepstral_power", "dct2_spectrum", "expected_cepstral_power"]
+
+
+def dct_matrix(n: int, *, n_coeffs: int | None = None, device=None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Orthonormal DCT-II basis ``[n, n_coeffs]``: ``x [..., n] @ D -> [..., n_coeffs]``."""
+    n_coeffs = n if n_coeffs is None else n_coeffs
+    if n < 1 or not 1 <= n_coeffs <= n:
+        raise AudiospecError(f"need 1 <= n_coeffs <= n, got n={n}, n_coeffs={n_coeffs}")
+    # X_k = sqrt(2 / n) * c_k * sum_j x_j cos(pi k (j + 1/2) / n),  c_0 = 1 / sqrt(2), c_k = 1 otherwise
+    j = torch.arange(n, dtype=torch.float64)[:, None]  # [n, 1]
+    k = torch.arange(n_coeffs, dtype=torch.float64)[None, :]  # [1, C]
+    basis = torch.cos(math.pi * k * (j + 0.5) / n) * math.sqrt(2.0 / n)  # [n, C]
+    basis[:, 0] /= math.sqrt(2.0)
+    return basis.to(device=device, dtype=dtype)
+
+
+def dct(x: torch.Tensor, *, dim: int = -1, n_coeffs: int | None = None, basis: torch.Tensor | None = None) -> torch.Tensor:
+    """Orthonormal DCT-II of ``x`` along ``dim`` (first ``n_coeffs`` coefficients kept)."""
+    check_finite(x, name="input")
+    n = x.shape[dim]
+    if basis is None:
+        basis = dct_matrix(n, n_coeffs=n_coeffs, device=x.device, dtype=x.dtype)
+    moved = x.movedim(dim, -1)  # [..., n]
+    return (moved @ basis).movedim(-1, dim)  # [..., n] @ [n, C] -> [..., C]
+
+
+def cepstrum(log_mel: torch.Tensor, *, n_coeffs: int | None = None) -> torch.Tensor:
+    """Mel-cepstrum (MFCC): DCT-II along the mel axis of ``log_mel`` ``[..., M, T]`` -> ``[..., C, T]``.
+
+    With a dB log-mel input and ``n_coeffs=20`` this equals
+    ``librosa.feature.mfcc(S=log_mel, n_mfcc=20)`` (librosa uses the same orthonormal DCT-II).
+    """
+    if log_mel.ndim < 2:
+        raise AudiospecError(f"cepstrum needs a log-mel spectrogram [..., M, T], got shape {tuple(log_mel.shape)}")
+    return dct(log_mel, dim=-2, n_coeffs=n_coeffs)
+
+
+def cepstral_power(log_mel: torch.Tensor) -> torch.Tensor:
+    """Mean squared cepstral coefficient per quefrency: ``[..., M, T] -> [..., M]`` (mean over frames)."""
+    return cepstrum(log_mel).pow(2).mean(dim=-1)
+
+
+def dct2_spectrum(field: torch.Tensor) -> torch.Tensor:
+    """Power of the orthonormal 2-D DCT-II of ``field`` ``[..., H, W]`` -> ``[..., H, W]``.
+
+    Index (i, j) holds frequency (i / (2H), j / (2W)) cycles/sample; the DCT avoids the
+    wrap-around discontinuity of the FFT at the patch edges.
+    """
+    if field.ndim < 2:
+        raise AudiospecError(f"dct2_spectrum needs a field [..., H, W], got shape {tuple(field.shape)}")
+    return dct(dct(field, dim=-1), dim=-2).pow(2)
+
+
+def expected_cepstral_power(spectrum: torch.Tensor, signal_shape: tuple[int, int]) -> torch.Tensor:
+    """E[cepstral_power(eps)] for stationary Gaussian noise eps ``[M, T]`` with 2-D spectrum S.
+
+    ``spectrum`` is S on the rfft grid ``[M, T // 2 + 1]`` (as in
+    :mod:`audiospec.functional.noise`). Along the mel axis each frame has the circulant
+    covariance C[i, j] = c((i - j) mod M), c = IDFT of the marginal S_mel(k_y) = mean over
+    k_x of S; the DCT-II coefficients then have variances diag(D^T C D). Returns ``[M]`` (float64).
+    """
+    M, T = signal_shape
+    if tuple(spectrum.shape) != (M, T // 2 + 1):
+        raise AudiospecError(f"spectrum shape {tuple(spectrum.shape)} does not fit a {M} x {T} field")
+    S = spectrum.to(torch.float64)
+    weights = hermitian_weights((M, T), device=S.device)
+    marginal = (S * weights).sum(dim=-1) / T  # [M]: mean over the full k_x axis
+    lag_cov = torch.fft.ifft(marginal).real  # [M]: c(d)
+    idx = torch.arange(M, device=S.device)
+    cov = lag_cov[(idx[:, None] - idx[None, :]) % M]  # [M, M] circulant
+    basis = dct_matrix(M, device=S.device, dtype=torch.float64)  # [M, M]
+    return torch.einsum("ik,ij,jk->k", basis, cov, basis)

@@ -1,0 +1,104 @@
+"""Power spectra of waveforms ``[..., L]`` and their log-domain average across clips.
+
+The scaling is scipy's ``scaling="density"`` (power per Hz, one-sided): for a window w
+and P_k = c_k |FFT(w * (x - mean))_k|^2 / (fs * sum w^2), with c_k = 2 except at DC and
+(for even lengths) Nyquist. So sum_k P_k * df equals the variance of x (Parseval).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+import torch
+
+from audiospec.errors import AudiospecError
+from audiospec.functional._shape import check_finite, check_min_length
+
+__all__ = ["Spectrum", "power_spectrum", "log_domain_mean", "onesided_scale"]
+
+SpectrumMethod = Literal["welch", "periodogram"]
+Window = Literal["hann", "boxcar"]
+
+
+class Spectrum(NamedTuple):
+    """A one-sided power spectrum: ``freqs`` ``[K]`` in Hz, ``power`` ``[..., K]`` per Hz."""
+
+    freqs: torch.Tensor
+    power: torch.Tensor
+
+
+def _window(kind: Window, n: int, *, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    if kind == "hann":
+        return torch.hann_window(n, periodic=True, device=device, dtype=dtype)  # scipy get_window("hann", n)
+    if kind == "boxcar":
+        return torch.ones(n, device=device, dtype=dtype)
+    raise AudiospecError(f"unknown window {kind!r}; choose 'hann' or 'boxcar'")
+
+
+def onesided_scale(n_fft: int, *, device: torch.device | None = None, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """Factor c_k folding negative frequencies into a one-sided spectrum: ``[n_fft // 2 + 1]``."""
+    scale = torch.full((n_fft // 2 + 1,), 2.0, device=device, dtype=dtype)
+    scale[0] = 1.0
+    if n_fft % 2 == 0:
+        scale[-1] = 1.0
+    return scale
+
+
+def power_spectrum(
+    waveform: torch.Tensor,
+    *,
+    sample_rate: float,
+    method: SpectrumMethod = "welch",
+    n_fft: int = 2048,
+    hop_length: int | None = None,
+    window: Window = "hann",
+    detrend: bool = True,
+) -> Spectrum:
+    """One-sided power spectral density of ``waveform`` ``[..., L]``.
+
+    ``method="welch"`` averages the periodograms of frames of ``n_fft`` samples taken
+    every ``hop_length`` (default ``n_fft // 2``); it equals ``scipy.signal.welch(x, fs,
+    window, nperseg=n_fft, noverlap=n_fft - hop_length, detrend="constant")``.
+    ``method="periodogram"`` uses the whole signal (``n_fft`` ignored) and equals
+    ``scipy.signal.periodogram(x, fs, window, detrend="constant")``. ``detrend``
+    subtracts each frame's mean. Computed in float64; returns ``freqs`` ``[K]`` (Hz)
+    and ``power`` ``[..., K]``.
+    """
+    if sample_rate <= 0:
+        raise AudiospecError(f"sample_rate must be positive, got {sample_rate!r}")
+    if method not in ("welch", "periodogram"):
+        raise AudiospecError(f"unknown spectrum method {method!r}; choose 'welch' or 'periodogram'")
+    check_finite(waveform, name="waveform")
+    x = waveform.to(torch.float64)
+    if method == "periodogram":
+        check_min_length(x, minimum=2, name="waveform")
+        frames = x.unsqueeze(-2)  # [..., 1, L]
+        n_fft = x.shape[-1]
+    else:
+        if n_fft < 2:
+            raise AudiospecError(f"n_fft must be >= 2, got {n_fft}")
+        hop_length = n_fft // 2 if hop_length is None else hop_length
+        if hop_length < 1:
+            raise AudiospecError(f"hop_length must be >= 1, got {hop_length}")
+        check_min_length(x, minimum=n_fft, name="waveform")
+        frames = x.unfold(-1, n_fft, hop_length)  # [..., S, n_fft]
+    if detrend:
+        frames = frames - frames.mean(dim=-1, keepdim=True)
+    win = _window(window, n_fft, device=x.device, dtype=x.dtype)
+    spec = torch.fft.rfft(frames * win, dim=-1).abs() ** 2  # [..., S, K]
+    scale = onesided_scale(n_fft, device=x.device) / (sample_rate * win.pow(2).sum())
+    power = (spec * scale).mean(dim=-2)  # [..., K]
+    freqs = torch.fft.rfftfreq(n_fft, d=1.0 / sample_rate, dtype=torch.float64, device=x.device)
+    return Spectrum(freqs=freqs, power=power)
+
+
+def log_domain_mean(power: torch.Tensor, *, dim: int | tuple[int, ...] = 0, floor: float = 1e-30) -> torch.Tensor:
+    """Geometric mean exp(mean(log P)) along ``dim``: the average of spectra in the log domain.
+
+    Values below ``floor`` (e.g. exact zeros from digital silence) are clamped to it
+    so that one silent clip cannot drive the average to zero.
+    """
+    check_finite(power, name="power spectrum")
+    if bool((power < 0).any()):
+        raise AudiospecError("power spectra must be non-negative")
+    return torch.exp(torch.log(power.clamp_min(floor)).mean(dim=dim))

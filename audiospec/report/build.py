@@ -1,0 +1,47 @@
+"""Assemble one self-contained HTML report from whatever a run folder holds.
+
+A run folder may contain ``analysis/`` (``audiospec analyze``), ``corrupt/``
+(``audiospec corrupt``) and ``compare/`` (``audiospec compare``); each present part
+becomes a section of ``RUN_DIR/report.html``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+from audiospec.errors import AudiospecError
+from audiospec.report.html import analysis_section, listening_section, write_page
+
+__all__ = ["SECTIONS", "build_report"]
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise AudiospecError(f"cannot read {str(path)!r}: {err}; re-run the step that writes it") from None
+
+
+# (sub-folder, JSON file, section builder) in page order
+SECTIONS: list[tuple[str, str, Callable[[dict[str, Any], Path], str]]] = [
+    ("analysis", "analysis.json", analysis_section),
+    ("corrupt", "corrupt.json", listening_section),
+]
+
+
+def build_report(run_dir: Path, *, title: str | None = None) -> Path:
+    """Write ``run_dir/report.html`` from the parts present; returns its path."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise AudiospecError(f"run folder {str(run_dir)!r} does not exist; run `audiospec demo` or `analyze` first")
+    sections = []
+    for folder, name, build in SECTIONS:
+        path = run_dir / folder / name
+        if path.is_file():
+            sections.append(build(_load(path), run_dir / folder))
+    if not sections:
+        expected = ", ".join(f"{folder}/{name}" for folder, name, _ in SECTIONS)
+        raise AudiospecError(f"{str(run_dir)!r} holds none of {expected}; nothing to report")
+    return write_page(run_dir / "report.html", title=title or f"audiospec report: {run_dir.name}", sections=sections)

@@ -1,0 +1,159 @@
+"""A self-contained HTML page (images inlined as data URIs, no network needed to open it)."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import Any
+
+from audiospec.atomic import atomic_write_text
+from audiospec.errors import AudiospecError
+
+__all__ = ["data_uri", "analysis_section", "listening_section", "write_page"]
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
+img{max-width:100%;border:1px solid #eee;margin:.4em 0}
+.row{display:flex;flex-wrap:wrap;gap:.8em}.row figure{margin:0;width:330px}.row audio{width:100%}
+figcaption{font-size:.85em;color:#444}li{margin:.3em 0}.note{color:#666;font-size:.9em}
+"""
+
+_MIME = {".png": "image/png", ".wav": "audio/wav", ".json": "application/json"}
+
+
+def data_uri(path: Path) -> str:
+    """Inline a file as a base64 data URI (PNG, WAV)."""
+    if not path.is_file():
+        raise AudiospecError(f"report asset {str(path)!r} is missing; re-run the step that writes it")
+    mime = _MIME.get(path.suffix.lower(), "application/octet-stream")
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, float) for v in value):
+        return f"[{value[0]:.2f}, {value[1]:.2f}]"
+    return html.escape(str(value))
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_fmt(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _image(out_dir: Path, name: str, alt: str) -> str:
+    return f'<img src="{data_uri(out_dir / name)}" alt="{html.escape(alt)}">'
+
+
+def analysis_section(results: dict[str, Any], out_dir: Path) -> str:
+    """HTML for the spectral analysis: findings, tables and the plots written by :func:`plot_all`."""
+    findings = "".join(f"<li>{html.escape(text)}</li>" for text in results["findings"])
+    mel, wave, cep = results["mel"], results["waveform"], results["cepstrum"]
+    fit_rows = [["mel RAPSD (all)", mel["alpha"], mel["ci"], mel["r2"], mel["n"]]]
+    fit_rows += [[f"mel RAPSD ({k})", v["alpha"], v["ci"], v["r2"], v["n"]] for k, v in mel["by_class"].items()]
+    post = mel["pysteps_mode_no_window"]
+    fit_rows.append(["mel RAPSD, pysteps convention", post["alpha"], post["ci"], post["r2"], post["n"]])
+    fit_rows.append(["cepstral power", cep["alpha"], cep["ci"], cep["r2"], cep["n"]])
+    wfit = wave["power_law"]
+    fit_rows.append(["waveform spectrum", wfit["alpha"], wfit["ci"], wfit["r2"], wfit["n"]])
+    ar = results["autoregression_order"]
+    ar_rows = [[domain, s["white"], s["pink"], s["matched"]] for domain, s in ar.items()]
+    fmax = results["f_max"]
+    fmax_rows = [[t, *(fmax[d][k][i] for d in ("waveform", "mel", "cepstrum") for k in ("white", "pink"))]
+                 for i, t in enumerate(fmax["t"])]
+    classes = ", ".join(f"{k}: {v}" for k, v in results["classes"].items())
+    return f"""
+<h2>Spectral analysis</h2>
+<p>{results['n_clips']} clips of {results['clip_seconds']:.1f} s at {results['sample_rate']} Hz ({html.escape(classes)}).</p>
+<ul>{findings}</ul>
+<h3>Power-law fits</h3>
+{_table(["spectrum", "alpha", "95% CI", "R²", "n"], fit_rows)}
+<h3>Autoregression order (+1 coarse-to-fine, 0 all at once, −1 fine-to-coarse)</h3>
+{_table(["domain", "white", "pink", "data-matched"], ar_rows)}
+{_image(out_dir, "snr_spectra.png", "data and noise spectra per domain")}
+<h3>Maximal detectable frequency f_max(t) (cycles/sample)</h3>
+{_table(["t", "wave white", "wave pink", "mel white", "mel pink", "cep white", "cep pink"], fmax_rows)}
+{_image(out_dir, "fmax.png", "f_max(t)")}
+<h3>Spectra</h3>
+{_image(out_dir, "waveform_spectrum.png", "mean waveform spectrum")}
+{_image(out_dir, "mel_rapsd.png", "mel RAPSD")}
+{_image(out_dir, "cepstrum.png", "cepstral power")}
+{_image(out_dir, "hinge_mel.png", "hinge spectra")}
+"""
+
+
+def _player(out_dir: Path, wav: str, png: str, caption: str) -> str:
+    return (
+        f"<figure><figcaption>{html.escape(caption)}</figcaption>"
+        f'<audio controls preload="auto" src="{data_uri(out_dir / wav)}"></audio>'
+        f'<img src="{data_uri(out_dir / png)}" alt="spectrogram {html.escape(caption)}"></figure>'
+    )
+
+
+def listening_section(manifest: dict[str, Any], out_dir: Path) -> str:
+    """Audio players and spectrograms for the files listed in ``corrupt.json`` (paths relative to ``out_dir``)."""
+    files = manifest["files"]
+    clips = sorted({entry["clip"] for entry in files})
+    parts = ["<h2>Listening: clean, noised and blurred clips</h2>",
+             "<p class='note'>Waveform-domain noise is added at an SNR; mel-domain noise at flow time t "
+             "(x_t = (1 − t) x0 + t ε on the standardised log-mel patch, inverted with Griffin-Lim). "
+             "'griffin_lim' is the clean mel patch through the same inversion, the reference for the mel rows.</p>"]
+    for clip in clips:
+        entries = [e for e in files if e["clip"] == clip]
+        parts.append(f"<h3>Clip {clip} ({html.escape(entries[0]['label'])})</h3>")
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for entry in entries:
+            groups.setdefault((entry["domain"], entry["prior"]), []).append(entry)
+        for (domain, prior), group in groups.items():
+            players = "".join(_player(out_dir, e["wav"], e["png"], e["level"]) for e in group)
+            parts.append(f"<h4>{html.escape(domain)} / {html.escape(prior)}</h4><div class='row'>{players}</div>")
+    return "\n".join(parts)
+
+
+# Checks, once the page has loaded, that every player decoded its audio and every image
+# rendered; shows the result at the top and exposes it as data-* attributes on <body>
+# (read by the headless-browser test).
+_STATUS_SCRIPT = """
+<script>
+window.addEventListener('load', () => {
+  const audios = [...document.querySelectorAll('audio')];
+  const images = [...document.querySelectorAll('img')];
+  const settled = audios.map(a => new Promise(resolve => {
+    if (a.readyState >= 1) return resolve(true);
+    a.addEventListener('loadedmetadata', () => resolve(true), {once: true});
+    a.addEventListener('error', () => resolve(false), {once: true});
+    a.load();
+  }));
+  Promise.all(settled).then(ok => {
+    const b = document.body.dataset;
+    b.audioTotal = audios.length;
+    b.audioOk = ok.filter((v, i) => v && audios[i].duration > 0).length;
+    b.imgTotal = images.length;
+    b.imgOk = images.filter(i => i.complete && i.naturalWidth > 0).length;
+    b.checked = 'yes';
+    document.getElementById('status').textContent =
+      `${b.audioOk}/${b.audioTotal} audio players ready, ${b.imgOk}/${b.imgTotal} images rendered`;
+  });
+});
+</script>
+"""
+
+
+def write_page(path: Path, *, title: str, sections: list[str]) -> Path:
+    """Write one HTML page from section fragments, atomically; returns ``path``."""
+    body = "\n".join(sections)
+    page = (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
+        f"<p id='status' class='note'>checking media…</p>{body}"
+        "<p class='note'>Generated by audiospec. Every number here is also in the JSON files beside this page.</p>"
+        f"{_STATUS_SCRIPT}</body></html>\n"
+    )
+    atomic_write_text(path, page)
+    return path

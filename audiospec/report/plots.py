@@ -1,0 +1,151 @@
+"""Matplotlib figures of the analysis, drawn from the figure data :func:`analyze_corpus` returns.
+
+Each function takes the JSON-ready curves and writes one PNG (Agg backend, no display).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from audiospec.atomic import atomic_path  # noqa: E402
+
+__all__ = ["PLOTS", "plot_all", "plot_spectrogram"]
+
+
+def _save(fig: plt.Figure, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _loglog(ax: plt.Axes, xlabel: str, ylabel: str, title: str) -> None:
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+
+
+def _np(x: Any) -> np.ndarray:
+    return np.asarray(x.tolist() if hasattr(x, "tolist") else x, dtype=float)
+
+
+def plot_spectrogram(log_mel: Any, path: Path, *, title: str, mel: Any) -> None:
+    """One log-mel spectrogram ``[M, T]`` (dB) as an image with time in seconds."""
+    image = _np(log_mel)
+    seconds = image.shape[-1] * mel.hop_length / mel.sample_rate
+    fig, ax = plt.subplots(figsize=(6, 2.6))
+    shown = ax.imshow(image, origin="lower", aspect="auto", cmap="magma", extent=(0, seconds, 0, image.shape[0]))
+    fig.colorbar(shown, ax=ax, label="dB")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("mel band")
+    ax.set_title(title, fontsize=9)
+    _save(fig, path)
+
+
+def plot_waveform_spectrum(figures: dict[str, Any], results: dict[str, Any], path: Path) -> None:
+    data = figures["waveform"]
+    freqs = _np(data["freqs_hz"])
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for label, power in data["mean_power"].items():
+        ax.plot(freqs, _np(power), label=f"{label} (log-domain mean)")
+    fit = results["waveform"]["power_law"]
+    ax.plot(freqs, 10 ** fit["intercept"] * freqs ** (-fit["alpha"]), "k:", label=f"power-law fit, R²={fit['r2']:.2f}")
+    ax.axvline(results["waveform"]["peak_hz"], color="grey", lw=0.8, ls="--", label=f"peak {results['waveform']['peak_hz']:.0f} Hz")
+    _loglog(ax, "frequency (Hz)", "power spectral density", "Mean waveform spectrum")
+    _save(fig, path)
+
+
+def plot_mel_rapsd(figures: dict[str, Any], results: dict[str, Any], path: Path) -> None:
+    data = figures["mel"]
+    freqs = _np(data["freqs"])
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for label, power in data["mean_power"].items():
+        ax.plot(freqs, _np(power), label=label)
+    mel = results["mel"]
+    ax.plot(freqs, 10 ** mel["intercept"] * freqs ** (-mel["alpha"]), "k:",
+            label=f"fit α={mel['alpha']:.2f}, R²={mel['r2']:.3f}")
+    _loglog(ax, "radial frequency (cycles/sample)", "RAPSD", "RAPSD of standardised log-mel patches")
+    _save(fig, path)
+
+
+def plot_cepstrum(figures: dict[str, Any], results: dict[str, Any], path: Path) -> None:
+    data = figures["cepstrum"]
+    q = _np(data["quefrency"])
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for label, power in data["mean_power"].items():
+        ax.plot(q, _np(power), label=label)
+    cep = results["cepstrum"]
+    ax.plot(q, 10 ** cep["intercept"] * q ** (-cep["alpha"]), "k:", label=f"fit α={cep['alpha']:.2f}, R²={cep['r2']:.3f}")
+    _loglog(ax, "quefrency (cycles per mel bin)", "mean squared cepstral coefficient", "Cepstral power (DCT-II along mel)")
+    _save(fig, path)
+
+
+def plot_hinge(figures: dict[str, Any], results: dict[str, Any], path: Path) -> None:
+    data = figures["hinge"]
+    freqs = _np(data["freqs"])
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    for ax, kind in zip(axes, ("white", "pink")):
+        ax.plot(freqs, _np(data["clean"]), color="C3", lw=2, label="clean")
+        ax.plot(freqs, _np(data[f"noise_{kind}"]), color="C0", lw=2, label=f"{kind} noise")
+        for t, curve in zip(data["times"], data[kind]):
+            ax.plot(freqs, _np(curve), color="C2", alpha=0.35 + 0.6 * t, label=f"noised, t={t:g}")
+        _loglog(ax, "radial frequency (cycles/sample)", "RAPSD", f"Hinge spectra, {kind} noise (rectified flow)")
+    _save(fig, path)
+
+
+def plot_fmax(figures: dict[str, Any], results: dict[str, Any], path: Path) -> None:
+    data = figures["f_max"]
+    t = _np(data["t"])
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4), sharey=True)
+    for ax, domain in zip(axes, ("waveform", "mel", "cepstrum")):
+        for kind, values in data[domain].items():
+            ax.plot(t, _np(values), marker="o", label=kind)
+        ax.set_title(f"f_max(t), {domain}")
+        ax.set_xlabel("t (1 = pure noise)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel("max detectable frequency (cycles/sample)")
+    _save(fig, path)
+
+
+def plot_snr_spectra(figures: dict[str, Any], results: dict[str, Any], path: Path) -> None:
+    data = figures["snr"]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    for ax, domain in zip(axes, ("waveform", "mel", "cepstrum")):
+        d = data[domain]
+        freqs = _np(d["freqs"])
+        keep = freqs > 0
+        ax.plot(freqs[keep], _np(d["data"])[keep], lw=2, color="C3", label="data")
+        for kind in ("white", "pink", "matched"):
+            ax.plot(freqs[keep], _np(d[f"noise_{kind}"])[keep], lw=1, label=f"{kind} noise")
+        scores = results["autoregression_order"][domain]
+        _loglog(ax, "frequency (cycles/sample)", "power per bin",
+                f"{domain}: AR order w={scores['white']:+.2f} p={scores['pink']:+.2f} m={scores['matched']:+.2f}")
+    _save(fig, path)
+
+
+PLOTS: dict[str, Callable[[dict[str, Any], dict[str, Any], Path], None]] = {
+    "waveform_spectrum.png": plot_waveform_spectrum,
+    "mel_rapsd.png": plot_mel_rapsd,
+    "cepstrum.png": plot_cepstrum,
+    "hinge_mel.png": plot_hinge,
+    "fmax.png": plot_fmax,
+    "snr_spectra.png": plot_snr_spectra,
+}
+
+
+def plot_all(figures: dict[str, Any], results: dict[str, Any], out_dir: Path) -> list[str]:
+    """Write every analysis PNG into ``out_dir``; returns the file names."""
+    for name, draw in PLOTS.items():
+        draw(figures, results, out_dir / name)
+    return list(PLOTS)

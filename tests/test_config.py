@@ -1,0 +1,70 @@
+"""Typed config loading: nested dataclasses from dicts/YAML, unknown keys rejected, round trip."""
+
+from dataclasses import dataclass, field
+
+import pytest
+import yaml
+
+from audiospec.config import config_from_dict, config_to_dict, load_config, save_config
+from audiospec.errors import AudiospecError
+from audiospec.experiments.analysis import AnalysisConfig
+from audiospec.transforms import MelConfig
+
+
+@dataclass(frozen=True)
+class Inner:
+    rate: int = 1
+    names: tuple[str, ...] = ("a",)
+
+
+@dataclass(frozen=True)
+class Outer:
+    inner: Inner = field(default_factory=Inner)
+    maybe: Inner | None = None
+    scale: float = 2.0
+
+
+def test_nested_dicts_build_nested_dataclasses_and_lists_become_tuples():
+    cfg = config_from_dict(Outer, {"inner": {"rate": 5, "names": ["x", "y"]}, "maybe": {"rate": 3}, "scale": 0.5})
+    assert cfg.inner == Inner(rate=5, names=("x", "y"))
+    assert cfg.maybe == Inner(rate=3)
+    assert cfg.scale == 0.5
+
+
+def test_unknown_keys_are_rejected_with_the_valid_ones_listed():
+    with pytest.raises(AudiospecError, match=r"unknown key\(s\) \['rte'\] in config.inner; valid keys are \['names', 'rate'\]"):
+        config_from_dict(Outer, {"inner": {"rte": 5}})
+    with pytest.raises(AudiospecError, match=r"unknown key\(s\) \['typo'\]"):
+        config_from_dict(Outer, {"typo": 1})
+
+
+def test_non_mapping_is_rejected():
+    with pytest.raises(AudiospecError, match="must be a mapping"):
+        config_from_dict(Outer, ["not", "a", "dict"])  # type: ignore[arg-type]
+
+
+def test_validation_in_post_init_still_runs():
+    with pytest.raises(AudiospecError, match="f_min < f_max"):
+        config_from_dict(MelConfig, {"f_min": 20000.0})
+    with pytest.raises(AudiospecError, match="rapsd_mode"):
+        config_from_dict(AnalysisConfig, {"rapsd_mode": "radial"})
+
+
+def test_save_then_load_round_trips(tmp_path):
+    cfg = config_from_dict(AnalysisConfig, {"mel": {"n_mels": 80}, "hinge_times": [0.1, 0.9], "pink_beta": 2.0})
+    path = tmp_path / "run" / "config.yaml"
+    save_config(cfg, path)
+    assert yaml.safe_load(path.read_text())["mel"]["n_mels"] == 80
+    assert load_config(AnalysisConfig, path) == cfg
+    assert config_to_dict(cfg)["hinge_times"] == [0.1, 0.9]
+
+
+def test_load_config_reads_a_section_and_reports_bad_yaml(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("analysis:\n  tau: 2.0\n")
+    assert load_config(AnalysisConfig, path, section="analysis").tau == 2.0
+    path.write_text("analysis: [unclosed\n")
+    with pytest.raises(AudiospecError, match="not valid YAML"):
+        load_config(AnalysisConfig, path, section="analysis")
+    with pytest.raises(AudiospecError, match="does not exist"):
+        load_config(AnalysisConfig, tmp_path / "missing.yaml")
