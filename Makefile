@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.audiospec-test-installed
 BENCH_STAMP := $(VENV)/.audiospec-bench-installed
 DEMO_OUT ?= runs/demo
 
-.PHONY: demo test bench corpus clean
+.PHONY: demo test bench corpus browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,16 @@ corpus: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/audiospec demo --out $(DEMO_OUT)
 
+## browser: Debian's chromium for the report test (installed when root; otherwise that test is skipped)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium) \
+	      || echo "could not install chromium: the browser test of the report will be skipped"; \
+	  else echo "chromium missing (sudo apt-get install chromium): the browser test of the report will be skipped"; fi; }
+
 ## test: the whole test suite (pytest exit code 5, "no tests", counts as a failure)
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) browser
 	$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 

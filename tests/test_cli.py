@@ -1,0 +1,101 @@
+"""The CLI through typer's CliRunner: real runs on a tiny local folder, and clean errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import yaml
+from typer.testing import CliRunner
+
+from audiospec.cli import app
+
+runner = CliRunner()
+
+
+def _audio_folder(root: Path) -> Path:
+    """Two labelled sub-folders of short noise recordings (synthetic: CLI plumbing test only)."""
+    rng = np.random.default_rng(0)
+    for label, tilt in (("hiss", 0.0), ("rumble", 0.95)):
+        (root / label).mkdir(parents=True)
+        for i in range(3):
+            white = rng.standard_normal(8000 * 2)
+            coloured = np.zeros_like(white)
+            for n in range(1, white.size):  # one-pole low-pass: 'rumble' is darker than 'hiss'
+                coloured[n] = tilt * coloured[n - 1] + white[n]
+            sf.write(root / label / f"{i}.wav", 0.2 * coloured / np.abs(coloured).max(), 8000)
+    return root
+
+
+def _config(path: Path, folder: Path, **analysis_overrides) -> Path:
+    config = {
+        "data": {"dataset": f"folder:{folder}", "sample_rate": 8000, "clip_seconds": 0.6},
+        "analysis": {"mel": {"sample_rate": 8000, "n_fft": 256, "hop_length": 64, "n_mels": 32},
+                     "patch_frames": 64, "welch_n_fft": 256, "n_bootstrap": 50, "hinge_clips": 2,
+                     **analysis_overrides},
+    }
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_analyze_writes_json_plots_and_report(tmp_path):
+    folder = _audio_folder(tmp_path / "audio")
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["analyze", "--config", str(_config(tmp_path / "c.yaml", folder)),
+                                 "--out", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    results = json.loads((out / "analysis.json").read_text())
+    assert results["classes"] == {"hiss": 9, "rumble": 9}  # 3 files x 3 clips of 0.6 s each
+    assert set(results["autoregression_order"]) == {"waveform", "mel", "cepstrum"}
+    # the darker class has more low-frequency power: its spectrum peaks lower
+    by_class = results["waveform"]["by_class"]
+    assert by_class["rumble"]["peak_hz"] < by_class["hiss"]["peak_hz"]
+    for name in results["plots"]:
+        assert (out / name).stat().st_size > 1000
+    assert yaml.safe_load((out / "config.yaml").read_text())["analysis"]["patch_frames"] == 64
+    assert "report.html" in result.output and (out / "report.html").is_file()
+
+
+def test_command_line_dataset_overrides_the_config_file(tmp_path):
+    folder = _audio_folder(tmp_path / "audio")
+    config = _config(tmp_path / "c.yaml", tmp_path / "does-not-exist")
+    result = runner.invoke(app, ["analyze", "--config", str(config), "--dataset", f"folder:{folder}",
+                                 "--out", str(tmp_path / "run"), "--no-progress"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["analyze", "--dataset", "imagenet", "--out", "x"], "unknown dataset 'imagenet'"),
+        (["analyze", "--out", "x"], "no dataset given: pass --dataset"),
+        (["analyze", "--config", "missing.yaml", "--out", "x"], "config file 'missing.yaml' does not exist"),
+        (["report", "nowhere"], "run folder 'nowhere' does not exist"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clean_message(args, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_config_keys_are_rejected_before_any_work(tmp_path):
+    folder = _audio_folder(tmp_path / "audio")
+    config = _config(tmp_path / "c.yaml", folder, patch_frame=64)
+    result = runner.invoke(app, ["analyze", "--config", str(config), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2
+    assert "unknown key(s) ['patch_frame']" in result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_help_lists_every_command_with_examples():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("prepare", "analyze", "report", "demo"):
+        assert command in result.output
+    assert "Examples" in runner.invoke(app, ["analyze", "--help"]).output
