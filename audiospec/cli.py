@@ -9,15 +9,22 @@ from __future__ import annotations
 import functools
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import Annotated, Any, Callable, Optional, TypeVar
 
 import typer
-import yaml
 
-from audiospec.config import config_from_dict
+from audiospec.config import config_from_dict, read_yaml
 from audiospec.errors import AudiospecError
 
 C = TypeVar("C")
+
+# options shared by the commands that load a dataset
+DatasetOption = Annotated[
+    Optional[str], typer.Option(help="mini | gtzan-music-speech | gtzan-genres | folder:PATH (overrides --config).")
+]
+DataDirOption = Annotated[Optional[str], typer.Option(help="Dataset cache folder (default data/).")]
+SourceOption = Annotated[Optional[str], typer.Option(help="Where to get GTZAN (URL, archive, folder, hf:owner/name).")]
+ProgressOption = Annotated[bool, typer.Option(help="Show progress bars.")]
 
 app = typer.Typer(
     help="Is diffusion on audio spectrograms cepstral autoregression? Analyse, corrupt, train and compare.",
@@ -47,23 +54,9 @@ def _clean_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _read_yaml(path: Optional[Path]) -> dict[str, Any]:
-    if path is None:
-        return {}
-    if not path.is_file():
-        raise AudiospecError(f"config file {str(path)!r} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise AudiospecError(f"config file {str(path)!r} is not valid YAML: {err}") from None
-    if not isinstance(data, dict):
-        raise AudiospecError(f"config file {str(path)!r} must hold a mapping with sections like 'data:'")
-    return data
-
-
 def _run_config(cls: type[C], config: Optional[Path], **data: Any) -> C:
     """Build a run config from the YAML file, with command-line ``data`` values winning (None = not given)."""
-    raw = _read_yaml(config)
+    raw = read_yaml(config) if config is not None else {}
     raw["data"] = {**raw.get("data", {}), **{k: v for k, v in data.items() if v is not None}}
     if "dataset" not in raw["data"]:
         raise AudiospecError("no dataset given: pass --dataset (e.g. --dataset mini) or set data.dataset in --config")
@@ -94,15 +87,13 @@ def prepare(
 @app.command()
 @_clean_errors
 def analyze(
-    dataset: Optional[str] = typer.Option(
-        None, help="mini | gtzan-music-speech | gtzan-genres | folder:PATH (overrides the config file)."
-    ),
     out: Path = typer.Option(..., help="Output folder for analysis.json, PNGs and report.html."),
     config: Optional[Path] = typer.Option(None, help="YAML with sections 'data' and 'analysis'."),
-    data_dir: Optional[str] = typer.Option(None, help="Dataset cache folder (default data/)."),
-    source: Optional[str] = typer.Option(None, help="Where to get the data (URL, archive, folder, hf:id)."),
+    dataset: DatasetOption = None,
+    data_dir: DataDirOption = None,
+    source: SourceOption = None,
     max_clips_per_class: Optional[int] = typer.Option(None, help="Cap the clips per class."),
-    progress: bool = typer.Option(True, help="Show progress bars."),
+    progress: ProgressOption = True,
 ) -> None:
     """Spectral analysis of a dataset: spectra, mel RAPSD power law, cepstrum, AR order, f_max(t).
 
@@ -121,12 +112,12 @@ def analyze(
 @app.command()
 @_clean_errors
 def corrupt(
-    dataset: Optional[str] = typer.Option(None, help="mini | gtzan-music-speech | gtzan-genres | folder:PATH."),
     out: Path = typer.Option(..., help="Output folder for WAVs, spectrogram PNGs and corrupt.json."),
     config: Optional[Path] = typer.Option(None, help="YAML with sections 'data' and 'corrupt'."),
-    data_dir: Optional[str] = typer.Option(None, help="Dataset cache folder (default data/)."),
-    source: Optional[str] = typer.Option(None, help="Where to get the data (URL, archive, folder, hf:id)."),
-    progress: bool = typer.Option(True, help="Show progress bars."),
+    dataset: DatasetOption = None,
+    data_dir: DataDirOption = None,
+    source: SourceOption = None,
+    progress: ProgressOption = True,
 ) -> None:
     """Write clean, noised (white / pink / matched, waveform and mel domain) and blurred clips as WAV + PNG.
 

@@ -17,7 +17,7 @@ import yaml
 from audiospec.atomic import atomic_write_text
 from audiospec.errors import AudiospecError
 
-__all__ = ["config_from_dict", "config_to_dict", "load_config", "save_config"]
+__all__ = ["config_from_dict", "config_to_dict", "load_config", "read_yaml", "save_config"]
 
 C = TypeVar("C")
 
@@ -76,8 +76,8 @@ def config_to_dict(config: Any) -> dict[str, Any]:
     return plain(config)
 
 
-def load_config(cls: type[C], path: str | Path, *, section: str | None = None) -> C:
-    """Read ``cls`` from a YAML file (optionally from one top-level ``section``)."""
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """The mapping stored in a YAML file; AudiospecError if it is missing, invalid or not a mapping."""
     path = Path(path)
     if not path.is_file():
         raise AudiospecError(f"config file {str(path)!r} does not exist")
@@ -85,9 +85,15 @@ def load_config(cls: type[C], path: str | Path, *, section: str | None = None) -
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
         raise AudiospecError(f"config file {str(path)!r} is not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise AudiospecError(f"config file {str(path)!r} must hold a mapping of settings, got {type(data).__name__}")
+    return data
+
+
+def load_config(cls: type[C], path: str | Path, *, section: str | None = None) -> C:
+    """Read ``cls`` from a YAML file (optionally from one top-level ``section``)."""
+    data = read_yaml(path)
     if section is not None:
-        if not isinstance(data, dict):
-            raise AudiospecError(f"config file {str(path)!r} must hold a mapping")
         data = data.get(section, {})
     return config_from_dict(cls, data, where=f"{path}" + (f":{section}" if section else ""))
 

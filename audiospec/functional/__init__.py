@@ -30,7 +30,6 @@ from audiospec.functional.noise import (
     normalize_spectrum,
     power_law_spectrum,
     radial_frequency,
-    shaped_noise,
 )
 from audiospec.functional.powerlaw import PowerLawFit, fit_loglog_polynomial, fit_power_law, log_resample
 from audiospec.functional.rapsd import RadialSpectrum, RingMap, rapsd, ring_map, ring_weights
@@ -78,7 +77,6 @@ __all__ = [
     "rapsd",
     "ring_map",
     "ring_weights",
-    "shaped_noise",
     "snr_per_frequency",
     "spearman",
     "stft_power",

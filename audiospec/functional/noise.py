@@ -30,7 +30,6 @@ __all__ = [
     "power_law_spectrum",
     "normalize_spectrum",
     "estimate_spectrum",
-    "shaped_noise",
     "colored_noise",
     "matched_noise",
     "add_noise",
@@ -142,7 +141,7 @@ def estimate_spectrum(x: torch.Tensor, *, ndim: NDim = 1) -> torch.Tensor:
     return power.reshape(-1, *power.shape[-ndim:]).mean(dim=0)
 
 
-def shaped_noise(
+def matched_noise(
     shape: Sequence[int],
     *,
     spectrum: torch.Tensor,
@@ -154,7 +153,10 @@ def shaped_noise(
     """Sample unit-variance Gaussian noise of ``shape`` whose power spectrum is ``spectrum``.
 
     ``spectrum`` lives on the rfft grid of the last ``ndim`` axes (see module doc) and
-    is renormalised to unit variance. Returns a tensor of ``shape``.
+    is renormalised to unit variance; pass the data's own spectrum (from
+    :func:`estimate_spectrum`) for data-matched noise. Under that prior SNR(f, t) is the
+    same at every frequency: all frequencies are drowned at once, the opposite of
+    spectral autoregression. Returns a tensor of ``shape``.
     """
     signal_shape = _signal_shape(shape, ndim)
     grid = tuple(radial_frequency(signal_shape).shape)
@@ -189,24 +191,7 @@ def colored_noise(
     """
     _check_ndim(ndim)
     spectrum = power_law_spectrum(_signal_shape(shape, ndim), beta=beta)
-    return shaped_noise(shape, spectrum=spectrum, ndim=ndim, generator=generator, device=device, dtype=dtype)
-
-
-def matched_noise(
-    shape: Sequence[int],
-    *,
-    spectrum: torch.Tensor,
-    ndim: NDim = 1,
-    generator: torch.Generator | None = None,
-    device: torch.device | str | None = None,
-    dtype: torch.dtype = torch.float32,
-) -> torch.Tensor:
-    """Unit-variance noise with the data's own spectrum (from :func:`estimate_spectrum`).
-
-    Under this prior SNR(f, t) is the same at every frequency: all frequencies are
-    drowned at once, the opposite of spectral autoregression.
-    """
-    return shaped_noise(shape, spectrum=spectrum, ndim=ndim, generator=generator, device=device, dtype=dtype)
+    return matched_noise(shape, spectrum=spectrum, ndim=ndim, generator=generator, device=device, dtype=dtype)
 
 
 def add_noise(x: torch.Tensor, noise: torch.Tensor, *, snr_db: torch.Tensor | float, ndim: NDim = 1) -> torch.Tensor:

@@ -65,29 +65,29 @@ def plot_waveform_spectrum(figures: dict[str, Any], results: dict[str, Any], pat
     _save(fig, path)
 
 
-def plot_mel_rapsd(figures: dict[str, Any], results: dict[str, Any], path: Path) -> None:
-    data = figures["mel"]
-    freqs = _np(data["freqs"])
+def _class_spectra(curves: dict[str, Any], freqs: Any, fit: dict[str, Any], path: Path, *,
+                   xlabel: str, ylabel: str, title: str) -> None:
+    """Per-class log-domain mean spectra with the power-law fit of all clips."""
+    freqs = _np(freqs)
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    for label, power in data["mean_power"].items():
+    for label, power in curves.items():
         ax.plot(freqs, _np(power), label=label)
-    mel = results["mel"]
-    ax.plot(freqs, 10 ** mel["intercept"] * freqs ** (-mel["alpha"]), "k:",
-            label=f"fit α={mel['alpha']:.2f}, R²={mel['r2']:.3f}")
-    _loglog(ax, "radial frequency (cycles/sample)", "RAPSD", "RAPSD of standardised log-mel patches")
+    ax.plot(freqs, 10 ** fit["intercept"] * freqs ** (-fit["alpha"]), "k:",
+            label=f"fit α={fit['alpha']:.2f}, R²={fit['r2']:.3f}")
+    _loglog(ax, xlabel, ylabel, title)
     _save(fig, path)
+
+
+def plot_mel_rapsd(figures: dict[str, Any], results: dict[str, Any], path: Path) -> None:
+    _class_spectra(figures["mel"]["mean_power"], figures["mel"]["freqs"], results["mel"], path,
+                   xlabel="radial frequency (cycles/sample)", ylabel="RAPSD",
+                   title="RAPSD of standardised log-mel patches")
 
 
 def plot_cepstrum(figures: dict[str, Any], results: dict[str, Any], path: Path) -> None:
-    data = figures["cepstrum"]
-    q = _np(data["quefrency"])
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    for label, power in data["mean_power"].items():
-        ax.plot(q, _np(power), label=label)
-    cep = results["cepstrum"]
-    ax.plot(q, 10 ** cep["intercept"] * q ** (-cep["alpha"]), "k:", label=f"fit α={cep['alpha']:.2f}, R²={cep['r2']:.3f}")
-    _loglog(ax, "quefrency (cycles per mel bin)", "mean squared cepstral coefficient", "Cepstral power (DCT-II along mel)")
-    _save(fig, path)
+    _class_spectra(figures["cepstrum"]["mean_power"], figures["cepstrum"]["quefrency"], results["cepstrum"], path,
+                   xlabel="quefrency (cycles per mel bin)", ylabel="mean squared cepstral coefficient",
+                   title="Cepstral power (DCT-II along mel)")
 
 
 def plot_hinge(figures: dict[str, Any], results: dict[str, Any], path: Path) -> None:

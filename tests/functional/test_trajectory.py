@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from audiospec.errors import AudiospecError
-from audiospec.functional import normalize_spectrum, power_law_spectrum, shaped_noise
+from audiospec.functional import matched_noise, normalize_spectrum, power_law_spectrum
 from audiospec.functional.trajectory import band_log_power, commit_times, empirical_autoregression_order
 
 M, T = 32, 64
@@ -20,7 +20,7 @@ M, T = 32, 64
 def _exact_gaussian_trajectory(P: torch.Tensor, S: torch.Tensor, *, n: int, steps: int, seed: int):
     """Euler on dx/dt = v(x, t) with the exact linear velocity, recording x̂0(t). P, S: [M, T//2+1]."""
     g = torch.Generator().manual_seed(seed)
-    x = shaped_noise((n, M, T), spectrum=S, ndim=2, generator=g, dtype=torch.float64)  # x_1 = eps
+    x = matched_noise((n, M, T), spectrum=S, ndim=2, generator=g, dtype=torch.float64)  # x_1 = eps
     S = normalize_spectrum(S, (M, T))  # the prior sample has unit variance: match its velocity to it
     times = torch.linspace(1.0, 0.0, steps + 1, dtype=torch.float64)
     x0_hats = []
