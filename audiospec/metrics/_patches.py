@@ -31,7 +31,9 @@ def as_patch_set(x: torch.Tensor, *, name: str, min_size: int = 2) -> torch.Tens
     return x.to(torch.float64)
 
 
-def as_patch_pair(generated: torch.Tensor, real: torch.Tensor, *, min_size: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+def as_patch_pair(
+    generated: torch.Tensor, real: torch.Tensor, *, min_size: int = 2
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Both sets as ``[N, M, T]`` / ``[K, M, T]`` float64, with the same patch size ``M x T``."""
     gen = as_patch_set(generated, name="generated", min_size=min_size)
     ref = as_patch_set(real, name="real", min_size=min_size)
