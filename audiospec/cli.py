@@ -6,6 +6,7 @@ Each command builds a config, calls one library function, and turns
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from enum import Enum
 from pathlib import Path
@@ -54,9 +55,19 @@ def _clean_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+# the sections of a recipe file; a command reads the ones it knows and skips the others
+RECIPE_SECTIONS = ("data", "analysis", "corrupt", "compare")
+
+
 def _run_config(cls: type[C], config: Optional[Path], **data: Any) -> C:
-    """Build a run config from the YAML file, with command-line ``data`` values winning (None = not given)."""
+    """Build a run config from the YAML file, with command-line ``data`` values winning (None = not given).
+
+    Recipe sections that ``cls`` has no field for are skipped (``audiospec compare`` on a
+    recipe file); any other unknown top-level key is an error.
+    """
     raw = read_yaml(config) if config is not None else {}
+    fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    raw = {key: value for key, value in raw.items() if key in fields or key not in RECIPE_SECTIONS}
     raw["data"] = {**raw.get("data", {}), **{k: v for k, v in data.items() if v is not None}}
     if "dataset" not in raw["data"]:
         raise AudiospecError("no dataset given: pass --dataset (e.g. --dataset mini) or set data.dataset in --config")
@@ -131,6 +142,80 @@ def corrupt(
     typer.echo(f"wrote {len(manifest['files'])} WAV files with spectrograms to {out}")
 
 
+@app.command("train")
+@_clean_errors
+def train_command(
+    out: Path = typer.Option(..., help="Run folder: checkpoint.safetensors, config.yaml, loss.csv, run.yaml."),
+    config: Optional[Path] = typer.Option(None, help="YAML with sections data, mel, patch_frames, prior, train."),
+    dataset: DatasetOption = None,
+    data_dir: DataDirOption = None,
+    source: SourceOption = None,
+    resume: bool = typer.Option(True, help="Continue from out/checkpoint.safetensors when it exists."),
+    progress: ProgressOption = True,
+) -> None:
+    """Train one mel-spectrogram flow-matching model with a white, coloured or data-matched prior.
+
+    Examples:
+      audiospec train --config recipes/mini/conf/train-cpu.yaml --out runs/train-pink
+      audiospec train --dataset mini --out runs/train-white   (all defaults: tiny U-Net, white prior)
+    """
+    from audiospec.experiments.train_run import TrainRunConfig, run_train
+
+    run_config = _run_config(TrainRunConfig, config, dataset=dataset, data_dir=data_dir, source=source)
+    result = run_train(run_config, out_dir=out, resume=resume, progress=progress)
+    typer.echo(f"trained to step {result.steps} (final loss {result.final_loss:.4f}); checkpoint: {result.checkpoint}")
+
+
+class Sampler(str, Enum):
+    euler = "euler"
+    heun = "heun"
+    ancestral = "ancestral"
+
+
+@app.command("sample")
+@_clean_errors
+def sample_command(
+    checkpoint: Path = typer.Option(..., help="checkpoint.safetensors inside a folder written by `audiospec train`."),
+    out: Path = typer.Option(..., help="Folder for sample{i}.wav and sample{i}.png."),
+    steps: int = typer.Option(32, help="Number of sampling steps (chosen at sampling time)."),
+    n: int = typer.Option(4, help="Number of samples."),
+    sampler: Sampler = typer.Option(Sampler.euler, help="euler / heun (flow matching), ancestral (vp_eps)."),
+    seed: int = typer.Option(0, help="Seed of the initial noise."),
+) -> None:
+    """Generate audio from a trained model: sample log-mel patches, invert with Griffin-Lim, write WAV + PNG.
+
+    Example:
+      audiospec sample --checkpoint runs/train-pink/checkpoint.safetensors --steps 16 --n 4 --out runs/samples
+    """
+    from audiospec.experiments.train_run import run_sample
+
+    files = run_sample(checkpoint, n=n, steps=steps, out_dir=out, sampler=sampler.value, seed=seed)
+    typer.echo(f"wrote {len(files)} samples to {out}")
+
+
+@app.command()
+@_clean_errors
+def compare(
+    out: Path = typer.Option(..., help="Folder for models/, results.json, plots and generated audio."),
+    config: Optional[Path] = typer.Option(None, help="YAML with sections 'data' and 'compare'."),
+    dataset: DatasetOption = None,
+    data_dir: DataDirOption = None,
+    source: SourceOption = None,
+    progress: ProgressOption = True,
+) -> None:
+    """Pink vs white vs data-matched priors: train per prior and seed, sample at several step counts, score.
+
+    Example:
+      audiospec compare --config recipes/mini/conf/cpu.yaml --out runs/compare-mini
+    """
+    from audiospec.experiments.compare import CompareRunConfig, run_compare
+
+    results = run_compare(_run_config(CompareRunConfig, config, dataset=dataset, data_dir=data_dir, source=source),
+                          out_dir=out, progress=progress)
+    for line in results["answers"]["question_3_pink_vs_white"]:
+        typer.echo(line)
+
+
 @app.command()
 @_clean_errors
 def report(
@@ -148,23 +233,43 @@ def report(
 
 @app.command()
 @_clean_errors
-def demo(
-    out: Path = typer.Option(Path("runs/demo"), help="Output folder."),
-    data_dir: str = typer.Option("data", help="Dataset cache folder."),
-    progress: bool = typer.Option(True, help="Show progress bars."),
+def run(
+    config: Path = typer.Option(..., help="A recipe config, e.g. recipes/mini/conf/cpu.yaml."),
+    out: Path = typer.Option(..., help="Run folder (resumed when it exists)."),
+    dataset: DatasetOption = None,
+    data_dir: DataDirOption = None,
+    source: SourceOption = None,
+    progress: ProgressOption = True,
 ) -> None:
-    """The main job on the embedded offline corpus: prepare mini, analyse it, corrupt clips, write the report.
+    """A whole recipe: prepare -> analyze -> corrupt -> train per prior -> compare -> report (resumable).
+
+    Example:
+      audiospec run --config recipes/gtzan_music_speech/conf/cpu.yaml --out runs/gtzan-ms
+    """
+    from audiospec.experiments.pipeline import PipelineConfig, run_pipeline
+
+    pipeline = _run_config(PipelineConfig, config, dataset=dataset, data_dir=data_dir, source=source)
+    typer.echo(f"report: {run_pipeline(pipeline, out_dir=out, progress=progress)}")
+
+
+@app.command()
+@_clean_errors
+def demo(
+    out: Path = typer.Option(Path("runs/demo"), help="Run folder (resumed when it exists)."),
+    config: Path = typer.Option(Path("recipes/mini/conf/cpu.yaml"), help="The mini recipe's CPU config."),
+    progress: ProgressOption = True,
+) -> None:
+    """The main job on the embedded offline corpus: the mini recipe in its CPU configuration.
 
     Example:
       audiospec demo --out runs/demo
     """
-    from audiospec.data import DataConfig
-    from audiospec.experiments.analysis import AnalyzeRunConfig, run_analysis
-    from audiospec.report.build import build_report
+    from audiospec.experiments.pipeline import PipelineConfig, run_pipeline
 
-    data = DataConfig(dataset="mini", data_dir=data_dir)
-    run_analysis(AnalyzeRunConfig(data=data), out_dir=out / "analysis", progress=progress)
-    typer.echo(f"report: {build_report(out)}")
+    if not config.is_file():
+        raise AudiospecError(f"{str(config)!r} not found: run `audiospec demo` from the repository root or pass --config")
+    pipeline = _run_config(PipelineConfig, config)
+    typer.echo(f"report: {run_pipeline(pipeline, out_dir=out, progress=progress)}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

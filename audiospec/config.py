@@ -51,7 +51,10 @@ def config_from_dict(cls: type[C], data: dict[str, Any] | None, *, where: str = 
     for name, value in data.items():
         nested = _dataclass_type(hints[name])
         if nested is not None and isinstance(value, dict):
-            value = config_from_dict(nested, value, where=f"{where}.{name}")
+            # a config with its own YAML conventions (e.g. TrainConfig's model presets) builds itself
+            build = getattr(nested, "from_dict", None)
+            value = (build(value, where=f"{where}.{name}") if build is not None
+                     else config_from_dict(nested, value, where=f"{where}.{name}"))
         elif isinstance(value, list):
             value = tuple(value)
         kwargs[name] = value

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from audiospec.errors import AudiospecError
-from audiospec.report.html import analysis_section, listening_section, write_page
+from audiospec.report.html import analysis_section, compare_section, listening_section, write_page
 
 __all__ = ["SECTIONS", "build_report"]
 
@@ -28,6 +28,7 @@ def _load(path: Path) -> dict[str, Any]:
 SECTIONS: list[tuple[str, str, Callable[[dict[str, Any], Path], str]]] = [
     ("analysis", "analysis.json", analysis_section),
     ("corrupt", "corrupt.json", listening_section),
+    ("compare", "results.json", compare_section),
 ]
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 from pathlib import Path
 from typing import Any
 
 from audiospec.atomic import atomic_write_text
 from audiospec.errors import AudiospecError
 
-__all__ = ["data_uri", "analysis_section", "listening_section", "write_page"]
+__all__ = ["data_uri", "analysis_section", "compare_section", "listening_section", "write_page"]
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -86,6 +87,43 @@ def analysis_section(results: dict[str, Any], out_dir: Path) -> str:
 {_image(out_dir, "cepstrum.png", "cepstral power")}
 {_image(out_dir, "hinge_mel.png", "hinge spectra")}
 """
+
+
+def compare_section(results: dict[str, Any], out_dir: Path) -> str:
+    """HTML for ``audiospec compare``: the answers, metric tables with CIs, trajectory plots, generated audio."""
+    answers = results["answers"]
+    q2 = "".join(f"<li>{html.escape(a)}</li>" for a in answers["question_2_cepstral_autoregression"])
+    q3 = "".join(f"<li>{html.escape(a)}</li>" for a in answers["question_3_pink_vs_white"])
+    metrics = [m for m in ("fd_classifier", "rapsd_error", "cepstrum_error", "lsd", "mcd_nn_mean", "confidence")]
+    rows = []
+    for prior in results["priors"]:
+        for steps in results["steps"]:
+            cell = results["metrics"][prior][str(steps)]
+            rows.append([prior, steps, *(_ci(cell.get(m)) for m in metrics)])
+    order_rows = [[p, _ci(o["cepstrum"]), _ci(o["rapsd"]), o["analytic"]["cepstrum"], o["analytic"]["rapsd"]]
+                  for p, o in results["autoregression_order"].items()]
+    listening = out_dir / "listening.json"
+    players = listening_section(json.loads(listening.read_text()), out_dir) if listening.is_file() else ""
+    return f"""
+<h2>Pink vs white vs data-matched priors</h2>
+<p>{len(results['seeds'])} seeds per prior, {html.escape(results['sampler'])} sampler; means with 95% CIs over seeds.</p>
+<h3>Question 2: is sampling cepstral autoregression?</h3><ul>{q2}</ul>
+{_table(["prior", "empirical order (cepstrum)", "empirical order (RAPSD)", "analytic (cepstrum)", "analytic (RAPSD)"], order_rows)}
+{_image(out_dir, "trajectory_heatmaps.png", "band power of the x0 prediction during sampling")}
+{_image(out_dir, "commit_times.png", "commit time per band")}
+<h3>Question 3: does a pink prior beat white at equal compute?</h3><ul>{q3}</ul>
+{_table(["prior", "steps", *metrics], rows)}
+{_image(out_dir, "metrics_vs_steps.png", "metrics against sampling steps")}
+{players}
+"""
+
+
+def _ci(stat: Any) -> str:
+    if not stat:
+        return "–"
+    if stat["low"] is None or stat["low"] != stat["low"]:
+        return f"{stat['mean']:.3f}"
+    return f"{stat['mean']:.3f} [{stat['low']:.3f}, {stat['high']:.3f}]"
 
 
 def _player(out_dir: Path, wav: str, png: str, caption: str) -> str:

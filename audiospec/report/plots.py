@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 
 from audiospec.atomic import atomic_path  # noqa: E402
 
-__all__ = ["PLOTS", "plot_all", "plot_spectrogram"]
+__all__ = ["PLOTS", "COMPARE_PLOTS", "plot_all", "plot_compare", "plot_spectrogram"]
 
 
 def _save(fig: plt.Figure, path: Path) -> None:
@@ -149,3 +149,75 @@ def plot_all(figures: dict[str, Any], results: dict[str, Any], out_dir: Path) ->
     for name, draw in PLOTS.items():
         draw(figures, results, out_dir / name)
     return list(PLOTS)
+
+
+def plot_metrics_vs_steps(results: dict[str, Any], path: Path) -> None:
+    """Each headline metric against sampling steps, one line per prior, 95% CI error bars."""
+    metrics = [m for m in ("fd_classifier", "rapsd_error", "cepstrum_error", "mcd_nn_mean")
+               if any(m in results["metrics"][p][str(s)] for p in results["priors"] for s in results["steps"])]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.8), squeeze=False)
+    steps = np.asarray(results["steps"], dtype=float)
+    for ax, metric in zip(axes[0], metrics):
+        for prior in results["priors"]:
+            stats = [results["metrics"][prior][str(int(s))].get(metric) for s in steps]
+            mean = np.array([st["mean"] if st else np.nan for st in stats])
+            low = np.array([st["low"] if st else np.nan for st in stats])
+            high = np.array([st["high"] if st else np.nan for st in stats])
+            yerr = np.vstack([mean - low, high - mean])
+            ax.errorbar(steps, mean, yerr=np.where(np.isfinite(yerr), yerr, 0.0), marker="o", capsize=3, label=prior)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("sampling steps")
+        ax.set_title(metric)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+def plot_trajectory_heatmaps(results: dict[str, Any], path: Path) -> None:
+    """Which quefrency is decided when: cepstral band log power of x̂0 (relative to its final value) vs t."""
+    priors = list(results["trajectories"])
+    fig, axes = plt.subplots(1, len(priors), figsize=(4.5 * len(priors), 3.8), squeeze=False)
+    for ax, prior in zip(axes[0], priors):
+        run = results["trajectories"][prior][0]["cepstrum"]
+        power = _np(run["band_log_power"])  # [S, B]
+        shown = ax.imshow((power - power[-1]).T, origin="lower", aspect="auto", cmap="coolwarm", vmin=-1, vmax=1,
+                          extent=(0, power.shape[0], 0, power.shape[1]))
+        ax.plot(np.interp(_np(run["commit_t"]), _np(results["trajectories"][prior][0]["t"])[::-1],
+                          np.arange(power.shape[0])[::-1]),
+                np.arange(power.shape[1]) + 0.5, "k.-", label="commit step")
+        ax.set_xlabel("sampling step (noise → data)")
+        ax.set_ylabel("cepstral band (low → high quefrency)")
+        ax.set_title(f"{prior}: log10 band power − final")
+        ax.legend(fontsize=8, loc="upper right")
+        fig.colorbar(shown, ax=ax)
+    _save(fig, path)
+
+
+def plot_commit_times(results: dict[str, Any], path: Path) -> None:
+    """Mean commit time per band against band frequency, per prior and spectral view."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, view in zip(axes, ("cepstrum", "rapsd")):
+        for prior, runs in results["trajectories"].items():
+            commit = np.mean([_np(run[view]["commit_t"]) for run in runs], axis=0)
+            ax.plot(_np(runs[0][view]["freqs"]), commit, marker="o", label=prior)
+        ax.set_xscale("log")
+        ax.set_xlabel("band frequency (cycles/sample)")
+        ax.set_ylabel("commit time t (1 = noise)")
+        ax.set_title(f"when each {view} band is decided")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+COMPARE_PLOTS: dict[str, Callable[[dict[str, Any], Path], None]] = {
+    "metrics_vs_steps.png": plot_metrics_vs_steps,
+    "trajectory_heatmaps.png": plot_trajectory_heatmaps,
+    "commit_times.png": plot_commit_times,
+}
+
+
+def plot_compare(results: dict[str, Any], out_dir: Path) -> list[str]:
+    """Write every comparison PNG into ``out_dir``; returns the file names."""
+    for name, draw in COMPARE_PLOTS.items():
+        draw(results, out_dir / name)
+    return list(COMPARE_PLOTS)

@@ -1,0 +1,108 @@
+"""Where and how the training step runs: the seam for single-device and (later) multi-GPU engines.
+
+:func:`audiospec.diffusion.training.train` never touches devices, autocast or gradient
+scaling itself; it calls a :class:`Runtime`. :class:`SingleDevice` is the one shipped
+(CPU or one CUDA device). Its method names follow HF Accelerate's ``Accelerator``
+(``device``, ``prepare``, ``autocast``, ``backward``, ``clip_grad_norm_``, ``unwrap_model``,
+``is_main_process``), so a multi-GPU runtime is a thin adapter that delegates to an
+``Accelerator`` (its ``optimizer_step`` is ``optimizer.step()``; it must also give each
+process its own data shard and noise stream). No launcher lives here.
+
+Mixed precision: ``precision`` = ``"bf16"`` or ``"fp16"`` enables ``torch.autocast`` on CUDA
+only (fp16 with a gradient scaler); on the CPU the step always runs in float32, so CPU runs
+are bit-reproducible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, ContextManager, Iterable, Literal, Protocol, get_args
+
+import torch
+from torch import nn
+
+from audiospec.errors import AudiospecError
+
+__all__ = ["Precision", "PRECISIONS", "Runtime", "SingleDevice", "default_device"]
+
+Precision = Literal["fp32", "bf16", "fp16"]
+PRECISIONS: tuple[str, ...] = get_args(Precision)
+
+
+class Runtime(Protocol):
+    """What the training loop needs from a device / distributed engine."""
+
+    device: torch.device
+    is_main_process: bool
+
+    def prepare(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> tuple[nn.Module, torch.optim.Optimizer]: ...
+
+    def autocast(self) -> ContextManager[Any]: ...
+
+    def backward(self, loss: torch.Tensor) -> None: ...
+
+    def clip_grad_norm_(self, parameters: Iterable[torch.nn.Parameter], max_norm: float) -> torch.Tensor: ...
+
+    def optimizer_step(self, optimizer: torch.optim.Optimizer) -> None: ...
+
+    def unwrap_model(self, model: nn.Module) -> nn.Module: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+def default_device() -> torch.device:
+    """``cuda`` when available, else ``cpu``."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class SingleDevice:
+    """One device (CPU or a single GPU); autocast + fp16 gradient scaling on CUDA only."""
+
+    is_main_process = True
+
+    def __init__(self, *, device: torch.device | str | None = None, precision: Precision = "fp32") -> None:
+        if precision not in PRECISIONS:
+            raise AudiospecError(f"unknown precision {precision!r}; choose one of {PRECISIONS}")
+        self.device = torch.device(device) if device is not None else default_device()
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise AudiospecError(f"device {self.device} requested but CUDA is not available; use device='cpu'")
+        self.precision: Precision = precision
+        self._amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision) if self.device.type == "cuda" else None
+        self._scaler = torch.amp.GradScaler("cuda") if self._amp_dtype is torch.float16 else None
+        self._optimizer: torch.optim.Optimizer | None = None
+
+    def prepare(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> tuple[nn.Module, torch.optim.Optimizer]:
+        self._optimizer = optimizer  # for unscaling fp16 gradients before clipping
+        return model.to(self.device), optimizer
+
+    def autocast(self) -> ContextManager[Any]:
+        if self._amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type="cuda", dtype=self._amp_dtype)
+
+    def backward(self, loss: torch.Tensor) -> None:
+        (self._scaler.scale(loss) if self._scaler is not None else loss).backward()
+
+    def clip_grad_norm_(self, parameters: Iterable[torch.nn.Parameter], max_norm: float) -> torch.Tensor:
+        if self._scaler is not None:
+            self._scaler.unscale_(self._optimizer)  # clip the true gradients, not the scaled ones
+        return torch.nn.utils.clip_grad_norm_(list(parameters), max_norm)
+
+    def optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        if self._scaler is None:
+            optimizer.step()
+        else:
+            self._scaler.step(optimizer)
+            self._scaler.update()
+
+    def unwrap_model(self, model: nn.Module) -> nn.Module:
+        return model
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"grad_scaler": self._scaler.state_dict()} if self._scaler is not None else {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if self._scaler is not None and "grad_scaler" in state:
+            self._scaler.load_state_dict(state["grad_scaler"])

@@ -1,0 +1,253 @@
+"""The training loop: AdamW + EMA + clipping, atomic safetensors checkpoints, exact resume.
+
+Determinism. One seed (``config.seed``) seeds four explicit ``torch.Generator`` s, never the
+global RNG: ``init`` (weights), ``data`` (a fresh permutation of the patches each epoch;
+batches are consecutive slices, the last incomplete one is dropped), ``time`` (timesteps,
+CPU) and ``noise`` (prior samples, on the training device). Their states, the current
+permutation and position, the model, EMA and optimiser states and the loss history go into
+every checkpoint, so an interrupted CPU run resumed from its last checkpoint ends with
+bit-identical weights to an uninterrupted one (same machine, same thread count).
+
+One step (k = 0, 1, ...):
+
+    x0 = patches[batch_k];  t ~ timestep sampler;  eps ~ prior
+    loss = diffusion_loss(model, x0, t, eps)          (audiospec.diffusion.losses)
+    grad clipped to ``grad_clip``;  AdamW step at lr_k (warm-up then constant)
+    theta_ema <- beta_k theta_ema + (1 - beta_k) theta  (audiospec.diffusion.ema)
+
+Files in ``out_dir``: ``config.yaml`` (resolved :class:`TrainConfig`), ``prior.yaml``,
+``checkpoint.safetensors`` (:mod:`audiospec.diffusion.checkpoint`), ``loss.csv`` (step, loss)
+and, at the end, ``train_result.json``.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from tqdm.auto import tqdm
+
+from audiospec.atomic import atomic_write_text, write_json
+from audiospec.config import save_config
+from audiospec.diffusion.checkpoint import TrainingState, read_training_state, save_training_state
+from audiospec.diffusion.config import TrainConfig, check_training_data
+from audiospec.diffusion.ema import ema_decay_at, update_ema
+from audiospec.diffusion.losses import diffusion_loss
+from audiospec.diffusion.priors import NoisePrior
+from audiospec.diffusion.runtime import Runtime, SingleDevice
+from audiospec.diffusion.timesteps import make_timestep_sampler
+from audiospec.diffusion.unet import build_model
+from audiospec.errors import AudiospecError
+
+__all__ = ["TrainResult", "train", "CHECKPOINT_NAME"]
+
+CHECKPOINT_NAME = "checkpoint.safetensors"
+_RESUMABLE_CHANGES = ("steps", "checkpoint_every", "log_every")  # may differ between a run and its resumption
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` did: ``steps`` completed (of which this call ran ``steps - start_step``),
+    the loss of every step since step 0, wall time and throughput of this call."""
+
+    out_dir: Path
+    checkpoint: Path
+    steps: int
+    start_step: int
+    losses: tuple[float, ...]
+    seconds: float
+    steps_per_second: float
+
+    @property
+    def final_loss(self) -> float | None:
+        return self.losses[-1] if self.losses else None
+
+
+def _generators(seed: int, device: torch.device) -> dict[str, torch.Generator]:
+    """Independent generators for weights, data order, timesteps (CPU) and noise (training device)."""
+    seeds = torch.randint(0, 2**62, (4,), generator=torch.Generator().manual_seed(seed)).tolist()
+    return {
+        "init": torch.Generator().manual_seed(seeds[0]),
+        "data": torch.Generator().manual_seed(seeds[1]),
+        "time": torch.Generator().manual_seed(seeds[2]),
+        "noise": torch.Generator(device=device).manual_seed(seeds[3]),
+    }
+
+
+def _fingerprint(patches: torch.Tensor) -> list[float]:
+    x = patches.detach().to(torch.float64)
+    return [float(s) for s in patches.shape] + [float(x.sum()), float(x.square().sum())]
+
+
+def _write_loss_csv(path: Path, losses: list[float]) -> None:
+    lines = ["step,loss"] + [f"{i + 1},{loss:.9g}" for i, loss in enumerate(losses)]
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def _check_resume(state: TrainingState, config: TrainConfig, prior: NoisePrior, fingerprint: list[float], path: Path) -> None:
+    saved = {k: v for k, v in state.config.items() if k not in _RESUMABLE_CHANGES}
+    current = {k: v for k, v in config.to_dict().items() if k not in _RESUMABLE_CHANGES}
+    changed = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
+    if changed:
+        raise AudiospecError(
+            f"cannot resume {str(path)!r}: settings {changed} differ from the checkpoint's "
+            f"(only {list(_RESUMABLE_CHANGES)} may change); use a new out_dir or resume=False"
+        )
+    same_prior = state.prior == prior.to_dict() and set(state.prior_tensors) == set(prior.tensors()) and all(
+        torch.equal(state.prior_tensors[k], v.cpu()) for k, v in prior.tensors().items()
+    )
+    if not same_prior:
+        raise AudiospecError(
+            f"cannot resume {str(path)!r}: the noise prior {prior.to_dict()} differs from the checkpoint's {state.prior}"
+        )
+    if state.data_fingerprint and state.data_fingerprint != fingerprint:
+        raise AudiospecError(
+            f"cannot resume {str(path)!r}: the training patches differ from the ones the run started with "
+            "(shape or content); use a new out_dir or resume=False"
+        )
+
+
+def train(
+    config: TrainConfig,
+    patches: torch.Tensor,
+    *,
+    prior: NoisePrior,
+    out_dir: str | Path,
+    resume: bool = True,
+    progress: bool = True,
+    runtime: Runtime | None = None,
+) -> TrainResult:
+    """Train a U-Net on normalised log-mel ``patches`` ``[N, C, M, T]`` (module doc); returns a :class:`TrainResult`.
+
+    Every input is validated before any work. With ``resume=True`` an existing
+    ``out_dir/checkpoint.safetensors`` is continued (its settings must match, except
+    ``steps``, ``checkpoint_every``, ``log_every``); ``resume=False`` starts over and
+    overwrites it. ``runtime`` chooses device and precision (default
+    :class:`~audiospec.diffusion.runtime.SingleDevice` on CUDA if available, with
+    ``config.precision``); it is the seam for a multi-GPU engine.
+    """
+    if not isinstance(config, TrainConfig):
+        raise AudiospecError(f"config must be a TrainConfig (TrainConfig.from_dict(...)), got {type(config).__name__}")
+    if not isinstance(prior, NoisePrior):
+        raise AudiospecError(f"prior must be a NoisePrior (WhiteNoise(), ColoredNoise(beta=...), MatchedNoise...), got {prior!r}")
+    check_training_data(config, patches)
+    N, C, M, T = patches.shape
+    prior.spectrum((M, T))  # a matched prior of another patch size fails here
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise AudiospecError(f"out_dir {str(out_dir)!r} exists and is not a folder")
+    timestep_sampler = make_timestep_sampler(config.timesteps, patches=patches)
+    runtime = runtime if runtime is not None else SingleDevice(precision=config.precision)
+    device = runtime.device
+    fingerprint = _fingerprint(patches)
+    checkpoint_path = out_dir / CHECKPOINT_NAME
+
+    gens = _generators(config.seed, device)
+    model = build_model(config.model, generator=gens["init"])
+    ema_model = copy.deepcopy(model).requires_grad_(False)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, betas=config.betas, weight_decay=config.weight_decay
+    )
+    losses: list[float] = []
+    order = torch.randperm(N, generator=gens["data"])
+    position = 0
+    start_step = 0
+    if resume and checkpoint_path.is_file():
+        state = read_training_state(checkpoint_path)
+        _check_resume(state, config, prior, fingerprint, checkpoint_path)
+        model.load_state_dict(state.model)
+        ema_model.load_state_dict(state.ema)
+        optimizer.load_state_dict(state.optimizer)
+        for name, gen in gens.items():
+            if name in state.rng:
+                gen.set_state(state.rng[name])
+        order, position, start_step = state.data_order, state.data_position, state.step
+        losses = state.losses.tolist()
+        runtime.load_state_dict(state.runtime)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_config(config, out_dir / "config.yaml")
+    atomic_write_text(out_dir / "prior.yaml", yaml.safe_dump(prior.to_dict(), sort_keys=False))
+    model, optimizer = runtime.prepare(model, optimizer)
+    ema_model = ema_model.to(device)
+    data = patches.to(device=device, dtype=torch.float32)
+    model.train()
+
+    def save(step: int) -> None:
+        net = runtime.unwrap_model(model)
+        save_training_state(checkpoint_path, TrainingState(
+            step=step, config=config.to_dict(), model=net.state_dict(), ema=ema_model.state_dict(),
+            optimizer=optimizer.state_dict(), prior=prior.to_dict(), prior_tensors=prior.tensors(),
+            rng={name: gen.get_state() for name, gen in gens.items() if name != "init"},
+            data_order=order, data_position=position, losses=torch.tensor(losses, dtype=torch.float64),
+            runtime=runtime.state_dict(), data_fingerprint=fingerprint,
+        ))
+        _write_loss_csv(out_dir / "loss.csv", losses)
+
+    B = config.batch_size
+    pending: list[torch.Tensor] = []
+    started = time.perf_counter()
+    bar = tqdm(total=config.steps, initial=min(start_step, config.steps), desc="train", unit="step",
+               disable=not progress or not runtime.is_main_process, dynamic_ncols=True)
+    step = start_step
+    try:
+        while step < config.steps:
+            if position + B > N:  # next epoch: a fresh permutation
+                order, position = torch.randperm(N, generator=gens["data"]), 0
+            index = order[position : position + B]
+            position += B
+            x0 = data[index.to(device)]  # [B, C, M, T]
+            t = timestep_sampler.sample(B, generator=gens["time"]).to(device)  # [B]
+            eps = prior.sample(x0.shape, generator=gens["noise"], device=device, dtype=x0.dtype)  # [B, C, M, T]
+            for group in optimizer.param_groups:
+                group["lr"] = config.lr_at(step)
+            with runtime.autocast():
+                loss = diffusion_loss(model, x0, t=t, eps=eps, objective=config.objective, prior=prior,
+                                      whiten=config.whiten_loss)
+            optimizer.zero_grad(set_to_none=True)
+            runtime.backward(loss)
+            if config.grad_clip is not None:
+                runtime.clip_grad_norm_(model.parameters(), config.grad_clip)
+            runtime.optimizer_step(optimizer)
+            update_ema(ema_model, runtime.unwrap_model(model), decay=ema_decay_at(step, decay=config.ema_decay))
+            pending.append(loss.detach())
+            step += 1
+            bar.update(1)
+            last = step == config.steps
+            if step % config.log_every == 0 or step % config.checkpoint_every == 0 or last:
+                losses.extend(torch.stack(pending).float().cpu().tolist())
+                pending = []
+                bar.set_postfix(loss=f"{losses[-1]:.4f}")
+                if not bool(torch.isfinite(torch.tensor(losses[-1]))):
+                    raise AudiospecError(
+                        f"the loss became {losses[-1]} at step {step}; lower lr, set grad_clip or check the data "
+                        "normalisation (the last good checkpoint is kept)"
+                    )
+            if (step % config.checkpoint_every == 0 or last) and runtime.is_main_process:
+                save(step)
+    finally:
+        bar.close()
+    if start_step >= config.steps and not checkpoint_path.is_file():
+        save(start_step)
+    seconds = time.perf_counter() - started
+    ran = max(0, step - start_step)
+    result = TrainResult(
+        out_dir=out_dir, checkpoint=checkpoint_path, steps=step, start_step=start_step,
+        losses=tuple(losses), seconds=seconds, steps_per_second=ran / seconds if ran and seconds > 0 else 0.0,
+    )
+    if runtime.is_main_process:
+        write_json(out_dir / "train_result.json", _summary(result))
+    return result
+
+
+def _summary(result: TrainResult) -> dict[str, Any]:
+    return {
+        "steps": result.steps, "start_step": result.start_step, "final_loss": result.final_loss,
+        "seconds": result.seconds, "steps_per_second": result.steps_per_second,
+        "checkpoint": str(result.checkpoint),
+    }

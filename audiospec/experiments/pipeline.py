@@ -1,0 +1,65 @@
+"""The whole job a recipe runs: prepare -> analyze -> corrupt -> train per prior -> compare -> report.
+
+Each stage writes into its own sub-folder of the run folder and is skipped when its
+result is already there (``analysis/analysis.json``, ``corrupt/corrupt.json``,
+``compare/results.json``), so an interrupted run resumes where it stopped; training
+itself resumes from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from audiospec.config import config_to_dict, read_yaml, save_config
+from audiospec.errors import AudiospecError
+from audiospec.data import DataConfig, prepare_dataset
+from audiospec.experiments.analysis import AnalysisConfig, AnalyzeRunConfig, run_analysis
+from audiospec.experiments.compare import CompareConfig, CompareRunConfig, run_compare
+from audiospec.experiments.corrupt import CorruptConfig, CorruptRunConfig, run_corrupt
+from audiospec.report.build import build_report
+
+__all__ = ["PipelineConfig", "run_pipeline"]
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """A recipe's ``conf/*.yaml``: sections ``data``, ``analysis``, ``corrupt``, ``compare``."""
+
+    data: DataConfig
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    corrupt: CorruptConfig = field(default_factory=CorruptConfig)
+    compare: CompareConfig = field(default_factory=CompareConfig)
+
+
+def run_pipeline(config: PipelineConfig, *, out_dir: Path, progress: bool = True) -> Path:
+    """Run (or resume) every stage into ``out_dir``; returns the path of ``report.html``."""
+    out_dir = Path(out_dir)
+    save_config(config, out_dir / "config.yaml")
+    data = config.data
+    if not data.dataset.startswith("folder:"):  # a folder needs no preparation
+        prepare_dataset(data.dataset, data_dir=data.data_dir, source=data.source, hub_split=data.hub_split,
+                        hub_label_column=data.hub_label_column, progress=progress)
+    stages = [
+        ("analysis", "analysis.json", AnalyzeRunConfig(data=data, analysis=config.analysis), run_analysis),
+        ("corrupt", "corrupt.json", CorruptRunConfig(data=data, corrupt=config.corrupt), run_corrupt),
+        ("compare", "results.json", CompareRunConfig(data=data, compare=config.compare), run_compare),
+    ]
+    for folder, result, stage_config, run in stages:
+        if not _done(out_dir / folder, result, stage_config):
+            run(stage_config, out_dir=out_dir / folder, progress=progress)
+    return build_report(out_dir)
+
+
+def _done(stage_dir: Path, result: str, stage_config: Any) -> bool:
+    """True when ``stage_dir`` already holds ``result`` made with exactly ``stage_config``."""
+    if not (stage_dir / result).is_file():
+        return False
+    saved = stage_dir / "config.yaml"
+    if saved.is_file() and read_yaml(saved) == config_to_dict(stage_config):
+        return True
+    raise AudiospecError(
+        f"{str(stage_dir)!r} holds results made with a different config; pass a new --out folder, "
+        f"or delete {str(stage_dir)!r} to recompute it"
+    )
