@@ -29,6 +29,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from audiospec.errors import AudiospecError
+from audiospec.init import init_weights
 
 __all__ = ["ModelPreset", "ModelConfig", "UNet", "build_model", "init_weights", "count_parameters", "timestep_embedding"]
 
@@ -252,26 +253,6 @@ class UNet(nn.Module):
                 else:
                     h = layer(h)
         return self.conv_out(F.silu(self.norm_out(h)))
-
-
-@torch.no_grad()
-def init_weights(model: nn.Module, *, generator: torch.Generator | None = None) -> nn.Module:
-    """(Re)initialise every Conv2d / Linear / GroupNorm of ``model`` from ``generator`` (in module order).
-
-    Same distributions as PyTorch's defaults: weights kaiming-uniform with a = sqrt(5),
-    i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases; GroupNorm scale 1, shift 0.
-    """
-    for module in model.modules():
-        if isinstance(module, (nn.Conv2d, nn.Linear)):
-            nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
-            if module.bias is not None:
-                fan_in = module.weight[0].numel()
-                bound = 1.0 / math.sqrt(fan_in)
-                nn.init.uniform_(module.bias, -bound, bound, generator=generator)
-        elif isinstance(module, nn.GroupNorm):
-            nn.init.ones_(module.weight)
-            nn.init.zeros_(module.bias)
-    return model
 
 
 def build_model(config: ModelConfig, *, generator: torch.Generator | None = None) -> UNet:

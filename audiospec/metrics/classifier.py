@@ -28,6 +28,7 @@ from torch import nn
 from audiospec.atomic import atomic_write_bytes, write_json
 from audiospec.config import config_from_dict, config_to_dict
 from audiospec.errors import AudiospecError
+from audiospec.init import init_weights
 from audiospec.metrics._patches import as_patch_set
 
 __all__ = ["ClassifierConfig", "MelClassifier", "TrainingReport", "TrainedClassifier"]
@@ -115,17 +116,7 @@ class MelClassifier(nn.Module):
         self.features = nn.Sequential(*blocks)
         self.embedding = nn.Sequential(nn.Linear(c_in, config.embedding_dim), nn.GELU())
         self.head = nn.Linear(config.embedding_dim, n_classes)
-        self._init_weights(generator)
-
-    def _init_weights(self, generator: torch.Generator | None) -> None:
-        """nn.Conv2d / nn.Linear default init, drawn from ``generator``."""
-        for module in self.modules():
-            if isinstance(module, (nn.Conv2d, nn.Linear)):
-                nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
-                if module.bias is not None:
-                    fan_in = module.weight[0].numel()
-                    bound = 1.0 / math.sqrt(fan_in)
-                    nn.init.uniform_(module.bias, -bound, bound, generator=generator)
+        init_weights(self, generator=generator)  # the nn defaults, drawn from the seeded generator
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, 1, M, T]`` -> embedding ``[B, D]``."""
