@@ -94,12 +94,15 @@ def compare_section(results: dict[str, Any], out_dir: Path) -> str:
     answers = results["answers"]
     q2 = "".join(f"<li>{html.escape(a)}</li>" for a in answers["question_2_cepstral_autoregression"])
     q3 = "".join(f"<li>{html.escape(a)}</li>" for a in answers["question_3_pink_vs_white"])
+    learned = "".join(f"<li>{html.escape(a)}</li>" for a in answers["samples_vs_prior"])
     metrics = [m for m in ("fd_classifier", "rapsd_error", "cepstrum_error", "lsd", "mcd_nn_mean", "confidence")]
     rows = []
     for prior in results["priors"]:
         for steps in results["steps"]:
             cell = results["metrics"][prior][str(steps)]
             rows.append([prior, steps, *(_ci(cell.get(m)) for m in metrics)])
+    rows += [[f"{prior} (its own noise)", 0, *(_fmt(results["prior_baseline"][prior].get(m)) for m in metrics)]
+             for prior in results["priors"]]
     order_rows = [[p, _ci(o["cepstrum"]), _ci(o["rapsd"]), o["analytic"]["cepstrum"], o["analytic"]["rapsd"]]
                   for p, o in results["autoregression_order"].items()]
     listening = out_dir / "listening.json"
@@ -107,6 +110,7 @@ def compare_section(results: dict[str, Any], out_dir: Path) -> str:
     return f"""
 <h2>Pink vs white vs data-matched priors</h2>
 <p>{len(results['seeds'])} seeds per prior, {html.escape(results['sampler'])} sampler; means with 95% CIs over seeds.</p>
+<h3>Did the models learn the data's spectrum?</h3><ul>{learned}</ul>
 <h3>Question 2: is sampling cepstral autoregression?</h3><ul>{q2}</ul>
 {_table(["prior", "empirical order (cepstrum)", "empirical order (RAPSD)", "analytic (cepstrum)", "analytic (RAPSD)"], order_rows)}
 {_image(out_dir, "trajectory_heatmaps.png", "band power of the x0 prediction during sampling")}

@@ -76,6 +76,9 @@ def _check_run(out: Path) -> None:
     for prior, order in results["autoregression_order"].items():
         assert -1.0 <= order["cepstrum"]["mean"] <= 1.0 and -1.0 <= order["analytic"]["rapsd"] <= 1.0
     assert results["answers"]["question_2_cepstral_autoregression"]
+    assert len(results["answers"]["samples_vs_prior"]) == len(results["priors"])
+    for prior in results["priors"]:
+        assert results["prior_baseline"][prior]["rapsd_error"] >= 0.0
     wavs = sorted(out.rglob("*.wav"))
     assert len(wavs) >= 8
     for wav in wavs:
