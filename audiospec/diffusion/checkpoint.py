@@ -38,7 +38,7 @@ __all__ = ["CHECKPOINT_FORMAT", "TrainingState", "save_training_state", "read_tr
 CHECKPOINT_FORMAT = "audiospec.diffusion.checkpoint/1"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainingState:
     """Everything a run needs to continue bit-exactly (tensors on the CPU)."""
 

@@ -47,7 +47,7 @@ def _number(name: str, value: Any, *, low: float, high: float = math.inf, low_op
         raise AudiospecError(f"{name} must be a number {bound}, got {value!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainConfig:
     """Settings of :func:`audiospec.diffusion.training.train`.
 

@@ -1,6 +1,6 @@
 """Training losses: flow matching (velocity) and VP eps-prediction, optionally whitened by the prior.
 
-Flow matching (Lipman et al. 2023, eq. 23; Liu et al. 2023), rectified-flow path
+Flow matching (Lipman et al. 2023, OT path with sigma_min = 0; Liu et al. 2023), rectified-flow path
 x_t = (1 - t) x0 + t eps, eps ~ N(0, Sigma):
 
     L_FM = E_{t, x0, eps} || v_theta(x_t, t) - (eps - x0) ||^2

@@ -10,7 +10,7 @@ t runs from 0 (data) to 1 (pure noise), eps ~ N(0, Sigma) is drawn from a noise 
 Two training objectives (closed choice, :data:`Objective`), each tied to one process:
 
 - ``"flow_matching"`` on ``"rectified_flow"``: the network predicts the velocity
-  v = d x_t / dt = eps - x0 (conditional flow matching, Lipman et al. 2023, eq. 23 with
+  v = d x_t / dt = eps - x0 (conditional flow matching, Lipman et al. 2023, the OT path with
   sigma_min = 0). Data prediction: x0_hat = x_t - t v_hat.
 - ``"vp_eps"`` on ``"vp_cosine"``: the network predicts eps (Ho et al. 2020, eq. 14).
   Data prediction: x0_hat = (x_t - sigma_t eps_hat) / alpha_t.

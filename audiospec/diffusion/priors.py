@@ -105,7 +105,7 @@ def _draw_device(generator: torch.Generator | None, device: torch.device | str |
     return generator.device if generator is not None else device
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WhiteNoise(NoisePrior):
     """S(f) = 1: eps ~ N(0, I). Whitening is the identity."""
 
@@ -124,7 +124,7 @@ class WhiteNoise(NoisePrior):
         return x
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ColoredNoise(NoisePrior):
     """S(f) ∝ |f|^-beta (beta = 1 pink, 2 brown, -1 blue), DC at S(f_min), unit variance.
 
@@ -228,7 +228,7 @@ class MatchedNoise(NoisePrior):
         return f"MatchedNoise(signal_shape={self.signal_shape}, floor={self.floor})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PriorConfig:
     """Which prior a run uses (YAML: ``prior: {kind: colored, beta: 1.0}``).
 

@@ -197,7 +197,8 @@ def sample(
     :func:`audiospec.diffusion.schedule_design.optimize_schedule`), else ``steps`` uniform
     steps from 1 (``VP_T_MAX`` for ancestral) to 0. Initial noise x_1 ~ prior is drawn with
     ``generator`` for all n at once; ``batch_size`` splits the integration into chunks (the
-    callback then sees one chunk at a time). Runs on ``device`` (default: the model's).
+    callback then sees one chunk at a time; the ancestral sampler's fresh noise, drawn per chunk,
+    depends on it). Runs on ``device`` (default: the model's).
     """
     process_for(objective)
     if sampler not in SAMPLERS:

@@ -5,11 +5,12 @@ Every sampler is an object with ``sample(n, *, generator, device) -> [n]`` (floa
 [T_EPS, 1 - T_EPS] so that t is never exactly 0 or 1) and ``pdf(t)`` (its density, float64):
 
 - :class:`UniformTimesteps`: t ~ U(0, 1).
-- :class:`LogitNormalTimesteps`: t = sigmoid(u), u ~ N(mu, sigma^2) (Esser et al. 2024, eq. 19):
+- :class:`LogitNormalTimesteps`: t = sigmoid(u), u ~ N(mu, sigma^2) (Esser et al. 2024,
+  section 3.1, "logit-normal sampling"):
   pi_ln(t; mu, sigma) = 1 / (sigma sqrt(2 pi)) * 1 / (t (1 - t)) * exp(-(logit(t) - mu)^2 / (2 sigma^2)).
-- :class:`ShiftedTimesteps`: the resolution shift of Esser et al. 2024 (section 5.3.2),
-  t' = s t / (1 + (s - 1) t) with s = sqrt(m / n) for m target and n reference pixels
-  (:func:`resolution_shift`). Sign check in our convention (t = 1 noise, same as Esser et al.):
+- :class:`ShiftedTimesteps`: the resolution shift of Esser et al. 2024 ("resolution-dependent
+  shifting of timestep schedules"), t' = s t / (1 + (s - 1) t) with s = sqrt(m / n) for m
+  target and n reference pixels (:func:`resolution_shift`). Sign check in our convention (t = 1 noise, same as Esser et al.):
   (1 - t') / t' = (1 - t) / (s t), so the SNR (1 - t)^2 / t^2 is divided by s^2 and s > 1
   (a larger patch) moves t towards the noise end, which is what a larger field needs: its
   noise power per frequency bin is spread over more bins (timestep notebook, "Deriving SNR
@@ -88,7 +89,7 @@ class TimestepSampler:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UniformTimesteps(TimestepSampler):
     """t ~ U(0, 1)."""
 
@@ -101,9 +102,9 @@ class UniformTimesteps(TimestepSampler):
         return ((t >= 0) & (t <= 1)).to(torch.float64)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LogitNormalTimesteps(TimestepSampler):
-    """t = sigmoid(u), u ~ N(mu, sigma^2) (Esser et al. 2024, eq. 19); mu > 0 favours noisier t."""
+    """t = sigmoid(u), u ~ N(mu, sigma^2) (Esser et al. 2024, section 3.1); mu > 0 favours noisier t."""
 
     mu: float = 0.0
     sigma: float = 1.0
@@ -156,7 +157,7 @@ def resolution_shift(shape: Sequence[int], *, reference_shape: Sequence[int]) ->
     return math.sqrt(m / n)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ShiftedTimesteps(TimestepSampler):
     """t' = shift_time(t, s) with t from ``base``; density p'(t') = p(t) dt/dt', dt/dt' = s / (s - (s - 1) t')^2."""
 
@@ -260,7 +261,7 @@ class SpectralWeightedTimesteps(TimestepSampler):
         return f"SpectralWeightedTimesteps(base={self.base!r}, K={self.freqs.numel()}, grid_size={self.grid_size})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TimestepConfig:
     """Training-time sampler settings (YAML ``timesteps:``).
 

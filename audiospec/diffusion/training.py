@@ -50,7 +50,7 @@ CHECKPOINT_NAME = "checkpoint.safetensors"
 _RESUMABLE_CHANGES = ("steps", "checkpoint_every", "log_every")  # may differ between a run and its resumption
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainResult:
     """What :func:`train` did: ``steps`` completed (of which this call ran ``steps - start_step``),
     the loss of every step since step 0, wall time and throughput of this call."""

@@ -37,7 +37,7 @@ ModelPreset = Literal["tiny", "default"]
 MODEL_PRESETS: tuple[str, ...] = get_args(ModelPreset)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelConfig:
     """U-Net settings (YAML ``model:``). Use :meth:`preset` for ``"tiny"`` or ``"default"``.
 
