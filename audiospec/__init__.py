@@ -6,7 +6,12 @@ Sub-packages:
   RAPSD, cepstra, power-law fits, coloured noise, SNR / autoregression order).
 - :mod:`audiospec.data` — audio I/O and dataset loaders (GTZAN, any folder, the
   embedded offline corpus).
-- :mod:`audiospec.experiments` — the analyses behind the CLI.
+- :mod:`audiospec.diffusion` — noise priors, flow matching / VP paths, timestep samplers,
+  spectral schedule design, samplers, the U-Net and its resumable training loop.
+- :mod:`audiospec.metrics` — offline sample-quality metrics (classifier Fréchet distance,
+  spectral errors, mel-cepstral distortion, optional FAD).
+- :mod:`audiospec.experiments` — analysis, corruption, training, comparison, recipes.
+- :mod:`audiospec.report` — plots and the self-contained HTML report.
 """
 
 from audiospec.errors import AudiospecError

@@ -40,3 +40,13 @@ def test_disk_full_gives_audiospec_error_and_keeps_old_content(tmp_path, monkeyp
     monkeypatch.undo()
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["result.txt"]
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    atomic_write_text(tmp_path / "r.txt", "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "r.txt").stat().st_mode) == 0o666 & ~mask

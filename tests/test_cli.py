@@ -99,3 +99,65 @@ def test_help_lists_every_command_with_examples():
     for command in ("prepare", "analyze", "report", "demo"):
         assert command in result.output
     assert "Examples" in runner.invoke(app, ["analyze", "--help"]).output
+
+
+def test_train_then_sample_writes_a_checkpoint_and_audio(tmp_path):
+    folder = _audio_folder(tmp_path / "audio")
+    config = tmp_path / "train.yaml"
+    config.write_text(yaml.safe_dump({
+        "data": {"dataset": f"folder:{folder}", "sample_rate": 8000, "clip_seconds": 0.6},
+        "mel": {"sample_rate": 8000, "n_fft": 256, "hop_length": 64, "n_mels": 16},
+        "patch_frames": 8,
+        "prior": {"kind": "colored", "beta": 1.0},
+        "train": {"steps": 3, "batch_size": 4, "checkpoint_every": 2,
+                  "model": {"preset": "tiny", "base_channels": 8, "channel_mults": [1, 2], "attention": False}},
+    }))
+    run = tmp_path / "run"
+    result = runner.invoke(app, ["train", "--config", str(config), "--out", str(run), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "trained to step 3" in result.output
+    assert (run / "checkpoint.safetensors").is_file() and (run / "normalisation.json").is_file()
+    result = runner.invoke(app, ["sample", "--checkpoint", str(run / "checkpoint.safetensors"), "--steps", "3",
+                                 "--n", "2", "--out", str(tmp_path / "samples")])
+    assert result.exit_code == 0, result.output
+    for i in range(2):
+        data, rate = sf.read(tmp_path / "samples" / f"sample{i}.wav")
+        assert rate == 8000 and data.size > 0 and np.isfinite(data).all() and np.abs(data).max() <= 1.0
+
+
+def test_train_rejects_a_patch_longer_than_the_clips_before_any_work(tmp_path):
+    folder = _audio_folder(tmp_path / "audio")
+    config = tmp_path / "train.yaml"
+    config.write_text(yaml.safe_dump({
+        "data": {"dataset": f"folder:{folder}", "sample_rate": 8000, "clip_seconds": 0.6},
+        "mel": {"sample_rate": 8000, "n_fft": 256, "hop_length": 64, "n_mels": 16},
+        "patch_frames": 512,
+    }))
+    result = runner.invoke(app, ["train", "--config", str(config), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2
+    assert "patch_frames=512 is longer than a clip" in result.output
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("bad_name", "bad_bytes"),
+    [("broken.wav", b"RIFF\x24\x00\x00\x00WAVEfmt "), ("notes.ogg", b"this is a text file, not audio"),
+     ("empty.flac", b"")],
+)
+def test_a_bad_file_in_a_dataset_is_skipped_with_a_warning_naming_it(tmp_path, bad_name, bad_bytes):
+    folder = _audio_folder(tmp_path / "audio")
+    (folder / "hiss" / bad_name).write_bytes(bad_bytes)
+    with pytest.warns(UserWarning, match=bad_name):
+        result = runner.invoke(app, ["analyze", "--config", str(_config(tmp_path / "c.yaml", folder)),
+                                     "--out", str(tmp_path / "run"), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "run" / "analysis.json").read_text())["classes"] == {"hiss": 9, "rumble": 9}
+
+
+def test_a_dataset_with_no_readable_audio_is_a_clean_error(tmp_path):
+    folder = tmp_path / "audio" / "x"
+    folder.mkdir(parents=True)
+    (folder / "a.wav").write_bytes(b"not audio at all")
+    result = runner.invoke(app, ["analyze", "--dataset", f"folder:{tmp_path / 'audio'}", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert "error:" in result.output and "Traceback" not in result.output

@@ -193,3 +193,24 @@ def test_load_checkpoint_errors(tmp_path):
     (tmp_path / "bad.safetensors").write_bytes(b"not a checkpoint")
     with pytest.raises(AudiospecError, match="not a readable safetensors checkpoint"):
         load_checkpoint(tmp_path / "bad.safetensors")
+
+
+def test_disk_full_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    """A full disk on the second checkpoint: clean AudiospecError, the first checkpoint stays whole and resumable."""
+    config = tiny_train_config(steps=4, checkpoint_every=2)
+    out = tmp_path / "run"
+    train(tiny_train_config(steps=2, checkpoint_every=2), PATCHES, prior=WhiteNoise(), out_dir=out, progress=False)
+    before = (out / "checkpoint.safetensors").read_bytes()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("audiospec.diffusion.checkpoint.save_file", full_disk)
+    with pytest.raises(AudiospecError, match=r"could not write checkpoint .*No space left on device.*previous one is unchanged"):
+        train(config, PATCHES, prior=WhiteNoise(), out_dir=out, progress=False)
+    monkeypatch.undo()
+    assert (out / "checkpoint.safetensors").read_bytes() == before
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]  # no half-written file left behind
+    assert read_training_state(out / "checkpoint.safetensors").step == 2
+    result = train(config, PATCHES, prior=WhiteNoise(), out_dir=out, progress=False)  # resumes from step 2
+    assert result.start_step == 2 and result.steps == 4
