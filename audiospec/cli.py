@@ -142,6 +142,11 @@ def corrupt(
     typer.echo(f"wrote {len(manifest['files'])} WAV files with spectrograms to {out}")
 
 
+class RuntimeName(str, Enum):
+    single = "single"
+    accelerate = "accelerate"
+
+
 @app.command("train")
 @_clean_errors
 def train_command(
@@ -151,6 +156,7 @@ def train_command(
     data_dir: DataDirOption = None,
     source: SourceOption = None,
     resume: bool = typer.Option(True, help="Continue from out/checkpoint.safetensors when it exists."),
+    runtime: RuntimeName = typer.Option(RuntimeName.single, help="single device, or HF Accelerate (multi-GPU)."),
     progress: ProgressOption = True,
 ) -> None:
     """Train one mel-spectrogram flow-matching model with a white, coloured or data-matched prior.
@@ -158,11 +164,18 @@ def train_command(
     Examples:
       audiospec train --config recipes/mini/conf/train-cpu.yaml --out runs/train-pink
       audiospec train --dataset mini --out runs/train-white   (all defaults: tiny U-Net, white prior)
+      accelerate launch --multi_gpu --num_processes 4 -m audiospec train --runtime accelerate \
+          --config recipes/mini/conf/gpu-train.yaml --out runs/train-4gpu
     """
     from audiospec.experiments.train_run import TrainRunConfig, run_train
 
     run_config = _run_config(TrainRunConfig, config, dataset=dataset, data_dir=data_dir, source=source)
-    result = run_train(run_config, out_dir=out, resume=resume, progress=progress)
+    engine = None
+    if runtime is RuntimeName.accelerate:
+        from audiospec.diffusion.runtime import AccelerateRuntime
+
+        engine = AccelerateRuntime(precision=run_config.train.precision)
+    result = run_train(run_config, out_dir=out, resume=resume, progress=progress, runtime=engine)
     typer.echo(f"trained to step {result.steps} (final loss {result.final_loss:.4f}); checkpoint: {result.checkpoint}")
 
 

@@ -41,6 +41,21 @@ def _config(path: Path, folder: Path, **analysis_overrides) -> Path:
     return path
 
 
+TINY_MODEL = {"preset": "tiny", "base_channels": 8, "channel_mults": [1, 2], "attention": False}
+
+
+def _train_config(path: Path, folder: Path, **sections) -> Path:
+    """A `audiospec train` YAML on the tiny folder corpus; ``sections`` replace or add top-level keys."""
+    config = {
+        "data": {"dataset": f"folder:{folder}", "sample_rate": 8000, "clip_seconds": 0.6},
+        "mel": {"sample_rate": 8000, "n_fft": 256, "hop_length": 64, "n_mels": 16},
+        "patch_frames": 8,
+        **sections,
+    }
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
 def test_analyze_writes_json_plots_and_report(tmp_path):
     folder = _audio_folder(tmp_path / "audio")
     out = tmp_path / "run"
@@ -102,16 +117,9 @@ def test_help_lists_every_command_with_examples():
 
 
 def test_train_then_sample_writes_a_checkpoint_and_audio(tmp_path):
-    folder = _audio_folder(tmp_path / "audio")
-    config = tmp_path / "train.yaml"
-    config.write_text(yaml.safe_dump({
-        "data": {"dataset": f"folder:{folder}", "sample_rate": 8000, "clip_seconds": 0.6},
-        "mel": {"sample_rate": 8000, "n_fft": 256, "hop_length": 64, "n_mels": 16},
-        "patch_frames": 8,
-        "prior": {"kind": "colored", "beta": 1.0},
-        "train": {"steps": 3, "batch_size": 4, "checkpoint_every": 2,
-                  "model": {"preset": "tiny", "base_channels": 8, "channel_mults": [1, 2], "attention": False}},
-    }))
+    config = _train_config(tmp_path / "train.yaml", _audio_folder(tmp_path / "audio"),
+                           prior={"kind": "colored", "beta": 1.0},
+                           train={"steps": 3, "batch_size": 4, "checkpoint_every": 2, "model": TINY_MODEL})
     run = tmp_path / "run"
     result = runner.invoke(app, ["train", "--config", str(config), "--out", str(run), "--no-progress"])
     assert result.exit_code == 0, result.output
@@ -126,13 +134,7 @@ def test_train_then_sample_writes_a_checkpoint_and_audio(tmp_path):
 
 
 def test_train_rejects_a_patch_longer_than_the_clips_before_any_work(tmp_path):
-    folder = _audio_folder(tmp_path / "audio")
-    config = tmp_path / "train.yaml"
-    config.write_text(yaml.safe_dump({
-        "data": {"dataset": f"folder:{folder}", "sample_rate": 8000, "clip_seconds": 0.6},
-        "mel": {"sample_rate": 8000, "n_fft": 256, "hop_length": 64, "n_mels": 16},
-        "patch_frames": 512,
-    }))
+    config = _train_config(tmp_path / "train.yaml", _audio_folder(tmp_path / "audio"), patch_frames=512)
     result = runner.invoke(app, ["train", "--config", str(config), "--out", str(tmp_path / "run")])
     assert result.exit_code == 2
     assert "patch_frames=512 is longer than a clip" in result.output
@@ -161,3 +163,16 @@ def test_a_dataset_with_no_readable_audio_is_a_clean_error(tmp_path):
     result = runner.invoke(app, ["analyze", "--dataset", f"folder:{tmp_path / 'audio'}", "--out", str(tmp_path / "r")])
     assert result.exit_code == 2
     assert "error:" in result.output and "Traceback" not in result.output
+
+
+def test_train_through_the_accelerate_runtime_on_the_cpu(tmp_path, monkeypatch):
+    """`--runtime accelerate` goes through HF Accelerate (one CPU process here, as under `accelerate launch`)."""
+    pytest.importorskip("accelerate")
+    monkeypatch.setenv("ACCELERATE_USE_CPU", "true")
+    config = _train_config(tmp_path / "train.yaml", _audio_folder(tmp_path / "audio"),
+                           train={"steps": 2, "batch_size": 4, "checkpoint_every": 2, "precision": "fp32",
+                                  "model": TINY_MODEL})
+    result = runner.invoke(app, ["train", "--config", str(config), "--out", str(tmp_path / "run"),
+                                 "--runtime", "accelerate", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "trained to step 2" in result.output

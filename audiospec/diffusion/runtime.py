@@ -1,12 +1,13 @@
 """Where and how the training step runs: the seam for single-device and (later) multi-GPU engines.
 
 :func:`audiospec.diffusion.training.train` never touches devices, autocast or gradient
-scaling itself; it calls a :class:`Runtime`. :class:`SingleDevice` is the one shipped
-(CPU or one CUDA device). Its method names follow HF Accelerate's ``Accelerator``
+scaling itself; it calls a :class:`Runtime`. :class:`SingleDevice` runs on the CPU or one
+CUDA device; :class:`AccelerateRuntime` delegates to HF Accelerate's ``Accelerator`` for
+data-parallel multi-GPU training (the loop gives each process its :func:`batch_shard` of
+every global batch and its own noise and timestep streams). Processes are started by
+``accelerate launch``; no launcher lives here. The method names follow ``Accelerator``
 (``device``, ``prepare``, ``autocast``, ``backward``, ``clip_grad_norm_``, ``unwrap_model``,
-``is_main_process``), so a multi-GPU runtime is a thin adapter that delegates to an
-``Accelerator`` (its ``optimizer_step`` is ``optimizer.step()``; it must also give each
-process its own data shard and noise stream). No launcher lives here.
+``is_main_process``).
 
 Mixed precision: ``precision`` = ``"bf16"`` or ``"fp16"`` enables ``torch.autocast`` on CUDA
 only (fp16 with a gradient scaler); on the CPU the step always runs in float32, so CPU runs
@@ -23,7 +24,7 @@ from torch import nn
 
 from audiospec.errors import AudiospecError
 
-__all__ = ["Precision", "PRECISIONS", "Runtime", "SingleDevice", "default_device"]
+__all__ = ["Precision", "PRECISIONS", "Runtime", "SingleDevice", "AccelerateRuntime", "batch_shard", "default_device"]
 
 Precision = Literal["fp32", "bf16", "fp16"]
 PRECISIONS: tuple[str, ...] = get_args(Precision)
@@ -34,6 +35,8 @@ class Runtime(Protocol):
 
     device: torch.device
     is_main_process: bool
+    process_index: int  # this process's rank, 0 .. num_processes - 1
+    num_processes: int
 
     def prepare(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> tuple[nn.Module, torch.optim.Optimizer]: ...
 
@@ -61,6 +64,8 @@ class SingleDevice:
     """One device (CPU or a single GPU); autocast + fp16 gradient scaling on CUDA only."""
 
     is_main_process = True
+    process_index = 0
+    num_processes = 1
 
     def __init__(self, *, device: torch.device | str | None = None, precision: Precision = "fp32") -> None:
         if precision not in PRECISIONS:
@@ -106,3 +111,66 @@ class SingleDevice:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if self._scaler is not None and "grad_scaler" in state:
             self._scaler.load_state_dict(state["grad_scaler"])
+
+
+class AccelerateRuntime:
+    """Data-parallel training through HF Accelerate (``accelerate launch`` starts the processes).
+
+    Each process takes its share of every global batch (:func:`batch_shard`) and draws its
+    own noise and timesteps; Accelerate averages the gradients, applies mixed precision and
+    wraps the model in DDP when there is more than one process. Checkpoints, logs and the
+    progress bar belong to the main process. Needs the ``accelerate`` package
+    (``pip install -e .[multigpu]``).
+    """
+
+    def __init__(self, *, precision: Precision = "fp32", cpu: bool = False) -> None:
+        if precision not in PRECISIONS:
+            raise AudiospecError(f"unknown precision {precision!r}; choose one of {PRECISIONS}")
+        try:
+            from accelerate import Accelerator
+        except ImportError:
+            raise AudiospecError(
+                "multi-GPU training needs HF Accelerate: pip install -e '.[multigpu]' (or pip install accelerate)"
+            ) from None
+        mixed = {"fp32": "no", "bf16": "bf16", "fp16": "fp16"}[precision]
+        self._accelerator = Accelerator(mixed_precision=mixed if torch.cuda.is_available() and not cpu else "no",
+                                        cpu=cpu)
+        self.device = self._accelerator.device
+        self.is_main_process = self._accelerator.is_main_process
+        self.process_index = self._accelerator.process_index
+        self.num_processes = self._accelerator.num_processes
+
+    def prepare(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> tuple[nn.Module, torch.optim.Optimizer]:
+        return self._accelerator.prepare(model, optimizer)
+
+    def autocast(self) -> ContextManager[Any]:
+        return self._accelerator.autocast()
+
+    def backward(self, loss: torch.Tensor) -> None:
+        self._accelerator.backward(loss)
+
+    def clip_grad_norm_(self, parameters: Iterable[torch.nn.Parameter], max_norm: float) -> torch.Tensor:
+        return self._accelerator.clip_grad_norm_(list(parameters), max_norm)
+
+    def optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        optimizer.step()  # the prepared optimizer applies Accelerate's gradient scaling itself
+
+    def unwrap_model(self, model: nn.Module) -> nn.Module:
+        return self._accelerator.unwrap_model(model)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        return None
+
+
+def batch_shard(index: torch.Tensor, *, process_index: int, num_processes: int) -> torch.Tensor:
+    """This process's share of a global batch ``index`` ``[B]``: every ``num_processes``-th element."""
+    if not 0 <= process_index < num_processes:
+        raise AudiospecError(f"process_index {process_index} outside 0 .. {num_processes - 1}")
+    if index.numel() < num_processes:
+        raise AudiospecError(
+            f"a global batch of {index.numel()} cannot feed {num_processes} processes; raise batch_size"
+        )
+    return index[process_index::num_processes]

@@ -39,7 +39,7 @@ from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.ema import ema_decay_at, update_ema
 from audiospec.diffusion.losses import diffusion_loss
 from audiospec.diffusion.priors import NoisePrior
-from audiospec.diffusion.runtime import Runtime, SingleDevice
+from audiospec.diffusion.runtime import Runtime, SingleDevice, batch_shard
 from audiospec.diffusion.timesteps import make_timestep_sampler
 from audiospec.diffusion.unet import build_model
 from audiospec.errors import AudiospecError
@@ -68,14 +68,19 @@ class TrainResult:
         return self.losses[-1] if self.losses else None
 
 
-def _generators(seed: int, device: torch.device) -> dict[str, torch.Generator]:
-    """Independent generators for weights, data order, timesteps (CPU) and noise (training device)."""
-    seeds = torch.randint(0, 2**62, (4,), generator=torch.Generator().manual_seed(seed)).tolist()
+def _generators(seed: int, device: torch.device, *, process_index: int = 0) -> dict[str, torch.Generator]:
+    """Independent generators for weights, data order, timesteps (CPU) and noise (training device).
+
+    Weights and data order are the same in every process of a data-parallel run; timesteps
+    and noise get a stream per process (process 0 keeps the single-process streams).
+    """
+    seeds = torch.randint(0, 2**62, (4 + 2 * process_index,), generator=torch.Generator().manual_seed(seed)).tolist()
+    time_seed, noise_seed = (seeds[2], seeds[3]) if process_index == 0 else (seeds[-2], seeds[-1])
     return {
         "init": torch.Generator().manual_seed(seeds[0]),
         "data": torch.Generator().manual_seed(seeds[1]),
-        "time": torch.Generator().manual_seed(seeds[2]),
-        "noise": torch.Generator(device=device).manual_seed(seeds[3]),
+        "time": torch.Generator().manual_seed(time_seed),
+        "noise": torch.Generator(device=device).manual_seed(noise_seed),
     }
 
 
@@ -147,7 +152,7 @@ def train(
     fingerprint = _fingerprint(patches)
     checkpoint_path = out_dir / CHECKPOINT_NAME
 
-    gens = _generators(config.seed, device)
+    gens = _generators(config.seed, device, process_index=runtime.process_index)
     model = build_model(config.model, generator=gens["init"])
     ema_model = copy.deepcopy(model).requires_grad_(False)
     optimizer = torch.optim.AdamW(
@@ -199,10 +204,11 @@ def train(
         while step < config.steps:
             if position + B > N:  # next epoch: a fresh permutation
                 order, position = torch.randperm(N, generator=gens["data"]), 0
-            index = order[position : position + B]
+            index = batch_shard(order[position : position + B], process_index=runtime.process_index,
+                                num_processes=runtime.num_processes)  # this process's share of the global batch
             position += B
-            x0 = data[index.to(device)]  # [B, C, M, T]
-            t = timestep_sampler.sample(B, generator=gens["time"]).to(device)  # [B]
+            x0 = data[index.to(device)]  # [b, C, M, T], b = B / num_processes
+            t = timestep_sampler.sample(x0.shape[0], generator=gens["time"]).to(device)  # [b]
             eps = prior.sample(x0.shape, generator=gens["noise"], device=device, dtype=x0.dtype)  # [B, C, M, T]
             for group in optimizer.param_groups:
                 group["lr"] = config.lr_at(step)

@@ -21,6 +21,7 @@ from audiospec.data import DataConfig, load_corpus
 from audiospec.diffusion.checkpoint import load_checkpoint
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.priors import PriorConfig, make_prior
+from audiospec.diffusion.runtime import Runtime
 from audiospec.diffusion.samplers import SamplerName, sample
 from audiospec.diffusion.training import TrainResult, train
 from audiospec.errors import AudiospecError
@@ -54,16 +55,23 @@ class TrainRunConfig:
         self.train.model.check_patch_shape((self.mel.n_mels, self.patch_frames))
 
 
-def run_train(config: TrainRunConfig, *, out_dir: Path, resume: bool = True, progress: bool = True) -> TrainResult:
-    """Cut the corpus into patches and train (or resume) one model in ``out_dir``."""
+def run_train(config: TrainRunConfig, *, out_dir: Path, resume: bool = True, progress: bool = True,
+              runtime: Runtime | None = None) -> TrainResult:
+    """Cut the corpus into patches and train (or resume) one model in ``out_dir``.
+
+    ``runtime``: None for one device, or an :class:`~audiospec.diffusion.runtime.AccelerateRuntime`
+    under ``accelerate launch`` for data-parallel training.
+    """
     out_dir = Path(out_dir)
     data = corpus_patches(load_corpus(config.data, progress=progress), mel=config.mel,
                           patch_frames=config.patch_frames)
     check_training_data(config.train, data.patches)
     prior = make_prior(config.prior, patches=data.patches)
-    save_config(config, out_dir / "run.yaml")
-    write_json(out_dir / "normalisation.json", {"mean_db": data.mean_db, "std_db": data.std_db})
-    return train(config.train, data.patches, prior=prior, out_dir=out_dir, resume=resume, progress=progress)
+    if runtime is None or runtime.is_main_process:
+        save_config(config, out_dir / "run.yaml")
+        write_json(out_dir / "normalisation.json", {"mean_db": data.mean_db, "std_db": data.std_db})
+    return train(config.train, data.patches, prior=prior, out_dir=out_dir, resume=resume, progress=progress,
+                 runtime=runtime)
 
 
 def run_sample(checkpoint: Path, *, n: int, steps: int, out_dir: Path, sampler: SamplerName = "euler",

@@ -214,3 +214,37 @@ def test_disk_full_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, m
     assert read_training_state(out / "checkpoint.safetensors").step == 2
     result = train(config, PATCHES, prior=WhiteNoise(), out_dir=out, progress=False)  # resumes from step 2
     assert result.start_step == 2 and result.steps == 4
+
+
+def test_accelerate_runtime_trains_exactly_like_a_single_device_in_one_process(tmp_path):
+    """The HF Accelerate adapter, on one CPU process, reproduces the single-device run bit for bit."""
+    pytest.importorskip("accelerate")
+    from audiospec.diffusion.runtime import AccelerateRuntime
+
+    config = tiny_train_config(steps=3, checkpoint_every=3)
+    train(config, PATCHES, prior=WhiteNoise(), out_dir=tmp_path / "single", progress=False)
+    runtime = AccelerateRuntime(cpu=True)
+    assert runtime.num_processes == 1 and runtime.is_main_process
+    train(config, PATCHES, prior=WhiteNoise(), out_dir=tmp_path / "accelerate", progress=False, runtime=runtime)
+    _assert_same_state(tmp_path / "single" / "checkpoint.safetensors", tmp_path / "accelerate" / "checkpoint.safetensors")
+
+
+def test_data_parallel_processes_split_every_global_batch_without_overlap():
+    from audiospec.diffusion.runtime import batch_shard
+
+    index = torch.arange(10, 26)
+    shards = [batch_shard(index, process_index=p, num_processes=4) for p in range(4)]
+    assert sorted(torch.cat(shards).tolist()) == index.tolist()
+    assert all(s.numel() == 4 for s in shards)
+    with pytest.raises(AudiospecError, match="cannot feed 4 processes; raise batch_size"):
+        batch_shard(torch.arange(3), process_index=0, num_processes=4)
+
+
+def test_each_process_gets_its_own_noise_but_the_same_data_order():
+    from audiospec.diffusion.training import _generators
+
+    first, second = _generators(7, torch.device("cpu")), _generators(7, torch.device("cpu"), process_index=1)
+    assert torch.equal(torch.randperm(20, generator=first["data"]), torch.randperm(20, generator=second["data"]))
+    assert not torch.equal(torch.randn(5, generator=first["noise"]), torch.randn(5, generator=second["noise"]))
+    assert torch.equal(torch.randn(5, generator=_generators(7, torch.device("cpu"))["noise"]),
+                       torch.randn(5, generator=_generators(7, torch.device("cpu"))["noise"]))
