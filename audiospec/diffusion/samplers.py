@@ -143,7 +143,7 @@ def ancestral_sample(
         raise AudiospecError(f"clip_x0 must be positive or None, got {clip_x0!r}")
     alphas, sigmas = process_coefficients(times, process="vp_cosine")  # [N + 1] float64
     for i in range(times.numel() - 1):
-        t, s = float(times[i]), float(times[i + 1])
+        t = float(times[i])
         alpha_t, sigma_t, alpha_s, sigma_s = (float(alphas[i]), float(sigmas[i]), float(alphas[i + 1]), float(sigmas[i + 1]))
         eps_hat = eps_model(x, _t_batch(t, x))
         x0_hat = predict_x0(eps_hat, x, t, objective="vp_eps")

@@ -26,9 +26,9 @@ from audiospec.atomic import write_json
 from audiospec.config import save_config
 from audiospec.data import Corpus, DataConfig, load_corpus, write_wav
 from audiospec.errors import AudiospecError
-from audiospec.experiments.analysis import mel_patches
+from audiospec.experiments.listen import log_mel_to_audio
+from audiospec.experiments.patches import corpus_patches
 from audiospec.functional.blur import gaussian_blur
-from audiospec.functional.inversion import mel_to_waveform
 from audiospec.functional.noise import add_noise, add_noise_at_time, colored_noise, estimate_spectrum, matched_noise
 from audiospec.report.plots import plot_spectrogram
 from audiospec.transforms import LogMelSpectrogram, MelConfig
@@ -105,18 +105,15 @@ def corrupt_corpus(corpus: Corpus, *, config: CorruptConfig, out_dir: Path, prog
 
     # waveform domain: noise at a given SNR, per prior
     wave_spectrum = estimate_spectrum(excerpts, ndim=1)
-    # mel domain: standardised log-mel patches, noised at flow time t, back to audio
-    patches, _ = mel_patches(clips, mel=mel, patch_frames=mel.frames(clips.shape[-1]))
-    all_patches, _ = mel_patches(excerpts, mel=mel, patch_frames=mel.frames(excerpts.shape[-1]))
-    mean, std = float(all_patches.mean()), float(all_patches.std())
-    x0 = (patches - mean) / std  # [n, M, T]
-    mel_spectrum = estimate_spectrum((all_patches - mean) / std, ndim=2)
+    # mel domain: one standardised log-mel patch per excerpt, noised at flow time t, back to audio
+    excerpt_corpus = Corpus(waveforms=excerpts, labels=corpus.labels, sources=corpus.sources, sample_rate=sr)
+    data = corpus_patches(excerpt_corpus, mel=mel, patch_frames=mel.frames(excerpts.shape[-1]))
+    x0 = data.patches[chosen, 0]  # [n, M, T]
+    mel_spectrum = estimate_spectrum(data.patches[:, 0], ndim=2)
 
     def to_audio(standard: torch.Tensor) -> torch.Tensor:
-        return mel_to_waveform(
-            standard * std + mean, sample_rate=sr, n_fft=mel.n_fft, hop_length=mel.hop_length, f_min=mel.f_min,
-            f_max=mel.f_max, n_iter=config.griffin_lim_iters, length=clips.shape[-1],
-        )
+        return log_mel_to_audio(data.to_db(standard), mel=mel, n_iter=config.griffin_lim_iters,
+                                length=clips.shape[-1])
 
     for i in tqdm(range(len(chosen)), desc="corrupt", disable=not progress):
         emit(clips[i], f"clean/clip{i}", clip=i, domain="clean", prior="none", level="clean")
@@ -134,7 +131,8 @@ def corrupt_corpus(corpus: Corpus, *, config: CorruptConfig, out_dir: Path, prog
         for sigma in config.blur_sigmas:
             emit(to_audio(gaussian_blur(x0[i], sigma=sigma, ndim=2)), f"mel/blur/sigma{sigma:g}/clip{i}", clip=i,
                  domain="mel", prior="blur", level=f"sigma={sigma:g}")
-    manifest = {"sample_rate": sr, "mel_normalisation": {"mean_db": mean, "std_db": std}, "files": entries}
+    manifest = {"sample_rate": sr, "mel_normalisation": {"mean_db": data.mean_db, "std_db": data.std_db},
+                "files": entries}
     write_json(out_dir / "corrupt.json", manifest)
     return manifest
 

@@ -134,7 +134,7 @@ def estimate_spectrum(x: torch.Tensor, *, ndim: NDim = 1) -> torch.Tensor:
     x: ``[..., L]`` (ndim=1) or ``[..., H, W]`` (ndim=2). Returns ``[L // 2 + 1]`` or
     ``[H, W // 2 + 1]`` in float64, not normalised (feed it to :func:`matched_noise`).
     """
-    signal_shape = _signal_shape(x.shape, ndim)
+    _signal_shape(x.shape, ndim)  # validates ndim and sizes
     check_finite(x, name="signal")
     dims = tuple(range(-ndim, 0))
     power = torch.fft.rfftn(x.to(torch.float64), dim=dims, norm="ortho").abs() ** 2  # [..., *rfft grid]
