@@ -27,10 +27,10 @@ $(BENCH_STAMP): pyproject.toml | $(PY)
 
 ## corpus: install the Debian packages (if missing) and cut data/mini
 corpus: $(STAMP)
-	$(VENV)/bin/audiospec prepare mini
+	$(VENV)/bin/audiospec prepare mini --install-packages
 
 ## demo: the main job on the embedded offline corpus; prints the report path
-demo: $(STAMP)
+demo: $(STAMP) corpus
 	$(VENV)/bin/audiospec demo --out $(DEMO_OUT)
 
 ## browser: Debian's chromium for the report test (installed when root; otherwise that test is skipped)

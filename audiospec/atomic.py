@@ -15,7 +15,9 @@ from typing import Any, Iterator
 
 from audiospec.errors import AudiospecError
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "write_json"]
+__all__ = ["LOCK_NAME", "atomic_path", "atomic_write_bytes", "atomic_write_text", "output_lock", "write_json"]
+
+LOCK_NAME = ".audiospec.lock"
 
 
 @contextlib.contextmanager
@@ -89,3 +91,61 @@ def _sanitize(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return _sanitize(value.tolist())
     return value
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
+
+
+def _take_lock(lock: Path) -> int | None:
+    """Create ``lock`` exclusively; returns its fd, or None when it already exists."""
+    try:
+        return os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return None
+
+
+@contextlib.contextmanager
+def output_lock(out_dir: str | Path) -> Iterator[Path]:
+    """Hold ``out_dir/.audiospec.lock`` while a command writes into ``out_dir``.
+
+    Creates ``out_dir`` and checks that it is writable before any work (AudiospecError
+    naming the folder otherwise); a second audiospec process writing into the same folder
+    gets "busy" instead of mixing its files with the first one's. A lock left by a process
+    that no longer runs is taken over.
+    """
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lock = out_dir / LOCK_NAME
+        fd = _take_lock(lock)
+        if fd is None:
+            try:
+                pid = int(lock.read_text().strip() or "0")
+            except (OSError, ValueError):
+                pid = 0
+            if pid and pid != os.getpid() and _pid_alive(pid):
+                raise AudiospecError(
+                    f"output folder {str(out_dir)!r} is busy: audiospec process {pid} is writing into it; wait for "
+                    f"it to finish or choose another --out (delete {str(lock)!r} if that process is gone)"
+                )
+            lock.unlink(missing_ok=True)  # stale: its process has ended
+            fd = _take_lock(lock)
+            if fd is None:
+                raise AudiospecError(f"output folder {str(out_dir)!r} is busy (another process took it just now)")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(str(os.getpid()))
+    except OSError as err:
+        raise AudiospecError(
+            f"cannot write into output folder {str(out_dir)!r} ({err.strerror or err}); choose a writable --out"
+        ) from None
+    try:
+        yield out_dir
+    finally:
+        lock.unlink(missing_ok=True)

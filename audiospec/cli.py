@@ -14,17 +14,34 @@ from typing import Annotated, Any, Callable, Optional, TypeVar
 
 import typer
 
-from audiospec.config import config_from_dict, read_yaml
+from audiospec.atomic import output_lock
+from audiospec.config import choices, config_from_dict, read_yaml
+from audiospec.data.config import DatasetName
+from audiospec.diffusion.runtime import RuntimeName
+from audiospec.diffusion.samplers import SamplerName
 from audiospec.errors import AudiospecError
 
 C = TypeVar("C")
 
+
+def _choice_enum(name: str, hint: Any) -> type[Enum]:
+    """A str Enum of a ``Literal``'s values (typer shows and checks them as choices)."""
+    return Enum(name, {value: value for value in choices(hint)}, type=str)  # type: ignore[return-value]
+
+
+PreparableDataset = _choice_enum("PreparableDataset", DatasetName)
+Runtime = _choice_enum("Runtime", RuntimeName)
+Sampler = _choice_enum("Sampler", SamplerName)
+
 # options shared by the commands that load a dataset
+OutOption = Annotated[Path, typer.Option(help="Output folder (resumed / reused when it exists).")]
+ConfigOption = Annotated[Optional[Path], typer.Option(help="A recipe YAML, e.g. recipes/mini/conf/cpu.yaml.")]
 DatasetOption = Annotated[
     Optional[str], typer.Option(help="mini | gtzan-music-speech | gtzan-genres | folder:PATH (overrides --config).")
 ]
 DataDirOption = Annotated[Optional[str], typer.Option(help="Dataset cache folder (default data/).")]
 SourceOption = Annotated[Optional[str], typer.Option(help="Where to get GTZAN (URL, archive, folder, hf:owner/name).")]
+MaxClipsOption = Annotated[Optional[int], typer.Option(help="Cap the clips per class.")]
 ProgressOption = Annotated[bool, typer.Option(help="Show progress bars.")]
 
 app = typer.Typer(
@@ -33,12 +50,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-class PreparableDataset(str, Enum):
-    mini = "mini"
-    gtzan_music_speech = "gtzan-music-speech"
-    gtzan_genres = "gtzan-genres"
 
 
 def _clean_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -66,12 +77,19 @@ def _run_config(cls: type[C], config: Optional[Path], **data: Any) -> C:
     recipe file); any other unknown top-level key is an error.
     """
     raw = read_yaml(config) if config is not None else {}
+    return _config_from_raw(cls, raw, str(config) if config else "command line", **data)
+
+
+def _config_from_raw(cls: type[C], raw: dict[str, Any], where: str, **data: Any) -> C:
     fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     raw = {key: value for key, value in raw.items() if key in fields or key not in RECIPE_SECTIONS}
-    raw["data"] = {**raw.get("data", {}), **{k: v for k, v in data.items() if v is not None}}
+    section = raw.get("data", {})
+    if not isinstance(section, dict):
+        raise AudiospecError(f"{where}: data must be a mapping of settings, got {section!r}")
+    raw["data"] = {**section, **{k: v for k, v in data.items() if v is not None}}
     if "dataset" not in raw["data"]:
         raise AudiospecError("no dataset given: pass --dataset (e.g. --dataset mini) or set data.dataset in --config")
-    return config_from_dict(cls, raw, where=str(config) if config else "command line")
+    return config_from_dict(cls, raw, where=where)
 
 
 @app.command()
@@ -80,120 +98,126 @@ def prepare(
     dataset: PreparableDataset = typer.Argument(..., help="Which dataset to download / cut."),
     data_dir: Path = typer.Option(Path("data"), help="Cache folder."),
     source: Optional[str] = typer.Option(None, help="Archive URL, local archive or folder, or hf:owner/name."),
-    install: bool = typer.Option(True, help="mini: apt-get install the Debian packages when missing."),
-    progress: bool = typer.Option(True, help="Show progress bars."),
+    install_packages: bool = typer.Option(
+        False, help="mini: apt-get install the two Debian packages of recordings when missing (needs root or sudo)."),
+    progress: ProgressOption = True,
 ) -> None:
     """Download / extract / cut a dataset into DATA_DIR (idempotent).
 
     Examples:
-      audiospec prepare mini
+      audiospec prepare mini --install-packages
       audiospec prepare gtzan-music-speech --source ~/Downloads/music_speech.tar.gz
     """
     from audiospec.data import prepare_dataset
 
-    path = prepare_dataset(dataset.value, data_dir=data_dir, source=source, install=install, progress=progress)
+    path = prepare_dataset(dataset.value, data_dir=data_dir, source=source, install=install_packages,
+                           progress=progress)
     typer.echo(f"prepared {dataset.value} in {path}")
 
 
-@app.command()
-@_clean_errors
-def analyze(
-    out: Path = typer.Option(..., help="Output folder for analysis.json, PNGs and report.html."),
-    config: Optional[Path] = typer.Option(None, help="YAML with sections 'data' and 'analysis'."),
-    dataset: DatasetOption = None,
-    data_dir: DataDirOption = None,
-    source: SourceOption = None,
-    max_clips_per_class: Optional[int] = typer.Option(None, help="Cap the clips per class."),
-    progress: ProgressOption = True,
-) -> None:
-    """Spectral analysis of a dataset: spectra, mel RAPSD power law, cepstrum, AR order, f_max(t).
+def _data_command(name: str, *, run: Callable[..., Any], config_class: Callable[[], type], summary: str,
+                  examples: str, done: Callable[[Any, Path], str]) -> None:
+    """Register ``audiospec NAME``: read a recipe (+ data options), run one library function, print ``done``.
 
-    Examples:
-      audiospec analyze --dataset mini --out runs/analysis-mini
-      audiospec analyze --dataset folder:/path/to/audio --out runs/my-audio
+    analyze, corrupt, compare and run share this shape (and so their options); ``run`` and
+    ``config_class`` are imported lazily so ``audiospec --help`` stays fast.
     """
-    from audiospec.experiments.analysis import AnalyzeRunConfig, run_analysis
 
-    run_config = _run_config(AnalyzeRunConfig, config, dataset=dataset, data_dir=data_dir, source=source,
-                             max_clips_per_class=max_clips_per_class)
-    report = run_analysis(run_config, out_dir=out, progress=progress)
-    typer.echo(f"analysis written to {out} (report: {report})")
-
-
-@app.command()
-@_clean_errors
-def corrupt(
-    out: Path = typer.Option(..., help="Output folder for WAVs, spectrogram PNGs and corrupt.json."),
-    config: Optional[Path] = typer.Option(None, help="YAML with sections 'data' and 'corrupt'."),
-    dataset: DatasetOption = None,
-    data_dir: DataDirOption = None,
-    source: SourceOption = None,
-    progress: ProgressOption = True,
-) -> None:
-    """Write clean, noised (white / pink / matched, waveform and mel domain) and blurred clips as WAV + PNG.
-
-    Examples:
-      audiospec corrupt --dataset mini --out runs/corrupt-mini
-    """
-    from audiospec.experiments.corrupt import CorruptRunConfig, run_corrupt
-
-    run_config = _run_config(CorruptRunConfig, config, dataset=dataset, data_dir=data_dir, source=source)
-    manifest = run_corrupt(run_config, out_dir=out, progress=progress)
-    typer.echo(f"wrote {len(manifest['files'])} WAV files with spectrograms to {out}")
+    @app.command(name, help=f"{summary}\n\nExamples:\n\n{examples}")
+    @_clean_errors
+    def command(out: OutOption, config: ConfigOption = None, dataset: DatasetOption = None,
+                data_dir: DataDirOption = None, source: SourceOption = None,
+                max_clips_per_class: MaxClipsOption = None, progress: ProgressOption = True) -> None:
+        run_config = _run_config(config_class(), config, dataset=dataset, data_dir=data_dir, source=source,
+                                 max_clips_per_class=max_clips_per_class)
+        with output_lock(out):
+            result = run()(run_config, out_dir=out, progress=progress)
+        typer.echo(done(result, out))
 
 
-class RuntimeName(str, Enum):
-    single = "single"
-    accelerate = "accelerate"
+def _lazy(module: str, name: str) -> Callable[[], Any]:
+    return lambda: getattr(__import__(module, fromlist=[name]), name)
+
+
+_data_command(
+    "analyze", run=_lazy("audiospec.experiments.analysis", "run_analysis"),
+    config_class=_lazy("audiospec.experiments.analysis", "AnalyzeRunConfig"),
+    summary="Spectral analysis of a dataset: spectra, mel RAPSD power law, cepstrum, AR order, f_max(t).",
+    examples="  audiospec analyze --dataset mini --out runs/analysis-mini\n\n"
+             "  audiospec analyze --dataset folder:/path/to/audio --out runs/my-audio",
+    done=lambda report, out: f"analysis written to {out} (report: {report})")
+_data_command(
+    "corrupt", run=_lazy("audiospec.experiments.corrupt", "run_corrupt"),
+    config_class=_lazy("audiospec.experiments.corrupt", "CorruptRunConfig"),
+    summary="Write clean, noised (each prior; waveform and mel domain) and blurred clips as WAV + PNG.",
+    examples="  audiospec corrupt --dataset mini --out runs/corrupt-mini",
+    done=lambda manifest, out: f"wrote {len(manifest['files'])} WAV files with spectrograms to {out}")
+_data_command(
+    "compare", run=_lazy("audiospec.experiments.compare", "run_compare"),
+    config_class=_lazy("audiospec.experiments.compare", "CompareRunConfig"),
+    summary="Noise priors compared: train per prior and seed, sample at several step counts, score.",
+    examples="  audiospec compare --config recipes/mini/conf/cpu.yaml --out runs/compare-mini",
+    done=lambda result, out: "\n".join(result.answers.question_3_pink_vs_white) or f"results in {out}")
+_data_command(
+    "run", run=_lazy("audiospec.experiments.pipeline", "run_pipeline"),
+    config_class=_lazy("audiospec.experiments.pipeline", "PipelineConfig"),
+    summary="A whole recipe, resumable: the stages listed in audiospec/experiments/pipeline.py, then the report.",
+    examples="  audiospec run --config recipes/gtzan_music_speech/conf/cpu.yaml --out runs/gtzan-ms",
+    done=lambda report, out: f"report: {report}")
 
 
 @app.command("train")
 @_clean_errors
 def train_command(
-    out: Path = typer.Option(..., help="Run folder: checkpoint.safetensors, config.yaml, loss.csv, run.yaml."),
-    config: Optional[Path] = typer.Option(None, help="YAML with sections data, mel, patch_frames, prior, train."),
+    out: Annotated[Path, typer.Option(help="Run folder: checkpoint.safetensors, config.yaml, loss.csv, run.yaml.")],
+    config: Annotated[Optional[Path], typer.Option(
+        help="A train YAML (sections data, mel, patch_frames, prior, train) or a recipe YAML (its compare section).")
+    ] = None,
+    prior: Annotated[Optional[str], typer.Option(
+        help="Noise prior: white, pink, brown, blue, matched or beta=<number> (overrides the config).")] = None,
     dataset: DatasetOption = None,
     data_dir: DataDirOption = None,
     source: SourceOption = None,
     resume: bool = typer.Option(True, help="Continue from out/checkpoint.safetensors when it exists."),
-    runtime: RuntimeName = typer.Option(RuntimeName.single, help="single device, or HF Accelerate (multi-GPU)."),
+    runtime: Runtime = typer.Option("single", help="single device, or HF Accelerate (multi-GPU)."),
     progress: ProgressOption = True,
 ) -> None:
     """Train one mel-spectrogram flow-matching model with a white, coloured or data-matched prior.
 
     Examples:
-      audiospec train --config recipes/mini/conf/train-cpu.yaml --out runs/train-pink
+      audiospec train --config recipes/mini/conf/cpu.yaml --prior pink --out runs/train-pink
       audiospec train --dataset mini --out runs/train-white   (all defaults: tiny U-Net, white prior)
-      accelerate launch --multi_gpu --num_processes 4 -m audiospec train --runtime accelerate \
-          --config recipes/mini/conf/gpu-train.yaml --out runs/train-4gpu
+      accelerate launch --multi_gpu --num_processes 4 -m audiospec train --runtime accelerate \\
+          --config recipes/mini/conf/gpu.yaml --prior pink --out runs/train-4gpu
     """
-    from audiospec.experiments.train_run import TrainRunConfig, run_train
+    from audiospec.experiments.train_run import TrainRunConfig, run_train, train_section
 
-    run_config = _run_config(TrainRunConfig, config, dataset=dataset, data_dir=data_dir, source=source)
-    engine = None
-    if runtime is RuntimeName.accelerate:
+    raw = train_section(read_yaml(config)) if config is not None else {}
+    if prior is not None:
+        raw["prior"] = prior
+    run_config = _config_from_raw(TrainRunConfig, raw, str(config) if config else "command line",
+                                  dataset=dataset, data_dir=data_dir, source=source)
+    if runtime.value == "accelerate":  # every process writes into out; the main one alone writes files
         from audiospec.diffusion.runtime import AccelerateRuntime
 
         engine = AccelerateRuntime(precision=run_config.train.precision)
-    result = run_train(run_config, out_dir=out, resume=resume, progress=progress, runtime=engine)
+        result = run_train(run_config, out_dir=out, resume=resume, progress=progress, runtime=engine)
+    else:
+        with output_lock(out):
+            result = run_train(run_config, out_dir=out, resume=resume, progress=progress)
     typer.echo(f"trained to step {result.steps} (final loss {result.final_loss:.4f}); checkpoint: {result.checkpoint}")
-
-
-class Sampler(str, Enum):
-    euler = "euler"
-    heun = "heun"
-    ancestral = "ancestral"
 
 
 @app.command("sample")
 @_clean_errors
 def sample_command(
     checkpoint: Path = typer.Option(..., help="checkpoint.safetensors inside a folder written by `audiospec train`."),
-    out: Path = typer.Option(..., help="Folder for sample{i}.wav and sample{i}.png."),
+    out: Path = typer.Option(..., help="Folder for sample{i}.wav, sample{i}.png and samples.json."),
     steps: int = typer.Option(32, help="Number of sampling steps (chosen at sampling time)."),
     n: int = typer.Option(4, help="Number of samples."),
-    sampler: Sampler = typer.Option(Sampler.euler, help="euler / heun (flow matching), ancestral (vp_eps)."),
+    sampler: Sampler = typer.Option("euler", help="euler / heun (flow matching), ancestral (vp_eps)."),
     seed: int = typer.Option(0, help="Seed of the initial noise."),
+    progress: ProgressOption = True,
 ) -> None:
     """Generate audio from a trained model: sample log-mel patches, invert with Griffin-Lim, write WAV + PNG.
 
@@ -202,31 +226,10 @@ def sample_command(
     """
     from audiospec.experiments.train_run import run_sample
 
-    files = run_sample(checkpoint, n=n, steps=steps, out_dir=out, sampler=sampler.value, seed=seed)
+    with output_lock(out):
+        files = run_sample(checkpoint, n=n, steps=steps, out_dir=out, sampler=sampler.value, seed=seed,
+                           progress=progress)
     typer.echo(f"wrote {len(files)} samples to {out}")
-
-
-@app.command()
-@_clean_errors
-def compare(
-    out: Path = typer.Option(..., help="Folder for models/, results.json, plots and generated audio."),
-    config: Optional[Path] = typer.Option(None, help="YAML with sections 'data' and 'compare'."),
-    dataset: DatasetOption = None,
-    data_dir: DataDirOption = None,
-    source: SourceOption = None,
-    progress: ProgressOption = True,
-) -> None:
-    """Pink vs white vs data-matched priors: train per prior and seed, sample at several step counts, score.
-
-    Example:
-      audiospec compare --config recipes/mini/conf/cpu.yaml --out runs/compare-mini
-    """
-    from audiospec.experiments.compare import CompareRunConfig, run_compare
-
-    results = run_compare(_run_config(CompareRunConfig, config, dataset=dataset, data_dir=data_dir, source=source),
-                          out_dir=out, progress=progress)
-    for line in results["answers"]["question_3_pink_vs_white"]:
-        typer.echo(line)
 
 
 @app.command()
@@ -241,28 +244,11 @@ def report(
     """
     from audiospec.report.build import build_report
 
-    typer.echo(f"report: {build_report(run_dir)}")
-
-
-@app.command()
-@_clean_errors
-def run(
-    config: Path = typer.Option(..., help="A recipe config, e.g. recipes/mini/conf/cpu.yaml."),
-    out: Path = typer.Option(..., help="Run folder (resumed when it exists)."),
-    dataset: DatasetOption = None,
-    data_dir: DataDirOption = None,
-    source: SourceOption = None,
-    progress: ProgressOption = True,
-) -> None:
-    """A whole recipe: prepare -> analyze -> corrupt -> train per prior -> compare -> report (resumable).
-
-    Example:
-      audiospec run --config recipes/gtzan_music_speech/conf/cpu.yaml --out runs/gtzan-ms
-    """
-    from audiospec.experiments.pipeline import PipelineConfig, run_pipeline
-
-    pipeline = _run_config(PipelineConfig, config, dataset=dataset, data_dir=data_dir, source=source)
-    typer.echo(f"report: {run_pipeline(pipeline, out_dir=out, progress=progress)}")
+    if not run_dir.is_dir():
+        raise AudiospecError(f"run folder {str(run_dir)!r} does not exist; run `audiospec demo` or `analyze` first")
+    with output_lock(run_dir):
+        report = build_report(run_dir)
+    typer.echo(f"report: {report}")
 
 
 @app.command()
@@ -282,7 +268,9 @@ def demo(
     if not config.is_file():
         raise AudiospecError(f"{str(config)!r} not found: run `audiospec demo` from the repository root or pass --config")
     pipeline = _run_config(PipelineConfig, config)
-    typer.echo(f"report: {run_pipeline(pipeline, out_dir=out, progress=progress)}")
+    with output_lock(out):
+        report = run_pipeline(pipeline, out_dir=out, progress=progress)
+    typer.echo(f"report: {report}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

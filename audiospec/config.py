@@ -17,24 +17,117 @@ import yaml
 from audiospec.atomic import atomic_write_text
 from audiospec.errors import AudiospecError
 
-__all__ = ["config_from_dict", "config_to_dict", "load_config", "read_yaml", "save_config"]
+__all__ = ["choices", "config_from_dict", "config_to_dict", "load_config", "read_yaml", "save_config"]
 
 C = TypeVar("C")
 
 
-def _dataclass_type(annotation: Any) -> type | None:
-    """The dataclass inside ``annotation`` (``Cfg`` or ``Cfg | None``), else None."""
-    if dataclasses.is_dataclass(annotation):
-        return annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        inner = [a for a in typing.get_args(annotation) if dataclasses.is_dataclass(a)]
-        return inner[0] if len(inner) == 1 else None
-    return None
+def _describe(hint: Any) -> str:
+    """A readable name of a type hint for error messages."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join("null" if a is type(None) else _describe(a) for a in args)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"a list of {_describe(args[0])}"
+        return f"a list of {len(args)} values ({', '.join(_describe(a) for a in args)})"
+    if origin is dict:
+        return "a mapping"
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string", Path: "a path"}
+    if hint in names:
+        return names[hint]
+    if dataclasses.is_dataclass(hint):
+        hook = " or a name" if hasattr(hint, "from_dict") else ""
+        return f"a mapping of {hint.__name__} settings{hook}"
+    return getattr(hint, "__name__", str(hint))
+
+
+def _wrong(value: Any, hint: Any, where: str) -> AudiospecError:
+    fix = ""
+    if isinstance(value, str) and hint is float:
+        try:
+            float(value)
+            fix = f" (YAML reads {value!r} as text: write it with a decimal point and a signed exponent, e.g. 1.0e-3)"
+        except ValueError:
+            pass
+    return AudiospecError(f"{where} must be {_describe(hint)}, got {value!r}{fix}")
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    """``value`` checked against the type hint ``hint`` (lists become tuples, ints become floats).
+
+    Handles Literal, unions (Optional), tuples (fixed or ``...``), bool / int / float / str /
+    Path and nested config dataclasses; any other hint passes the value through.
+    """
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return value
+    if origin is typing.Literal:
+        if value in args and type(value) in {type(a) for a in args}:
+            return value
+        raise _wrong(value, hint, where)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        for arm in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(value, arm, where)
+            except AudiospecError:
+                continue
+        raise _wrong(value, hint, where)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise _wrong(value, hint, where)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(v, args[0], f"{where}[{i}]") for i, v in enumerate(value))
+        if args and len(value) != len(args):
+            raise _wrong(value, hint, where)
+        return tuple(_coerce(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args))) if args else tuple(value)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise _wrong(value, hint, where)
+        value_hint = args[1] if args else Any
+        return {key: _coerce(v, value_hint, f"{where}.{key}") for key, v in value.items()}
+    if dataclasses.is_dataclass(hint):
+        if isinstance(value, hint):
+            return value
+        build = getattr(hint, "from_dict", None)  # a config with its own YAML conventions builds itself
+        if build is not None:
+            return build(value, where=where)
+        if isinstance(value, dict):
+            return config_from_dict(hint, value, where=where)
+        raise _wrong(value, hint, where)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise _wrong(value, hint, where)
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise _wrong(value, hint, where)
+    if hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise _wrong(value, hint, where)
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise _wrong(value, hint, where)
+    if hint is Path:
+        if isinstance(value, (str, Path)):
+            return Path(value)
+        raise _wrong(value, hint, where)
+    return value
 
 
 def config_from_dict(cls: type[C], data: dict[str, Any] | None, *, where: str = "config") -> C:
     """Build dataclass ``cls`` from ``data``; nested dataclass fields take nested dicts.
 
+    Every value is checked against its field's type hint before the dataclass is built
+    (``Literal`` choices, numbers, lists, nested configs), so a wrong type or an unknown
+    choice is an :class:`AudiospecError` naming the key, the value and what is allowed.
     Unknown keys raise :class:`AudiospecError` listing the valid ones; lists become
     tuples (configs are frozen and hashable); validation in ``__post_init__`` runs as usual.
     """
@@ -47,31 +140,32 @@ def config_from_dict(cls: type[C], data: dict[str, Any] | None, *, where: str = 
     if unknown:
         raise AudiospecError(f"unknown key(s) {unknown} in {where}; valid keys are {sorted(fields)}")
     hints = typing.get_type_hints(cls)
-    kwargs: dict[str, Any] = {}
-    for name, value in data.items():
-        nested = _dataclass_type(hints[name])
-        if nested is not None and isinstance(value, dict):
-            # a config with its own YAML conventions (e.g. TrainConfig's model presets) builds itself
-            build = getattr(nested, "from_dict", None)
-            value = (build(value, where=f"{where}.{name}") if build is not None
-                     else config_from_dict(nested, value, where=f"{where}.{name}"))
-        elif isinstance(value, list):
-            value = tuple(value)
-        kwargs[name] = value
+    kwargs = {name: _coerce(value, hints[name], f"{where}.{name}") for name, value in data.items()}
     try:
         return cls(**kwargs)
     except TypeError as err:  # e.g. a required field missing
         raise AudiospecError(f"invalid {where}: {err}") from None
 
 
+def choices(hint: Any) -> tuple[str, ...]:
+    """The names a ``Literal`` hint allows (for CLI choices and messages), via ``typing.get_args``."""
+    if typing.get_origin(hint) is not typing.Literal:
+        raise TypeError(f"choices() needs a Literal hint, got {hint!r}")
+    return tuple(str(a) for a in typing.get_args(hint))
+
+
 def config_to_dict(config: Any) -> dict[str, Any]:
     """Plain-dict form of a (nested) config dataclass, tuples as lists, ready for YAML/JSON."""
 
     def plain(value: Any) -> Any:
+        if hasattr(value, "to_config"):  # a config with its own YAML form (e.g. a prior by name)
+            return value.to_config()
         if dataclasses.is_dataclass(value):
             return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
         if isinstance(value, (tuple, list)):
             return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {key: plain(v) for key, v in value.items()}
         if isinstance(value, Path):
             return str(value)
         return value
@@ -80,12 +174,21 @@ def config_to_dict(config: Any) -> dict[str, Any]:
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """The mapping stored in a YAML file; AudiospecError if it is missing, invalid or not a mapping."""
+    """The mapping stored in a YAML file; AudiospecError if it is missing, unreadable, invalid or not a mapping."""
     path = Path(path)
+    if path.is_dir():
+        raise AudiospecError(f"config {str(path)!r} is a folder; pass a YAML file such as recipes/mini/conf/cpu.yaml")
     if not path.is_file():
         raise AudiospecError(f"config file {str(path)!r} does not exist")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise AudiospecError(f"config file {str(path)!r} is not UTF-8 text ({err.reason} at byte {err.start}); "
+                             "save it as UTF-8 YAML") from None
+    except OSError as err:
+        raise AudiospecError(f"cannot read config file {str(path)!r}: {err}") from None
+    try:
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as err:
         raise AudiospecError(f"config file {str(path)!r} is not valid YAML: {err}") from None
     if not isinstance(data, dict):

@@ -12,54 +12,15 @@ import yaml
 from typer.testing import CliRunner
 
 from audiospec.cli import app
+from helpers_cli import TINY_MODEL, analysis_config, audio_folder, train_config
 
 runner = CliRunner()
 
 
-def _audio_folder(root: Path) -> Path:
-    """Two labelled sub-folders of short noise recordings (synthetic: CLI plumbing test only)."""
-    rng = np.random.default_rng(0)
-    for label, tilt in (("hiss", 0.0), ("rumble", 0.95)):
-        (root / label).mkdir(parents=True)
-        for i in range(3):
-            white = rng.standard_normal(8000 * 2)
-            coloured = np.zeros_like(white)
-            for n in range(1, white.size):  # one-pole low-pass: 'rumble' is darker than 'hiss'
-                coloured[n] = tilt * coloured[n - 1] + white[n]
-            sf.write(root / label / f"{i}.wav", 0.2 * coloured / np.abs(coloured).max(), 8000)
-    return root
-
-
-def _config(path: Path, folder: Path, **analysis_overrides) -> Path:
-    config = {
-        "data": {"dataset": f"folder:{folder}", "sample_rate": 8000, "clip_seconds": 0.6},
-        "analysis": {"mel": {"sample_rate": 8000, "n_fft": 256, "hop_length": 64, "n_mels": 32},
-                     "patch_frames": 64, "welch_n_fft": 256, "n_bootstrap": 50, "hinge_clips": 2,
-                     **analysis_overrides},
-    }
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
-TINY_MODEL = {"preset": "tiny", "base_channels": 8, "channel_mults": [1, 2], "attention": False}
-
-
-def _train_config(path: Path, folder: Path, **sections) -> Path:
-    """A `audiospec train` YAML on the tiny folder corpus; ``sections`` replace or add top-level keys."""
-    config = {
-        "data": {"dataset": f"folder:{folder}", "sample_rate": 8000, "clip_seconds": 0.6},
-        "mel": {"sample_rate": 8000, "n_fft": 256, "hop_length": 64, "n_mels": 16},
-        "patch_frames": 8,
-        **sections,
-    }
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
 def test_analyze_writes_json_plots_and_report(tmp_path):
-    folder = _audio_folder(tmp_path / "audio")
+    folder = audio_folder(tmp_path / "audio")
     out = tmp_path / "run"
-    result = runner.invoke(app, ["analyze", "--config", str(_config(tmp_path / "c.yaml", folder)),
+    result = runner.invoke(app, ["analyze", "--config", str(analysis_config(tmp_path / "c.yaml", folder)),
                                  "--out", str(out), "--no-progress"])
     assert result.exit_code == 0, result.output
     results = json.loads((out / "analysis.json").read_text())
@@ -75,8 +36,8 @@ def test_analyze_writes_json_plots_and_report(tmp_path):
 
 
 def test_command_line_dataset_overrides_the_config_file(tmp_path):
-    folder = _audio_folder(tmp_path / "audio")
-    config = _config(tmp_path / "c.yaml", tmp_path / "does-not-exist")
+    folder = audio_folder(tmp_path / "audio")
+    config = analysis_config(tmp_path / "c.yaml", tmp_path / "does-not-exist")
     result = runner.invoke(app, ["analyze", "--config", str(config), "--dataset", f"folder:{folder}",
                                  "--out", str(tmp_path / "run"), "--no-progress"])
     assert result.exit_code == 0, result.output
@@ -100,8 +61,8 @@ def test_bad_input_exits_2_with_a_clean_message(args, message, tmp_path, monkeyp
 
 
 def test_unknown_config_keys_are_rejected_before_any_work(tmp_path):
-    folder = _audio_folder(tmp_path / "audio")
-    config = _config(tmp_path / "c.yaml", folder, patch_frame=64)
+    folder = audio_folder(tmp_path / "audio")
+    config = analysis_config(tmp_path / "c.yaml", folder, patch_frame=64)
     result = runner.invoke(app, ["analyze", "--config", str(config), "--out", str(tmp_path / "run")])
     assert result.exit_code == 2
     assert "unknown key(s) ['patch_frame']" in result.output
@@ -117,8 +78,8 @@ def test_help_lists_every_command_with_examples():
 
 
 def test_train_then_sample_writes_a_checkpoint_and_audio(tmp_path):
-    config = _train_config(tmp_path / "train.yaml", _audio_folder(tmp_path / "audio"),
-                           prior={"kind": "colored", "beta": 1.0},
+    config = train_config(tmp_path / "train.yaml", audio_folder(tmp_path / "audio"),
+                           prior="pink",
                            train={"steps": 3, "batch_size": 4, "checkpoint_every": 2, "model": TINY_MODEL})
     run = tmp_path / "run"
     result = runner.invoke(app, ["train", "--config", str(config), "--out", str(run), "--no-progress"])
@@ -134,7 +95,7 @@ def test_train_then_sample_writes_a_checkpoint_and_audio(tmp_path):
 
 
 def test_train_rejects_a_patch_longer_than_the_clips_before_any_work(tmp_path):
-    config = _train_config(tmp_path / "train.yaml", _audio_folder(tmp_path / "audio"), patch_frames=512)
+    config = train_config(tmp_path / "train.yaml", audio_folder(tmp_path / "audio"), patch_frames=512)
     result = runner.invoke(app, ["train", "--config", str(config), "--out", str(tmp_path / "run")])
     assert result.exit_code == 2
     assert "patch_frames=512 is longer than a clip" in result.output
@@ -147,10 +108,10 @@ def test_train_rejects_a_patch_longer_than_the_clips_before_any_work(tmp_path):
      ("empty.flac", b"")],
 )
 def test_a_bad_file_in_a_dataset_is_skipped_with_a_warning_naming_it(tmp_path, bad_name, bad_bytes):
-    folder = _audio_folder(tmp_path / "audio")
+    folder = audio_folder(tmp_path / "audio")
     (folder / "hiss" / bad_name).write_bytes(bad_bytes)
     with pytest.warns(UserWarning, match=bad_name):
-        result = runner.invoke(app, ["analyze", "--config", str(_config(tmp_path / "c.yaml", folder)),
+        result = runner.invoke(app, ["analyze", "--config", str(analysis_config(tmp_path / "c.yaml", folder)),
                                      "--out", str(tmp_path / "run"), "--no-progress"])
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "run" / "analysis.json").read_text())["classes"] == {"hiss": 9, "rumble": 9}
@@ -169,7 +130,7 @@ def test_train_through_the_accelerate_runtime_on_the_cpu(tmp_path, monkeypatch):
     """`--runtime accelerate` goes through HF Accelerate (one CPU process here, as under `accelerate launch`)."""
     pytest.importorskip("accelerate")
     monkeypatch.setenv("ACCELERATE_USE_CPU", "true")
-    config = _train_config(tmp_path / "train.yaml", _audio_folder(tmp_path / "audio"),
+    config = train_config(tmp_path / "train.yaml", audio_folder(tmp_path / "audio"),
                            train={"steps": 2, "batch_size": 4, "checkpoint_every": 2, "precision": "fp32",
                                   "model": TINY_MODEL})
     result = runner.invoke(app, ["train", "--config", str(config), "--out", str(tmp_path / "run"),

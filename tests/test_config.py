@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 import pytest
 import yaml
 
-from audiospec.config import config_from_dict, config_to_dict, load_config, save_config
+from audiospec.config import choices, config_from_dict, config_to_dict, load_config, read_yaml, save_config
 from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import AnalysisConfig
 from audiospec.transforms import MelConfig
@@ -46,17 +46,19 @@ def test_non_mapping_is_rejected():
 def test_validation_in_post_init_still_runs():
     with pytest.raises(AudiospecError, match="f_min < f_max"):
         config_from_dict(MelConfig, {"f_min": 20000.0})
-    with pytest.raises(AudiospecError, match="rapsd_mode"):
+    with pytest.raises(AudiospecError, match=r"config.rapsd_mode must be one of 'pysteps', 'normalized', got 'radial'"):
         config_from_dict(AnalysisConfig, {"rapsd_mode": "radial"})
 
 
 def test_save_then_load_round_trips(tmp_path):
-    cfg = config_from_dict(AnalysisConfig, {"mel": {"n_mels": 80}, "hinge_times": [0.1, 0.9], "pink_beta": 2.0})
+    cfg = config_from_dict(AnalysisConfig, {"mel": {"n_mels": 80}, "hinge_times": [0.1, 0.9],
+                                            "priors": ["white", "beta=2"]})
     path = tmp_path / "run" / "config.yaml"
     save_config(cfg, path)
     assert yaml.safe_load(path.read_text())["mel"]["n_mels"] == 80
     assert load_config(AnalysisConfig, path) == cfg
     assert config_to_dict(cfg)["hinge_times"] == [0.1, 0.9]
+    assert config_to_dict(cfg)["priors"] == ["white", "brown"]
 
 
 def test_load_config_reads_a_section_and_reports_bad_yaml(tmp_path):
@@ -68,3 +70,39 @@ def test_load_config_reads_a_section_and_reports_bad_yaml(tmp_path):
         load_config(AnalysisConfig, path, section="analysis")
     with pytest.raises(AudiospecError, match="does not exist"):
         load_config(AnalysisConfig, tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize("cls, data, match", [
+    (AnalysisConfig, {"patch_frames": "32"}, r"config.patch_frames must be an integer, got '32'"),
+    (AnalysisConfig, {"patch_frames": 25.5}, r"config.patch_frames must be an integer, got 25.5"),
+    (AnalysisConfig, {"n_bootstrap": "50"}, r"config.n_bootstrap must be an integer, got '50'"),
+    (AnalysisConfig, {"patch_frames": True}, r"config.patch_frames must be an integer, got True"),
+    (AnalysisConfig, {"fmax_times": [0.5, "half"]}, r"config.fmax_times\[1\] must be a number, got 'half'"),
+    (AnalysisConfig, {"fmax_times": 0.5}, r"config.fmax_times must be a list of a number, got 0.5"),
+    (AnalysisConfig, {"ring_step": "medium"}, r"config.ring_step must be one of 'fine', 'coarse', got 'medium'"),
+    (AnalysisConfig, {"mel": "big"}, r"config.mel must be a mapping of MelConfig settings, got 'big'"),
+    (AnalysisConfig, {"tau": "1e-3"}, r"config.tau must be a number, got '1e-3' \(YAML reads '1e-3' as text: .*1.0e-3"),
+])
+def test_types_and_choices_are_checked_when_the_config_is_read(cls, data, match):
+    with pytest.raises(AudiospecError, match=match):
+        config_from_dict(cls, data)
+
+
+def test_ints_are_accepted_for_floats_and_lists_become_tuples():
+    cfg = config_from_dict(AnalysisConfig, {"tau": 2, "hinge_times": [0.5]})
+    assert cfg.tau == 2.0 and isinstance(cfg.tau, float) and cfg.hinge_times == (0.5,)
+
+
+def test_choices_come_from_the_literal():
+    from audiospec.functional.rapsd import RingStep
+
+    assert choices(RingStep) == ("fine", "coarse")
+
+
+def test_read_yaml_rejects_non_utf8_and_folders(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"\xff\xfe\x00x")
+    with pytest.raises(AudiospecError, match=r"bad.yaml' is not UTF-8 text .*save it as UTF-8"):
+        read_yaml(bad)
+    with pytest.raises(AudiospecError, match=r"is a folder; pass a YAML file"):
+        read_yaml(tmp_path)

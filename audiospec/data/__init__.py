@@ -21,7 +21,7 @@ from audiospec.data.audio import (
     write_wav,
 )
 from audiospec.data.config import DATASET_NAMES, DataConfig, DatasetName
-from audiospec.data.corpus import Corpus, load_corpus
+from audiospec.data.corpus import Corpus, SkippedFile, load_corpus
 from audiospec.data.download import download_file, sha256_of
 from audiospec.data.folder import UNLABELLED, LabelledFile, list_audio_files
 from audiospec.data.gtzan import (
@@ -50,6 +50,7 @@ __all__ = [
     "DataConfig",
     "DatasetName",
     "LabelledFile",
+    "SkippedFile",
     "audio_info",
     "decode_audio_bytes",
     "download_file",

@@ -16,8 +16,9 @@ How inputs are handled (the same for files and for in-memory bytes):
   Face ``Audio`` feature). When ``sample_rate`` differs, the waveform is resampled with
   :func:`torchaudio.functional.resample` (windowed-sinc, Hann, ``lowpass_filter_width=6``,
   ``rolloff=0.99``); the output length is ``ceil(L * sample_rate / file_rate)``.
-- **All-silent files** are valid: they come back as zeros (no error, no warning);
-  analyses that need signal energy must handle them.
+- **All-silent files** are valid here: they come back as zeros (no error, no warning).
+  Analyses need signal energy, so :func:`~audiospec.data.corpus.load_corpus` leaves out
+  silent files and silent clips, naming each file (or stops on it with ``strict``).
 - **Bad input** raises :class:`AudiospecError` naming the file and the fix: missing
   file, a directory, an unreadable file, a zero-byte file, a file libsndfile cannot
   decode (corrupt, truncated, or not audio despite its extension), a WAV whose data

@@ -71,6 +71,9 @@ class DataConfig:
         hub_split: for hub / parquet sources, the one split to use (default: all splits).
         hub_label_column: for hub / parquet sources, the label column (default: the first
             of ``label`` / ``genre`` present).
+        strict: ``False`` (default) skips bad files (unreadable, corrupt, NaN, silent) with a
+            warning and lists them in ``Corpus.skipped``; ``True`` stops at the first one with
+            an :class:`AudiospecError` naming it (:func:`~audiospec.data.corpus.load_corpus`).
     """
 
     dataset: str
@@ -82,9 +85,12 @@ class DataConfig:
     source: str | None = None
     hub_split: str | None = None
     hub_label_column: str | None = None
+    strict: bool = False
 
     def __post_init__(self) -> None:
         check_dataset_name(self.dataset)
+        if not isinstance(self.strict, bool):
+            raise AudiospecError(f"strict must be true or false, got {self.strict!r}")
         if not isinstance(self.data_dir, (str, Path)) or not str(self.data_dir).strip():
             raise AudiospecError(f"data_dir must be a non-empty path string, got {self.data_dir!r}")
         _positive_int("sample_rate", self.sample_rate)
@@ -107,6 +113,11 @@ class DataConfig:
             _positive_int("max_clips_per_class", self.max_clips_per_class)
         for name in ("source", "hub_split", "hub_label_column"):
             _optional_text(name, getattr(self, name))
+        source = (self.source or "").strip()
+        if source.startswith(HUB_PREFIX) and not source[len(HUB_PREFIX):].strip():  # Path("") would be "."
+            raise AudiospecError(
+                f"source={self.source!r} has an empty hub id; write it as hf:owner/name (a Hugging Face dataset repo)"
+            )
         if self.source is not None and self.dataset not in ("gtzan-music-speech", "gtzan-genres"):
             raise AudiospecError(
                 f"source={self.source!r} only applies to the GTZAN datasets, not dataset={self.dataset!r}; "

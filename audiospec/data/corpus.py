@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -18,9 +20,22 @@ from audiospec.data.segment import num_segments, segment
 from audiospec.data.selection import spread_selection
 from audiospec.errors import AudiospecError
 
-__all__ = ["Corpus", "load_corpus"]
+__all__ = ["Corpus", "SkippedFile", "load_corpus"]
 
-_LISTED = 5  # file names quoted in an aggregated warning
+_LISTED = 5  # file names quoted in an aggregated warning or error
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A dataset file :func:`load_corpus` left out (wholly or some of its clips), and why.
+
+    Attributes:
+        path: the file, as listed in the dataset.
+        reason: why, in words (e.g. ``"silent: every sample is 0 (digital silence)"``).
+    """
+
+    path: str
+    reason: str
 
 
 @dataclass
@@ -33,12 +48,22 @@ class Corpus:
         sources: ``N`` provenance strings ``"<file>@<offset>s"`` (offset of the clip's
             first sample in the source file, in seconds).
         sample_rate: Hz.
+        skipped: files of the dataset that were left out, or that had clips left out
+            (unreadable, corrupt, NaN, silent, shorter than one clip), with the reason;
+            record it beside any result made from the corpus.
+        source_rates: ``{rate in Hz: number of files}`` over the files that gave clips,
+            before resampling to ``sample_rate``.
+
+    ``skipped`` and ``source_rates`` describe the load that built the corpus; :meth:`subset`
+    keeps them unchanged.
     """
 
     waveforms: torch.Tensor
     labels: list[str]
     sources: list[str]
     sample_rate: int
+    skipped: list[SkippedFile] = field(default_factory=list)
+    source_rates: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.waveforms, torch.Tensor) or self.waveforms.ndim != 2:
@@ -54,6 +79,15 @@ class Corpus:
             )
         if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, int) or self.sample_rate <= 0:
             raise AudiospecError(f"Corpus.sample_rate must be a positive integer, got {self.sample_rate!r}")
+        bad = [item for item in self.skipped if not isinstance(item, SkippedFile)]
+        if bad:
+            raise AudiospecError(f"Corpus.skipped must hold SkippedFile(path, reason) items, got {bad[0]!r}")
+        for rate, count in self.source_rates.items():
+            if any(isinstance(v, bool) or not isinstance(v, int) or v <= 0 for v in (rate, count)):
+                raise AudiospecError(
+                    f"Corpus.source_rates must map positive integer rates (Hz) to positive file counts, "
+                    f"got {rate!r}: {count!r}"
+                )
 
     @property
     def classes(self) -> list[str]:
@@ -69,22 +103,58 @@ class Corpus:
         return self.waveforms.shape[0]
 
     def subset(self, label: str) -> Corpus:
-        """The clips of one class, in corpus order."""
+        """The clips of one class, in corpus order (``skipped`` and ``source_rates`` kept)."""
         if label not in self.labels:
             raise AudiospecError(f"label {label!r} is not in the corpus; its classes are {self.classes}")
         keep = [i for i, lab in enumerate(self.labels) if lab == label]
-        return Corpus(
+        return dataclasses.replace(
+            self,
             waveforms=self.waveforms[keep],
             labels=[self.labels[i] for i in keep],
             sources=[self.sources[i] for i in keep],
-            sample_rate=self.sample_rate,
+            skipped=list(self.skipped),
+            source_rates=dict(self.source_rates),
         )
+
+
+class _SkipLog:
+    """The files left out so far; ``bad`` raises instead under ``data.strict``."""
+
+    def __init__(self, *, strict: bool) -> None:
+        self.strict = strict
+        self.items: list[SkippedFile] = []
+
+    def bad(self, path: Path, reason: str, *, warning: str) -> None:
+        """A bad file (corrupt, unreadable, NaN, silent): raise when strict, else warn and record."""
+        if self.strict:
+            raise AudiospecError(
+                f"bad file {str(path)!r}: {reason}; data.strict is true, so the first bad file stops the load: "
+                "fix or delete the file, or set data.strict: false to skip bad files with a warning"
+            )
+        warnings.warn(warning, stacklevel=4)  # _SkipLog.bad <- stage <- load_corpus <- caller
+        self.items.append(SkippedFile(path=str(path), reason=reason))
+
+    def note(self, path: Path, reason: str) -> None:
+        """A file left out by design (known corrupt, shorter than a clip): record it, also when strict."""
+        self.items.append(SkippedFile(path=str(path), reason=reason))
+
+    def count(self, prefix: str) -> int:
+        return sum(item.reason.startswith(prefix) for item in self.items)
+
+
+@dataclass(frozen=True)
+class _Usable:
+    """A listed file whose header promises ``count`` clips, at its own ``rate``."""
+
+    item: LabelledFile
+    count: int
+    rate: int
 
 
 def _dataset_files(config: DataConfig, *, progress: bool) -> list[LabelledFile]:
     root = prepare_dataset(
         config.dataset, data_dir=config.data_dir, source=config.source, hub_split=config.hub_split,
-        hub_label_column=config.hub_label_column, install=True, progress=progress,
+        hub_label_column=config.hub_label_column, install=False, progress=progress,
     )
     spec = GTZAN_DATASETS.get(config.dataset)
     return list_audio_files(root, label_suffix=spec.label_suffix if spec is not None else "")
@@ -100,6 +170,100 @@ def _names(paths: list[Path]) -> str:
     return shown + (f", ... ({len(paths) - _LISTED} more)" if len(paths) > _LISTED else "")
 
 
+def _scan(files: list[LabelledFile], config: DataConfig, log: _SkipLog) -> list[_Usable]:
+    """Pass 1, headers only: the files that promise at least one clip, and how many."""
+    usable: list[_Usable] = []
+    short: list[Path] = []
+    for item in files:
+        if known_corrupt(config.dataset, item.path):
+            warnings.warn(
+                f"skipping {str(item.path)!r}: {item.path.name} is a known-corrupt file of {config.dataset}",
+                stacklevel=3,
+            )
+            log.note(item.path, f"known corrupt: a known-corrupt file of {config.dataset}")
+            continue
+        try:
+            info = audio_info(item.path)
+        except AudiospecError as err:
+            log.bad(item.path, f"unreadable: {err}", warning=f"skipping unreadable file {str(item.path)!r}: {err}")
+            continue
+        count = num_segments(_resampled_length(info.frames, orig_rate=info.sample_rate, sample_rate=config.sample_rate),
+                             length=config.clip_length, hop=config.hop_length)
+        if count == 0:
+            short.append(item.path)
+            log.note(item.path, f"short: {info.duration:.3f} s, shorter than clip_seconds={config.clip_seconds}")
+            continue
+        usable.append(_Usable(item=item, count=count, rate=info.sample_rate))
+    if short:
+        warnings.warn(
+            f"skipped {len(short)} file(s) shorter than clip_seconds={config.clip_seconds}: {_names(short)}",
+            stacklevel=3,
+        )
+    return usable
+
+
+def _select(usable: list[_Usable], config: DataConfig) -> dict[int, list[int]]:
+    """Which clips of which usable file: all, or ``max_clips_per_class`` spread over each class's files."""
+    wanted: dict[int, list[int]] = {}
+    for label in sorted({u.item.label for u in usable}):
+        members = [i for i, u in enumerate(usable) if u.item.label == label]
+        counts = [usable[i].count for i in members]
+        k = sum(counts) if config.max_clips_per_class is None else config.max_clips_per_class
+        for group, clip in spread_selection(counts, k=k):
+            wanted.setdefault(members[group], []).append(clip)
+    return wanted
+
+
+def _silence(values: torch.Tensor) -> str | None:
+    """``"every sample is 0 (digital silence)"`` (or equals another constant) when ``values`` is constant."""
+    if bool(values.amax() != values.amin()):
+        return None
+    value = float(values.flatten()[0])
+    return "every sample is 0 (digital silence)" if value == 0.0 else f"every sample equals {value:g} (no sound)"
+
+
+def _file_clips(usable: _Usable, clips_wanted: list[int], config: DataConfig,
+                log: _SkipLog) -> list[tuple[int, torch.Tensor]]:
+    """Decode one file and return its wanted ``(clip index, [length] clip)`` pairs, silent clips left out."""
+    path, length, hop, sr = usable.item.path, config.clip_length, config.hop_length, config.sample_rate
+    try:
+        wave, _ = read_audio(path, sample_rate=sr, mono=True)
+    except AudiospecError as err:
+        log.bad(path, f"unreadable: {err}", warning=f"skipping unreadable file {str(path)!r}: {err}")
+        return []
+    if wave.shape[-1] < length:
+        log.bad(path, "short: it decoded to fewer samples than one clip (its header over-states the length)",
+                warning=f"skipping {str(path)!r}: it decoded to fewer samples than one clip")
+        return []
+    silent = _silence(wave)
+    if silent is not None:
+        log.bad(path, f"silent: {silent}", warning=f"skipping {str(path)!r}: it is silent, {silent}")
+        return []
+    clips = segment(wave, length=length, hop=hop)  # [L] -> [n, length]
+    picked = [(c, clips[c]) for c in clips_wanted if c < clips.shape[0]]  # the header may over-state (e.g. MP3)
+    quiet = [c for c, clip in picked if _silence(clip) is not None]
+    if quiet:
+        offsets = ", ".join(f"{c * hop / sr:.3f}s" for c in quiet)
+        reason = f"silent clips: {len(quiet)} clip(s) at {offsets} are digital silence (constant samples)"
+        log.bad(path, reason, warning=f"leaving out {len(quiet)} silent clip(s) of {str(path)!r} at {offsets}")
+    return [(c, clip) for c, clip in picked if c not in quiet]
+
+
+def _warn_upsampling(rates: dict[Path, int], config: DataConfig) -> None:
+    """Warn when files are upsampled: their clips hold nothing above the source Nyquist frequency."""
+    low = sorted({rate for rate in rates.values() if rate < config.sample_rate})
+    if not low:
+        return
+    paths = [path for path, rate in rates.items() if rate < config.sample_rate]
+    warnings.warn(
+        f"{len(paths)} file(s) have source sample rate(s) {low} Hz, below data.sample_rate={config.sample_rate} Hz "
+        f"({_names(paths)}): they are upsampled, so their clips are empty above the source Nyquist frequency "
+        f"({low[0] / 2:g} Hz for {low[0]} Hz files) and so are those mel bands; set data.sample_rate to {low[0]} "
+        "(or lower) to analyse only recorded content, or remove these files",
+        stacklevel=3,
+    )
+
+
 def load_corpus(config: DataConfig, *, progress: bool = True) -> Corpus:
     """Load ``config.dataset`` as fixed-length mono clips at ``config.sample_rate``.
 
@@ -112,88 +276,53 @@ def load_corpus(config: DataConfig, *, progress: bool = True) -> Corpus:
     gives one clip before any gives two; within a file the picks are spread over its
     length). The order is label, then file, then offset.
 
-    Files that cannot be decoded are skipped with a ``warnings.warn`` naming them (the
-    known-corrupt GTZAN ``jazz.00054.wav`` is skipped by name with its own warning); files
-    shorter than one clip are skipped with one summary warning. A class can end up with
-    fewer than ``max_clips_per_class`` clips when a picked file fails to decode.
+    Bad files (unreadable, empty, corrupt, truncated, NaN/Inf samples, all-silent) are
+    skipped with a ``warnings.warn`` naming them, and so are silent clips (every sample
+    equal, e.g. digital silence: they have no spectrum to analyse) of otherwise audible files;
+    with ``config.strict`` the first one raises instead. Only the files that contribute clips
+    are decoded, so with ``max_clips_per_class`` a bad file that is never picked goes unseen.
+    Files left out by design, the known-corrupt GTZAN ``jazz.00054.wav`` and files shorter
+    than one clip (one summary warning), are skipped also when strict. Every left-out file
+    is listed with its reason in :attr:`Corpus.skipped`. A class can end up with fewer than
+    ``max_clips_per_class`` clips when a picked file or clip is left out. A warning names
+    the files whose own rate is below ``config.sample_rate`` (upsampled: empty above their
+    Nyquist frequency); :attr:`Corpus.source_rates` counts the files per rate.
 
     Returns:
         a :class:`Corpus` with ``waveforms`` ``[N, clip_length]``.
 
     Raises:
-        AudiospecError: preparation errors, or a dataset with no readable clip at all.
+        AudiospecError: preparation errors, a bad file when ``config.strict``, or a dataset
+            with no readable clip at all (the message lists the skipped files).
     """
     if not isinstance(config, DataConfig):
         raise AudiospecError(f"config must be a DataConfig, got {type(config).__name__}")
-    sr, length, hop = config.sample_rate, config.clip_length, config.hop_length
     files = _dataset_files(config, progress=progress)
-
-    # Pass 1: headers only -> clips per file.
-    usable: list[tuple[LabelledFile, int]] = []
-    unreadable: list[Path] = []
-    short: list[Path] = []
-    for item in files:
-        if known_corrupt(config.dataset, item.path):
-            warnings.warn(
-                f"skipping {str(item.path)!r}: {item.path.name} is a known-corrupt file of {config.dataset}",
-                stacklevel=2,
-            )
-            continue
-        try:
-            info = audio_info(item.path)
-        except AudiospecError as err:
-            warnings.warn(f"skipping unreadable file {str(item.path)!r}: {err}", stacklevel=2)
-            unreadable.append(item.path)
-            continue
-        count = num_segments(_resampled_length(info.frames, orig_rate=info.sample_rate, sample_rate=sr),
-                             length=length, hop=hop)
-        if count == 0:
-            short.append(item.path)
-            continue
-        usable.append((item, count))
-    if short:
-        warnings.warn(
-            f"skipped {len(short)} file(s) shorter than clip_seconds={config.clip_seconds}: {_names(short)}",
-            stacklevel=2,
-        )
-
-    # Which clips: all, or max_clips_per_class spread over each class's files.
-    wanted: dict[int, list[int]] = {}
-    labels = sorted({item.label for item, _ in usable})
-    for label in labels:
-        members = [i for i, (item, _) in enumerate(usable) if item.label == label]
-        counts = [usable[i][1] for i in members]
-        k = sum(counts) if config.max_clips_per_class is None else config.max_clips_per_class
-        for group, clip in spread_selection(counts, k=k):
-            wanted.setdefault(members[group], []).append(clip)
+    log = _SkipLog(strict=config.strict)
+    usable = _scan(files, config, log)
+    wanted = _select(usable, config)
 
     # Pass 2: decode the files that contribute clips.
     total = sum(len(v) for v in wanted.values())
-    waveforms = torch.empty(total, length, dtype=torch.float32)
-    out_labels: list[str] = []
+    waveforms = torch.empty(total, config.clip_length, dtype=torch.float32)
+    labels: list[str] = []
     sources: list[str] = []
+    rates: dict[Path, int] = {}
     for index in tqdm(sorted(wanted), desc=f"load {config.dataset}", unit="file", disable=not progress):
-        item = usable[index][0]
-        try:
-            wave, _ = read_audio(item.path, sample_rate=sr, mono=True)
-        except AudiospecError as err:
-            warnings.warn(f"skipping unreadable file {str(item.path)!r}: {err}", stacklevel=2)
-            unreadable.append(item.path)
-            continue
-        if wave.shape[-1] < length:
-            warnings.warn(f"skipping {str(item.path)!r}: it decoded to fewer samples than one clip", stacklevel=2)
-            continue
-        clips = segment(wave, length=length, hop=hop)  # [L] -> [n, length]
-        for clip in wanted[index]:
-            if clip >= clips.shape[0]:  # the header over-stated the length (e.g. MP3)
-                continue
-            waveforms[len(out_labels)] = clips[clip]
-            out_labels.append(item.label)
-            sources.append(f"{item.path}@{clip * hop / sr:.3f}s")
-    if not out_labels:
+        use = usable[index]
+        for clip, samples in _file_clips(use, wanted[index], config, log):
+            waveforms[len(labels)] = samples
+            labels.append(use.item.label)
+            sources.append(f"{use.item.path}@{clip * config.hop_length / config.sample_rate:.3f}s")
+            rates[use.item.path] = use.rate
+    if not labels:
+        shown = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in log.items[:_LISTED])
         raise AudiospecError(
             f"dataset {config.dataset!r} gave no readable clip of {config.clip_seconds} s: {len(files)} file(s), "
-            f"{len(unreadable)} unreadable, {len(short)} shorter than one clip; check the data or lower clip_seconds"
+            f"{log.count('unreadable')} unreadable, {log.count('short')} shorter than one clip, "
+            f"{log.count('silent')} silent; check the data or lower clip_seconds (skipped: {shown})"
         )
-    return Corpus(waveforms=waveforms[: len(out_labels)].clone() if len(out_labels) < total else waveforms,
-                  labels=out_labels, sources=sources, sample_rate=sr)
+    _warn_upsampling(rates, config)
+    return Corpus(waveforms=waveforms[: len(labels)].clone() if len(labels) < total else waveforms,
+                  labels=labels, sources=sources, sample_rate=config.sample_rate, skipped=log.items,
+                  source_rates=dict(sorted(Counter(rates.values()).items())))

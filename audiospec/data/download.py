@@ -48,6 +48,8 @@ def local_path_of(source: str) -> Path | None:
     parts = urllib.parse.urlsplit(source)
     scheme = parts.scheme.lower()
     if scheme == "file":
+        if not parts.path.strip():  # Path("") is ".", the current folder
+            raise AudiospecError(f"file URL {source!r} names no file; write it as file:///absolute/path/archive.tar.gz")
         return Path(urllib.request.url2pathname(parts.path))
     if scheme in ("http", "https"):
         return None

@@ -152,7 +152,8 @@ def _default_files(*, install: bool) -> tuple[list[Path], list[Path]]:
             f"the embedded corpus needs the Debian packages {[p.name for p in MINI_PACKAGES]} "
             f"(music in {WESNOTH_MUSIC_DIR}, speech in {FILLETS_SOUND_DIR}); install them with\n    "
             + " ".join(install_command())
-            + "\nor pass install=True (CLI: --install), or point music_dir / speech_dir at other recordings"
+            + "\nor run `audiospec prepare mini --install-packages` (make corpus does),\n"
+            "or point music_dir / speech_dir at other recordings"
         )
     _install_packages()
     music, speech = found()
@@ -329,7 +330,7 @@ def prepare_mini(
     n_per_class: int = 64,
     clip_seconds: float = 6.0,
     sample_rate: int = 22050,
-    install: bool = True,
+    install: bool = False,
     progress: bool = True,
 ) -> Path:
     """Cut the embedded music/speech corpus into ``out_dir`` (idempotent); returns ``out_dir``.
@@ -345,7 +346,9 @@ def prepare_mini(
         sample_rate: output rate (Hz).
         install: when the default packages are missing, run
             ``[sudo] apt-get install -y --no-install-recommends wesnoth-1.16-music fillets-ng-data-cs``
-            (with ``apt-get update`` and a retry if that fails).
+            (with ``apt-get update`` and a retry if that fails). Off by default: the library
+            only reports what is missing and the command that installs it; the Makefile's
+            ``corpus`` target and ``audiospec prepare mini --install-packages`` turn it on.
         progress: show progress bars.
 
     Output:

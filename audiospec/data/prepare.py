@@ -23,7 +23,7 @@ def prepare_dataset(
     source: str | None = None,
     hub_split: str | None = None,
     hub_label_column: str | None = None,
-    install: bool = True,
+    install: bool = False,
     progress: bool = True,
 ) -> Path:
     """Prepare dataset ``name`` under ``data_dir``; returns the folder whose sub-folders are the classes.

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from audiospec.data.config import HUB_PREFIX
-from audiospec.data.download import is_url
+from audiospec.data.download import is_url, local_path_of
 from audiospec.errors import AudiospecError
 
 __all__ = ["Source", "SourceKind", "parse_source"]
@@ -57,7 +57,12 @@ def parse_source(source: str) -> Source:
         raise AudiospecError(f"source must be a non-empty string, got {source!r}")
     source = source.strip()
     if source.startswith(HUB_PREFIX):
-        rest = source[len(HUB_PREFIX):]
+        rest = source[len(HUB_PREFIX):].strip()
+        if not rest:  # Path("") is ".", the current folder: never analyse that by accident
+            raise AudiospecError(
+                f"hub source {source!r} has an empty hub id; write it as hf:owner/name (a Hugging Face dataset "
+                "repo, e.g. hf:sanchit-gandhi/gtzan) or hf:PATH of a local folder of parquet files"
+            )
         path = Path(rest).expanduser()
         if path.is_dir():
             return Source(kind="hub", location=str(path), local=True)
@@ -68,6 +73,7 @@ def parse_source(source: str) -> Source:
             "existing local folder of parquet files; fix the id or the path"
         )
     if is_url(source):
+        local_path_of(source)  # raises on a file:// URL with no path
         return Source(kind="url", location=source)
     path = Path(source).expanduser()
     if path.is_dir():

@@ -11,7 +11,7 @@ YAML form (unknown keys, also nested ones, are rejected with the list of valid k
     model: {preset: tiny, attention: false}   # preset first, then overrides
 
 The noise prior is not part of this config: it is an object passed to ``train`` (see
-:class:`audiospec.diffusion.priors.PriorConfig` for its YAML form) and is saved beside the
+:class:`audiospec.diffusion.priors.PriorSpec` for its YAML form) and is saved beside the
 run and in every checkpoint.
 """
 
@@ -113,6 +113,8 @@ class TrainConfig:
         ``model`` may name a ``preset`` (``tiny`` / ``default``) whose fields the other
         ``model`` keys override.
         """
+        if data is not None and not isinstance(data, dict):
+            raise AudiospecError(f"{where} must be a mapping of settings, got {type(data).__name__}: {data!r}")
         data = dict(data or {})
         model = data.pop("model", None)
         if model is not None:
@@ -160,5 +162,34 @@ def check_training_data(config: TrainConfig, patches: torch.Tensor) -> None:
             f"batch_size={config.batch_size} is larger than the number of training patches N={N}; "
             "lower batch_size or cut more patches"
         )
-    if not bool(torch.isfinite(patches).all()):
-        raise AudiospecError("training patches contain NaN or Inf values; clean the data before training")
+    _check_patch_values(patches)
+
+
+_SILENT_FIX = (
+    "train on audible clips: load_corpus leaves out silent files and clips (listed in Corpus.skipped), "
+    "so check data.dataset and its files"
+)
+
+
+def _check_patch_values(patches: torch.Tensor) -> None:
+    """Finite and not constant: constant (e.g. all-silent) log-mel patches standardise to 0 / 0 = NaN."""
+    count = patches.numel()
+    n_nan = int(torch.isnan(patches).sum())
+    if n_nan == count:
+        raise AudiospecError(
+            f"training patches are all NaN ({n_nan} of {count} values): standardising constant log-mel patches, "
+            f"(x - mean) / std with std 0, gives this, i.e. every training clip is silent or all are identical; "
+            f"{_SILENT_FIX}"
+        )
+    n_inf = int(torch.isinf(patches).sum())
+    if n_nan or n_inf:
+        raise AudiospecError(
+            f"training patches contain NaN or Inf values ({n_nan} NaN and {n_inf} Inf of {count}); "
+            "clean the data before training"
+        )
+    low, high = float(patches.amin()), float(patches.amax())
+    if low == high:
+        raise AudiospecError(
+            f"training patches are constant (std 0: all {count} values equal {low:g}): every training clip is "
+            f"silent or all are identical, so there is nothing to learn; {_SILENT_FIX}"
+        )

@@ -1,20 +1,30 @@
-"""Noise priors eps ~ N(0, Sigma), Sigma diagonal in the 2-D Fourier basis of ``[..., F, T]``.
+"""Noise priors eps ~ N(0, Sigma), Sigma diagonal in the Fourier basis of the signal axes.
 
-Every prior is an object with the same interface (DESIGN.md sections 2 and 4):
+This module is the one home of the noise prior (DESIGN.md sections 2 and 4): what a user
+types (:data:`PRIOR_NAMES`, ``beta=<number>``), the specification it parses into
+(:class:`PriorSpec`), and the one constructor that turns a specification into noise
+(:func:`make_prior`), used by analysis, corruption, training, comparison and the report.
 
-- ``sample(shape, *, generator, device, dtype)``: unit-variance noise of ``shape``
-  ``[B, C, F, T]`` (any ``[..., F, T]``), coloured over the last two axes;
+Names a user types, in YAML configs and on the command line:
+
+- ``white``: S(f) = 1, eps ~ N(0, I);
+- ``pink``, ``brown``, ``blue``: S(f) ∝ |f|^-beta with beta = 1, 2, -1;
+- ``beta=<number>``: any other power law, e.g. ``beta=2.66`` (the data's own slope);
+- ``matched``: S(f) = the training data's mean power spectrum (estimated by :func:`make_prior`).
+
+Every prior object has the same interface and acts on the last ``ndim`` axes (2 for
+spectrogram batches ``[..., F, T]``, 1 for waveforms ``[..., L]``):
+
+- ``sample(shape, *, generator, device, dtype)``: unit-variance noise of ``shape``;
 - ``spectrum(signal_shape)``: the diagonal S(f) of Sigma on the real-FFT grid
-  ``[F, T // 2 + 1]`` (float64), normalised so that (1/N) sum_f S(f) = 1 over the full plane;
-- ``whiten(x)``: Sigma^{-1/2} x = irfft2( rfft2(x) / sqrt(S) ) (orthonormal FFTs), so that
+  (``[F, T // 2 + 1]`` or ``[L // 2 + 1]``, float64), normalised so that
+  (1/N) sum_f S(f) = 1 over the full plane;
+- ``whiten(x)``: Sigma^{-1/2} x = irfft( rfft(x) / sqrt(S) ) (orthonormal FFTs), so that
   whiten(eps) ~ N(0, I) — used for the optional whitened loss;
-- ``to_dict()`` / ``tensors()``: what is needed to rebuild the prior from a run config and
-  a checkpoint (:func:`prior_from_state`).
+- ``spec``: the :class:`PriorSpec` it was built from; ``to_dict()`` / ``tensors()``: what
+  is needed to rebuild it from a checkpoint (:func:`prior_from_state`).
 
-The three priors are :class:`WhiteNoise` (S = 1), :class:`ColoredNoise` (S ∝ |f|^-beta,
-:func:`audiospec.functional.noise.power_law_spectrum`) and :class:`MatchedNoise` (S = the
-data's mean power spectrum, :func:`audiospec.functional.noise.estimate_spectrum`). Under
-the matched prior SNR(f, t) is the same at every frequency.
+Under the matched prior SNR(f, t) is the same at every frequency.
 """
 
 from __future__ import annotations
@@ -39,42 +49,143 @@ from audiospec.functional.noise import (
 
 __all__ = [
     "PriorKind",
-    "PRIOR_KINDS",
+    "PriorName",
+    "PRIOR_NAMES",
+    "NAMED_BETAS",
+    "REFERENCE_PRIOR",
+    "default_priors",
+    "PriorSpec",
     "NoisePrior",
     "WhiteNoise",
     "ColoredNoise",
     "MatchedNoise",
-    "PriorConfig",
     "make_prior",
     "prior_from_state",
 ]
 
-PriorKind = Literal["white", "colored", "matched"]
-PRIOR_KINDS: tuple[str, ...] = get_args(PriorKind)
+PriorKind = Literal["white", "power_law", "matched"]
+PriorName = Literal["white", "pink", "brown", "blue", "matched"]
+PRIOR_NAMES: tuple[str, ...] = get_args(PriorName)
+NAMED_BETAS: dict[str, float] = {"pink": 1.0, "brown": 2.0, "blue": -1.0}
+REFERENCE_PRIOR = "white"
+"""The prior every other one is compared with (Gaussian N(0, I), the standard diffusion prior)."""
+_VALID = f"one of {', '.join(PRIOR_NAMES)}, or beta=<number> (e.g. beta=1.5)"
 
 
-def _signal_shape(shape: Sequence[int]) -> tuple[int, int]:
+def default_priors() -> tuple["PriorSpec", ...]:
+    """The priors analysed, corrupted and compared unless a config names others: white, pink, matched."""
+    return tuple(PriorSpec.parse(name) for name in (REFERENCE_PRIOR, "pink", "matched"))
+
+
+def _finite_beta(beta: Any, where: str) -> float:
+    if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not math.isfinite(beta):
+        raise AudiospecError(f"{where} beta must be a finite number (1 = pink, 2 = brown), got {beta!r}")
+    return float(beta)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PriorSpec:
+    """Which noise prior: ``kind`` and, for ``"power_law"``, the exponent ``beta`` of S ∝ |f|^-beta.
+
+    Build it from what a user types with :meth:`parse` (``"pink"``, ``"beta=1.5"``,
+    ``"matched"``); :attr:`name` is the canonical name back (``"pink"`` for beta = 1).
+    In YAML a prior is written as its name (``prior: pink``); the mapping form
+    ``{kind: power_law, beta: 1.5}`` is accepted too.
+    """
+
+    kind: PriorKind = "white"
+    beta: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in get_args(PriorKind):
+            raise AudiospecError(f"unknown prior kind {self.kind!r}; kinds are {get_args(PriorKind)}; or give a name: {_VALID}")
+        beta = _finite_beta(self.beta, "prior")
+        if self.kind != "power_law" and beta != 0.0:
+            raise AudiospecError(f"beta applies to power-law priors only; the {self.kind!r} prior got beta={beta:g}")
+        object.__setattr__(self, "beta", beta)
+
+    @property
+    def name(self) -> str:
+        """The canonical name: ``white``, ``pink``, ``brown``, ``blue``, ``matched`` or ``beta=<number>``."""
+        if self.kind != "power_law":
+            return self.kind
+        named = [name for name, beta in NAMED_BETAS.items() if beta == self.beta]
+        return named[0] if named else f"beta={self.beta:g}"
+
+    @classmethod
+    def parse(cls, text: Any) -> "PriorSpec":
+        """The spec a user's name stands for; :class:`AudiospecError` listing the valid names otherwise."""
+        if not isinstance(text, str):
+            raise AudiospecError(f"a prior is given by name ({_VALID}), got {text!r}")
+        name = text.strip().lower()
+        if name in ("white", "matched"):
+            return cls(kind=name)
+        if name in NAMED_BETAS:
+            return cls(kind="power_law", beta=NAMED_BETAS[name])
+        if name.startswith("beta="):
+            try:
+                beta = float(name[len("beta="):])
+            except ValueError:
+                beta = math.nan
+            if math.isfinite(beta):
+                return cls(kind="power_law", beta=beta)
+        raise AudiospecError(f"unknown prior {text!r}; choose {_VALID}")
+
+    @classmethod
+    def from_dict(cls, value: Any, *, where: str = "prior") -> "PriorSpec":
+        """YAML hook of :func:`audiospec.config.config_from_dict`: a name, or ``{kind, beta}``."""
+        if isinstance(value, PriorSpec):
+            return value
+        if isinstance(value, str):
+            return cls.parse(value)
+        if isinstance(value, dict) and set(value) <= {"kind", "beta"}:
+            return cls(kind=value.get("kind", "white"), beta=value.get("beta", 0.0))
+        raise AudiospecError(f"{where} must be a prior name ({_VALID}) or {{kind, beta}}, got {value!r}")
+
+    def to_config(self) -> str:
+        """The YAML/JSON form: the canonical name."""
+        return self.name
+
+
+def _signal_shape(shape: Sequence[int], ndim: int) -> tuple[int, ...]:
     shape = tuple(int(s) for s in shape)
-    if len(shape) < 2 or min(shape[-2:]) < 1:
-        raise AudiospecError(f"noise priors act on [..., F, T] with F, T >= 1; got shape {shape}")
-    return shape[-2], shape[-1]
+    if ndim not in (1, 2) or len(shape) < ndim or min(shape[-ndim:]) < 1:
+        axes = "[..., F, T]" if ndim == 2 else "[..., L]"
+        raise AudiospecError(f"this noise prior acts on {axes} with sizes >= 1; got shape {shape}")
+    return shape[-ndim:]
 
 
-def _whiten(x: torch.Tensor, spectrum: torch.Tensor) -> torch.Tensor:
-    """irfft2(rfft2(x) / sqrt(S)) over the last two axes of ``x`` ``[..., F, T]``; S ``[F, T // 2 + 1]``."""
-    F, T = x.shape[-2:]
-    coeffs = torch.fft.rfft2(x, norm="ortho")  # [..., F, T // 2 + 1]
+def _whiten(x: torch.Tensor, spectrum: torch.Tensor, ndim: int) -> torch.Tensor:
+    """Sigma^{-1/2} x over the last ``ndim`` axes of ``x``; S on their rfft grid."""
+    signal = x.shape[-ndim:]
+    dims = tuple(range(-ndim, 0))
+    coeffs = torch.fft.rfftn(x, dim=dims, norm="ortho")  # [..., (F,) T // 2 + 1]
     scale = spectrum.rsqrt().to(device=x.device, dtype=coeffs.real.dtype)
-    return torch.fft.irfft2(coeffs * scale, s=(F, T), norm="ortho")
+    return torch.fft.irfftn(coeffs * scale, s=signal, dim=dims, norm="ortho")
+
+
+def _draw_device(generator: torch.Generator | None, device: torch.device | str | None) -> torch.device | str | None:
+    return generator.device if generator is not None else device
 
 
 class NoisePrior:
-    """Common interface of the noise priors (see module doc). Subclasses set ``kind``."""
+    """Common interface of the noise priors (see module doc). Subclasses set ``kind`` and ``ndim``."""
 
     kind: ClassVar[PriorKind]
+    ndim: int = 2
+
+    @property
+    def spec(self) -> PriorSpec:
+        """The :class:`PriorSpec` this prior realises."""
+        return PriorSpec(kind=self.kind)
+
+    @property
+    def name(self) -> str:
+        """The name a user types for this prior (``spec.name``)."""
+        return self.spec.name
 
     def spectrum(self, signal_shape: Sequence[int]) -> torch.Tensor:
-        """S on the rfft grid of ``signal_shape`` = (F, T): ``[F, T // 2 + 1]`` float64, full-plane mean 1."""
+        """S on the rfft grid of ``signal_shape``: float64, full-plane mean 1."""
         raise NotImplementedError
 
     def sample(
@@ -85,42 +196,39 @@ class NoisePrior:
         device: torch.device | str | None = None,
         dtype: torch.dtype = torch.float32,
     ) -> torch.Tensor:
-        """Unit-variance noise of ``shape`` ``[..., F, T]`` with power spectrum S (drawn on the generator's device)."""
+        """Unit-variance noise of ``shape`` with power spectrum S (drawn on the generator's device)."""
         raise NotImplementedError
 
     def whiten(self, x: torch.Tensor) -> torch.Tensor:
-        """Sigma^{-1/2} x over the last two axes of ``x`` ``[..., F, T]`` (same shape and dtype)."""
-        return _whiten(x, self.spectrum(_signal_shape(x.shape)))
+        """Sigma^{-1/2} x over the last ``ndim`` axes of ``x`` (same shape and dtype)."""
+        return _whiten(x, self.spectrum(_signal_shape(x.shape, self.ndim)), self.ndim)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain description for the run config (tensors go to :meth:`tensors`)."""
-        return {"kind": self.kind}
+        return {"kind": self.kind, "ndim": self.ndim}
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """Tensors needed to rebuild the prior (saved in checkpoints)."""
         return {}
 
 
-def _draw_device(generator: torch.Generator | None, device: torch.device | str | None) -> torch.device | str | None:
-    return generator.device if generator is not None else device
-
-
 @dataclass(frozen=True, kw_only=True)
 class WhiteNoise(NoisePrior):
     """S(f) = 1: eps ~ N(0, I). Whitening is the identity."""
 
+    ndim: int = 2
     kind: ClassVar[PriorKind] = "white"
 
     def spectrum(self, signal_shape: Sequence[int]) -> torch.Tensor:
-        return torch.ones_like(radial_frequency(_signal_shape(signal_shape)))
+        return torch.ones_like(radial_frequency(_signal_shape(signal_shape, self.ndim)))
 
     def sample(self, shape, *, generator=None, device=None, dtype=torch.float32):
-        _signal_shape(shape)
+        _signal_shape(shape, self.ndim)
         eps = torch.randn(tuple(shape), generator=generator, device=_draw_device(generator, device), dtype=dtype)
         return eps.to(device) if device is not None else eps
 
     def whiten(self, x: torch.Tensor) -> torch.Tensor:
-        _signal_shape(x.shape)
+        _signal_shape(x.shape, self.ndim)
         return x
 
 
@@ -132,28 +240,33 @@ class ColoredNoise(NoisePrior):
     """
 
     beta: float = 1.0
-    kind: ClassVar[PriorKind] = "colored"
+    ndim: int = 2
+    kind: ClassVar[PriorKind] = "power_law"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.beta, (int, float)) or not math.isfinite(self.beta):
-            raise AudiospecError(f"ColoredNoise beta must be a finite number (1 = pink, 2 = brown), got {self.beta!r}")
+        _finite_beta(self.beta, "ColoredNoise")
+
+    @property
+    def spec(self) -> PriorSpec:
+        return PriorSpec(kind="power_law", beta=float(self.beta))
 
     def spectrum(self, signal_shape: Sequence[int]) -> torch.Tensor:
-        return power_law_spectrum(_signal_shape(signal_shape), beta=float(self.beta))
+        return power_law_spectrum(_signal_shape(signal_shape, self.ndim), beta=float(self.beta))
 
     def sample(self, shape, *, generator=None, device=None, dtype=torch.float32):
-        _signal_shape(shape)
-        eps = colored_noise(tuple(shape), beta=float(self.beta), ndim=2, generator=generator, device=device, dtype=dtype)
+        _signal_shape(shape, self.ndim)
+        eps = colored_noise(tuple(shape), beta=float(self.beta), ndim=self.ndim, generator=generator, device=device,
+                            dtype=dtype)
         return eps.to(device) if device is not None else eps
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "beta": float(self.beta)}
+        return {"kind": self.kind, "beta": float(self.beta), "ndim": self.ndim}
 
 
-def _normalised_with_floor(spectrum: torch.Tensor, signal_shape: tuple[int, int], floor: float) -> torch.Tensor:
+def _normalised_with_floor(spectrum: torch.Tensor, signal_shape: tuple[int, ...], floor: float) -> torch.Tensor:
     """Full-plane mean 1, values >= floor. Idempotent bit for bit, so a saved spectrum reloads unchanged."""
     weights = hermitian_weights(signal_shape, dtype=torch.float64)
-    n_full = signal_shape[0] * signal_shape[1]
+    n_full = math.prod(signal_shape)
     if abs(float((spectrum * weights).sum()) / n_full - 1.0) <= 1e-12 and float(spectrum.min()) >= floor:
         return spectrum.clone()  # already normalised (e.g. read back from a checkpoint)
     spectrum = normalize_spectrum(spectrum, signal_shape)
@@ -161,44 +274,47 @@ def _normalised_with_floor(spectrum: torch.Tensor, signal_shape: tuple[int, int]
 
 
 class MatchedNoise(NoisePrior):
-    """S(f) = the data's mean power spectrum on a fixed ``signal_shape`` (F, T), unit variance.
+    """S(f) = the data's mean power spectrum on a fixed ``signal_shape`` ((F, T) or (L,)), unit variance.
 
-    ``spectrum`` ``[F, T // 2 + 1]`` is renormalised to full-plane mean 1 and floored at
-    ``floor`` (relative to that mean) so that :meth:`whiten` stays finite where the data
-    has (almost) no power.
+    ``spectrum`` (rfft grid of ``signal_shape``) is renormalised to full-plane mean 1 and
+    floored at ``floor`` (relative to that mean) so that :meth:`whiten` stays finite where
+    the data has (almost) no power.
     """
 
     kind: ClassVar[PriorKind] = "matched"
 
     def __init__(self, spectrum: torch.Tensor, *, signal_shape: Sequence[int], floor: float = 1e-8) -> None:
-        signal_shape = _signal_shape(signal_shape)
+        ndim = len(tuple(signal_shape))
+        signal_shape = _signal_shape(signal_shape, ndim)
         grid = tuple(radial_frequency(signal_shape).shape)
         if not isinstance(spectrum, torch.Tensor) or tuple(spectrum.shape) != grid:
             got = tuple(spectrum.shape) if isinstance(spectrum, torch.Tensor) else type(spectrum).__name__
             raise AudiospecError(
                 f"MatchedNoise spectrum must be a tensor on the rfft grid {grid} of signals {signal_shape}, got {got}; "
-                "build it with MatchedNoise.from_data(patches)"
+                "build it with MatchedNoise.from_data(data)"
             )
         if not 0.0 <= floor < 1.0:
             raise AudiospecError(f"floor must lie in [0, 1), got {floor}")
         spectrum = spectrum.detach().to(device="cpu", dtype=torch.float64)
         check_finite(spectrum, name="MatchedNoise spectrum")
-        self.signal_shape: tuple[int, int] = signal_shape
+        self.signal_shape: tuple[int, ...] = signal_shape
+        self.ndim = ndim
         self.floor = float(floor)
         self._spectrum = _normalised_with_floor(spectrum, signal_shape, floor)
 
     @classmethod
-    def from_data(cls, patches: torch.Tensor, *, floor: float = 1e-8) -> "MatchedNoise":
-        """Estimate S from training patches ``[N, C, F, T]`` (mean 2-D power spectrum over N and C)."""
-        if patches.ndim != 4:
-            raise AudiospecError(f"patches must have shape [N, C, F, T], got {tuple(patches.shape)}")
-        return cls(estimate_spectrum(patches, ndim=2), signal_shape=patches.shape[-2:], floor=floor)
+    def from_data(cls, data: torch.Tensor, *, ndim: int = 2, floor: float = 1e-8) -> "MatchedNoise":
+        """Estimate S from training data: patches ``[N, C, F, T]`` (ndim=2) or clips ``[N, L]`` (ndim=1)."""
+        want = {1: "[N, L]", 2: "[N, C, F, T]"}.get(ndim, "[N, L] or [N, C, F, T]")
+        if data.ndim != len(want.split(",")):
+            raise AudiospecError(f"data for a matched prior must have shape {want}, got {tuple(data.shape)}")
+        return cls(estimate_spectrum(data, ndim=ndim), signal_shape=data.shape[-ndim:], floor=floor)
 
     def _check(self, signal_shape: Sequence[int]) -> None:
-        if _signal_shape(signal_shape) != self.signal_shape:
+        if _signal_shape(signal_shape, self.ndim) != self.signal_shape:
             raise AudiospecError(
-                f"this MatchedNoise prior was estimated on {self.signal_shape} patches, got signals of "
-                f"{tuple(signal_shape)[-2:]}; estimate it on patches of the size you train and sample"
+                f"this MatchedNoise prior was estimated on {self.signal_shape} signals, got "
+                f"{tuple(signal_shape)[-self.ndim:]}; estimate it on data of the size you train and sample"
             )
 
     def spectrum(self, signal_shape: Sequence[int]) -> torch.Tensor:
@@ -207,7 +323,8 @@ class MatchedNoise(NoisePrior):
 
     def sample(self, shape, *, generator=None, device=None, dtype=torch.float32):
         self._check(shape)
-        eps = matched_noise(tuple(shape), spectrum=self._spectrum, ndim=2, generator=generator, device=device, dtype=dtype)
+        eps = matched_noise(tuple(shape), spectrum=self._spectrum, ndim=self.ndim, generator=generator, device=device,
+                            dtype=dtype)
         return eps.to(device) if device is not None else eps
 
     def to_dict(self) -> dict[str, Any]:
@@ -228,46 +345,40 @@ class MatchedNoise(NoisePrior):
         return f"MatchedNoise(signal_shape={self.signal_shape}, floor={self.floor})"
 
 
-@dataclass(frozen=True, kw_only=True)
-class PriorConfig:
-    """Which prior a run uses (YAML: ``prior: {kind: colored, beta: 1.0}``).
+def make_prior(spec: PriorSpec | str, *, data: torch.Tensor | None = None, ndim: int = 2) -> NoisePrior:
+    """The prior a :class:`PriorSpec` (or a name, see :data:`PRIOR_NAMES`) stands for, over ``ndim`` axes.
 
-    ``kind``: ``"white"``, ``"colored"`` (1/f^beta) or ``"matched"`` (estimated from the
-    training patches by :func:`make_prior`). ``beta`` is used by ``"colored"`` only.
+    ``"matched"`` is estimated from ``data``: training patches ``[N, C, F, T]`` (ndim=2) or
+    clips ``[N, L]`` (ndim=1).
     """
-
-    kind: PriorKind = "white"
-    beta: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.kind not in PRIOR_KINDS:
-            raise AudiospecError(f"unknown prior kind {self.kind!r}; choose one of {PRIOR_KINDS}")
-        if not isinstance(self.beta, (int, float)) or not math.isfinite(self.beta):
-            raise AudiospecError(f"prior beta must be a finite number, got {self.beta!r}")
-
-
-def make_prior(config: PriorConfig, *, patches: torch.Tensor | None = None) -> NoisePrior:
-    """Build the prior a :class:`PriorConfig` names; ``"matched"`` needs the training ``patches`` ``[N, C, F, T]``."""
-    if config.kind == "white":
-        return WhiteNoise()
-    if config.kind == "colored":
-        return ColoredNoise(beta=float(config.beta))
-    if patches is None:
-        raise AudiospecError("the 'matched' prior is estimated from data: pass patches=[N, C, F, T]")
-    return MatchedNoise.from_data(patches)
+    if not isinstance(spec, PriorSpec):
+        spec = PriorSpec.parse(spec)
+    if ndim not in (1, 2):
+        raise AudiospecError(f"ndim must be 1 (waveforms) or 2 (spectrograms), got {ndim!r}")
+    if spec.kind == "white":
+        return WhiteNoise(ndim=ndim)
+    if spec.kind == "power_law":
+        return ColoredNoise(beta=spec.beta, ndim=ndim)
+    if data is None:
+        raise AudiospecError("the 'matched' prior is estimated from data: pass data=[N, C, F, T] (or [N, L] with ndim=1)")
+    return MatchedNoise.from_data(data, ndim=ndim)
 
 
 def prior_from_state(description: dict[str, Any], tensors: dict[str, torch.Tensor]) -> NoisePrior:
-    """Rebuild a prior from :meth:`NoisePrior.to_dict` and :meth:`NoisePrior.tensors` (as saved in checkpoints)."""
+    """Rebuild a prior from :meth:`NoisePrior.to_dict` and :meth:`NoisePrior.tensors` (as saved in checkpoints).
+
+    Checkpoints written before the ``power_law`` kind say ``"colored"``; both are read.
+    """
     kind = description.get("kind")
+    ndim = int(description.get("ndim", 2))
     if kind == "white":
-        return WhiteNoise()
-    if kind == "colored":
-        return ColoredNoise(beta=float(description["beta"]))
+        return WhiteNoise(ndim=ndim)
+    if kind in ("power_law", "colored"):
+        return ColoredNoise(beta=float(description["beta"]), ndim=ndim)
     if kind == "matched":
         if "spectrum" not in tensors:
             raise AudiospecError("a 'matched' prior needs its 'spectrum' tensor, which the checkpoint lacks")
         return MatchedNoise(
             tensors["spectrum"], signal_shape=description["signal_shape"], floor=float(description.get("floor", 1e-8))
         )
-    raise AudiospecError(f"unknown prior kind {kind!r} in the saved description; expected one of {PRIOR_KINDS}")
+    raise AudiospecError(f"unknown prior kind {kind!r} in the saved description; expected one of {get_args(PriorKind)}")

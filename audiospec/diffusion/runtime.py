@@ -24,9 +24,11 @@ from torch import nn
 
 from audiospec.errors import AudiospecError
 
-__all__ = ["Precision", "PRECISIONS", "Runtime", "SingleDevice", "AccelerateRuntime", "batch_shard", "default_device"]
+__all__ = ["Precision", "PRECISIONS", "RuntimeName", "Runtime", "SingleDevice", "AccelerateRuntime", "batch_shard", "default_device"]
 
 Precision = Literal["fp32", "bf16", "fp16"]
+RuntimeName = Literal["single", "accelerate"]
+"""How ``audiospec train`` runs: :class:`SingleDevice`, or :class:`AccelerateRuntime` under ``accelerate launch``."""
 PRECISIONS: tuple[str, ...] = get_args(Precision)
 
 

@@ -29,7 +29,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from audiospec.errors import AudiospecError
-from audiospec.init import init_weights
+from audiospec.weight_init import init_weights
 
 __all__ = ["ModelPreset", "ModelConfig", "UNet", "build_model", "init_weights", "count_parameters", "timestep_embedding"]
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from audiospec.data import Corpus
+from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import mel_patches
 from audiospec.transforms import MelConfig
 
@@ -32,6 +33,9 @@ def corpus_patches(corpus: Corpus, *, mel: MelConfig, patch_frames: int) -> Patc
     """Cut every clip into non-overlapping ``patch_frames``-wide log-mel patches and standardise them."""
     raw, clip_index = mel_patches(corpus.waveforms, mel=mel, patch_frames=patch_frames)  # [N, M, T]
     mean, std = float(raw.double().mean()), float(raw.double().std())
+    if not std > 0.0:
+        raise AudiospecError(f"all {raw.shape[0]} log-mel patches are constant ({mean:.1f} dB): the clips are silent "
+                             "or identical; check the dataset (audiospec analyze lists the files it skipped)")
     return PatchSet(
         patches=((raw - mean) / std).unsqueeze(1).float(),
         labels=[corpus.labels[int(i)] for i in clip_index],

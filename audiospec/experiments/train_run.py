@@ -12,15 +12,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
+from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
-from audiospec.config import load_config, save_config
+from audiospec.config import config_to_dict, load_config, read_yaml, save_config
 from audiospec.data import DataConfig, load_corpus
 from audiospec.diffusion.checkpoint import load_checkpoint
 from audiospec.diffusion.config import TrainConfig, check_training_data
-from audiospec.diffusion.priors import PriorConfig, make_prior
+from audiospec.diffusion.checkpoint import read_training_state
+from audiospec.diffusion.priors import PriorSpec, make_prior
 from audiospec.diffusion.runtime import Runtime
 from audiospec.diffusion.samplers import SamplerName, sample
 from audiospec.diffusion.training import TrainResult, train
@@ -29,7 +32,7 @@ from audiospec.experiments.listen import write_patch_audio
 from audiospec.experiments.patches import corpus_patches
 from audiospec.transforms import MelConfig
 
-__all__ = ["TrainRunConfig", "run_train", "run_sample"]
+__all__ = ["TrainRunConfig", "run_train", "run_sample", "train_section"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class TrainRunConfig:
     data: DataConfig
     mel: MelConfig = field(default_factory=MelConfig)
     patch_frames: int = 128
-    prior: PriorConfig = field(default_factory=PriorConfig)
+    prior: PriorSpec = field(default_factory=PriorSpec)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
@@ -55,6 +58,21 @@ class TrainRunConfig:
         self.train.model.check_patch_shape((self.mel.n_mels, self.patch_frames))
 
 
+def train_section(raw: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`TrainRunConfig` mapping of a YAML file: a train file as it is, or a recipe's ``compare`` section.
+
+    A recipe (``recipes/*/conf/*.yaml``) holds one model's settings in ``compare.{mel, patch_frames,
+    train}``; ``audiospec train --config RECIPE --prior pink`` trains that model alone, so the
+    per-model budget is written once.
+    """
+    if "compare" not in raw or "train" in raw:
+        return dict(raw)
+    compare = raw["compare"]
+    if not isinstance(compare, dict):
+        raise AudiospecError(f"the recipe's compare section must be a mapping of settings, got {compare!r}")
+    return {"data": raw.get("data", {}), **{k: compare[k] for k in ("mel", "patch_frames", "train") if k in compare}}
+
+
 def run_train(config: TrainRunConfig, *, out_dir: Path, resume: bool = True, progress: bool = True,
               runtime: Runtime | None = None) -> TrainResult:
     """Cut the corpus into patches and train (or resume) one model in ``out_dir``.
@@ -63,10 +81,11 @@ def run_train(config: TrainRunConfig, *, out_dir: Path, resume: bool = True, pro
     under ``accelerate launch`` for data-parallel training.
     """
     out_dir = Path(out_dir)
+    _check_same_run(config, out_dir, resume=resume)
     data = corpus_patches(load_corpus(config.data, progress=progress), mel=config.mel,
                           patch_frames=config.patch_frames)
     check_training_data(config.train, data.patches)
-    prior = make_prior(config.prior, patches=data.patches)
+    prior = make_prior(config.prior, data=data.patches)
     if runtime is None or runtime.is_main_process:
         save_config(config, out_dir / "run.yaml")
         write_json(out_dir / "normalisation.json", {"mean_db": data.mean_db, "std_db": data.std_db})
@@ -74,19 +93,71 @@ def run_train(config: TrainRunConfig, *, out_dir: Path, resume: bool = True, pro
                  runtime=runtime)
 
 
+def _check_same_run(config: TrainRunConfig, out_dir: Path, *, resume: bool) -> None:
+    """Refuse, before anything is written, to resume a run folder made with other data / mel / patch / prior settings.
+
+    (The ``train`` section is checked against the checkpoint by :func:`train` itself.)
+    """
+    saved_path = out_dir / "run.yaml"
+    if not (resume and (out_dir / "checkpoint.safetensors").is_file() and saved_path.is_file()):
+        return
+    saved = {k: v for k, v in read_yaml(saved_path).items() if k != "train"}
+    current = {k: v for k, v in config_to_dict(config).items() if k != "train"}
+    changed = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
+    if changed:
+        raise AudiospecError(
+            f"cannot resume {str(out_dir)!r}: its run.yaml has other {changed} settings than this config; "
+            "pass a new --out folder, or --no-resume to start that run over"
+        )
+
+
 def run_sample(checkpoint: Path, *, n: int, steps: int, out_dir: Path, sampler: SamplerName = "euler",
-               seed: int = 0, griffin_lim_iters: int = 32) -> list[tuple[str, str]]:
-    """Sample ``n`` patches with the EMA weights of ``checkpoint`` and write them as WAV + PNG into ``out_dir``."""
+               seed: int = 0, griffin_lim_iters: int = 32, progress: bool = True) -> list[tuple[str, str, float]]:
+    """Sample ``n`` patches with the EMA weights of ``checkpoint`` and write them as WAV + PNG into ``out_dir``.
+
+    Returns (wav, png, gain) per sample; the gains are also written to ``out_dir/samples.json``.
+    """
     checkpoint = Path(checkpoint)
     run_dir = checkpoint.parent
     for name in ("run.yaml", "normalisation.json"):
         if not (run_dir / name).is_file():
             raise AudiospecError(f"{str(run_dir / name)!r} is missing: sample needs a folder written by `audiospec train`")
-    run = load_config(TrainRunConfig, run_dir / "run.yaml")
-    norm = json.loads((run_dir / "normalisation.json").read_text())
+    try:
+        run = load_config(TrainRunConfig, run_dir / "run.yaml")
+    except AudiospecError as err:
+        raise AudiospecError(f"the run settings in {str(run_dir / 'run.yaml')!r} are damaged or edited ({err}); "
+                             "re-run `audiospec train` into that folder to rewrite it") from None
+    norm = _read_normalisation(run_dir / "normalisation.json")
+    shape = (run.mel.n_mels, run.patch_frames)
+    trained_on = read_training_state(checkpoint).data_fingerprint[2:4]  # [N, C, M, T, sum, sum of squares]
+    if trained_on and tuple(int(v) for v in trained_on) != shape:
+        raise AudiospecError(
+            f"checkpoint {str(checkpoint)!r} was trained on {int(trained_on[0])} x {int(trained_on[1])} patches, but "
+            f"{str(run_dir / 'run.yaml')!r} says {shape[0]} x {shape[1]} (n_mels x patch_frames); "
+            "sample a checkpoint with the run.yaml written beside it"
+        )
     _, ema, train_config, prior = load_checkpoint(checkpoint)
-    patches = sample(ema, prior=prior, n=n, steps=steps, sampler=sampler, objective=train_config.objective,
-                     shape=(run.mel.n_mels, run.patch_frames), generator=torch.Generator().manual_seed(seed))
+    with tqdm(total=steps, desc="sample", unit="step", disable=not progress) as bar:
+        patches = sample(ema, prior=prior, n=n, steps=steps, sampler=sampler, objective=train_config.objective,
+                         shape=shape, generator=torch.Generator().manual_seed(seed),
+                         callback=lambda *_: bar.update())
     log_mel = patches[:, 0] * norm["std_db"] + norm["mean_db"]
-    return write_patch_audio(log_mel, mel=run.mel, out_dir=Path(out_dir), n_iter=griffin_lim_iters,
-                             title=f"{prior.to_dict()['kind']} prior, {steps} {sampler} steps")
+    files = write_patch_audio(log_mel, mel=run.mel, out_dir=Path(out_dir), n_iter=griffin_lim_iters,
+                              title=f"{prior.name} prior, {steps} {sampler} steps")
+    write_json(Path(out_dir) / "samples.json", {
+        "checkpoint": str(checkpoint), "prior": prior.name, "steps": steps, "sampler": sampler, "seed": seed,
+        "sample_rate": run.mel.sample_rate, "files": [{"wav": w, "png": p, "gain": g} for w, p, g in files]})
+    return files
+
+
+def _read_normalisation(path: Path) -> dict[str, float]:
+    """``normalisation.json``: the dB mean and std of the training patches."""
+    try:
+        norm = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise AudiospecError(f"cannot read {str(path)!r} ({err}); re-run `audiospec train` into that folder") from None
+    ok = isinstance(norm, dict) and all(isinstance(norm.get(k), (int, float)) for k in ("mean_db", "std_db"))
+    if not ok or not norm["std_db"] > 0:
+        raise AudiospecError(f"{str(path)!r} must hold numbers mean_db and std_db > 0, got {norm!r}; "
+                             "re-run `audiospec train` into that folder")
+    return {"mean_db": float(norm["mean_db"]), "std_db": float(norm["std_db"])}

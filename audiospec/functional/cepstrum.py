@@ -16,7 +16,12 @@ from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
 from audiospec.functional.noise import hermitian_weights
 
-__all__ = ["dct_matrix", "dct", "cepstrum", "cepstral_power", "dct2_spectrum", "expected_cepstral_power"]
+__all__ = ["quefrency_axis", "dct_matrix", "dct", "cepstrum", "cepstral_power", "dct2_spectrum", "expected_cepstral_power"]
+
+
+def quefrency_axis(n_mels: int, *, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """Quefrency of each DCT-II coefficient along ``n_mels`` mel bins: k / (2 M) cycles per mel bin, ``[M]``."""
+    return torch.arange(n_mels, dtype=dtype) / (2.0 * n_mels)
 
 
 def dct_matrix(n: int, *, n_coeffs: int | None = None, device=None, dtype: torch.dtype = torch.float32) -> torch.Tensor:

@@ -76,7 +76,21 @@ def mel_to_waveform(
 
     The mel settings must equal those the spectrogram was made with (:class:`audiospec.transforms.MelConfig`
     fields). ``n_iter`` Griffin-Lim iterations with ``momentum`` (torchaudio's default 0.99);
-    ``length`` defaults to (T - 1) * hop_length. Deterministic (zero initial phase).
+    ``length`` defaults to (T - 1) * hop_length.
+
+    What is guaranteed, and what is not:
+
+    - **Determinism.** Repeated calls with the same input (values, shape, dtype, device) on the same
+      machine return bit-identical waveforms (zero initial phase, no randomness).
+    - **Batch consistency, in log-mel dB.** Item ``i`` of a batch and the same spectrogram inverted
+      alone have the same log-mel (re-analysed with the same settings) to within a mean absolute
+      difference of 3 dB over the bins within 60 dB of the item's peak for pure tones, the worst case
+      (measured 0.8-1.2 dB), and 0.25 dB for broadband sound (measured 0.01 dB); that is below the
+      inversion's own round-trip error on those bins.
+    - **Not sample equality** across batch shapes, dtypes or CPU kinds: Griffin-Lim from zero phase
+      with momentum amplifies last-bit differences of the FFT plans (which depend on the batch shape
+      and the CPU) into different phases, so samples can differ by up to the signal amplitude while
+      the spectrogram the user hears and sees agrees as above.
     """
     if log_mel_db.ndim < 2:
         raise AudiospecError(f"mel_to_waveform needs log-mel spectrograms [..., M, T], got shape {tuple(log_mel_db.shape)}")

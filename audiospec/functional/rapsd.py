@@ -39,11 +39,15 @@ from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
 from audiospec.functional.noise import hermitian_weights
 
-__all__ = ["RadialSpectrum", "RingMap", "ring_map", "ring_weights", "rapsd", "RapsdMode", "RingStep"]
+__all__ = [
+    "MEL_RING_STEP", "RadialSpectrum", "RingMap", "ring_map", "ring_weights", "rapsd", "RapsdMode", "RingStep"]
 
 RapsdMode = Literal["pysteps", "normalized"]
 RapsdWindow = Literal["kaiser"] | None
 RingStep = Literal["fine", "coarse"]
+MEL_RING_STEP: RingStep = "coarse"
+"""The ring spacing every spectral-ordering measure of mel patches uses (analytic and empirical alike):
+non-square patches zig-zag under ``"fine"``."""
 
 
 class RadialSpectrum(NamedTuple):

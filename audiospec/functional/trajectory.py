@@ -17,8 +17,8 @@ import torch
 
 from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
-from audiospec.functional.cepstrum import cepstral_power
-from audiospec.functional.rapsd import rapsd
+from audiospec.functional.cepstrum import cepstral_power, quefrency_axis
+from audiospec.functional.rapsd import MEL_RING_STEP, rapsd
 from audiospec.functional.stats import spearman
 
 __all__ = ["SpectralView", "band_edges", "band_log_power", "commit_times", "empirical_autoregression_order"]
@@ -38,7 +38,8 @@ def band_log_power(x: torch.Tensor, *, view: SpectralView = "cepstrum", n_bands:
     """log10 power per band of fields ``x`` ``[..., M, T]``: returns (centre freqs ``[B]``, ``[..., B]``).
 
     ``view="cepstrum"``: mean squared DCT-II coefficient along mel, quefrency k / (2M).
-    ``view="rapsd"``: RAPSD rings (normalised radius, cycles/sample). Bands are
+    ``view="rapsd"``: RAPSD rings (normalised radius, cycles/sample, ``MEL_RING_STEP`` spacing as
+    in the analytic scores). Bands are
     log-spaced groups of bins (DC excluded), power averaged arithmetically within a band.
     """
     if x.ndim < 2:
@@ -47,9 +48,9 @@ def band_log_power(x: torch.Tensor, *, view: SpectralView = "cepstrum", n_bands:
     if view == "cepstrum":
         M = x.shape[-2]
         power = cepstral_power(x.to(torch.float64))  # [..., M]
-        freqs = torch.arange(M, dtype=torch.float64) / (2.0 * M)
+        freqs = quefrency_axis(M)
     elif view == "rapsd":
-        spectrum = rapsd(x, mode="normalized")
+        spectrum = rapsd(x, mode="normalized", ring_step=MEL_RING_STEP)
         power, freqs = spectrum.power, spectrum.freqs
     else:
         raise AudiospecError(f"unknown spectral view {view!r}; choose 'cepstrum' or 'rapsd'")

@@ -28,7 +28,7 @@ from torch import nn
 from audiospec.atomic import atomic_write_bytes, write_json
 from audiospec.config import config_from_dict, config_to_dict
 from audiospec.errors import AudiospecError
-from audiospec.init import init_weights
+from audiospec.weight_init import init_weights
 from audiospec.metrics._patches import as_patch_set
 
 __all__ = ["ClassifierConfig", "MelClassifier", "TrainingReport", "TrainedClassifier"]

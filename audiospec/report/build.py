@@ -12,23 +12,27 @@ from pathlib import Path
 from typing import Any, Callable
 
 from audiospec.errors import AudiospecError
+from audiospec.experiments.results import AnalysisResult, CompareResult, read_result
 from audiospec.report.html import analysis_section, compare_section, listening_section, write_page
 
 __all__ = ["SECTIONS", "build_report"]
 
 
-def _load(path: Path) -> dict[str, Any]:
+def _manifest(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise AudiospecError(f"cannot read {str(path)!r}: {err}; re-run the step that writes it") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+        raise AudiospecError(f"{str(path)!r} lacks its list of 'files'; re-run the step that writes it")
+    return manifest
 
 
-# (sub-folder, JSON file, section builder) in page order
-SECTIONS: list[tuple[str, str, Callable[[dict[str, Any], Path], str]]] = [
-    ("analysis", "analysis.json", analysis_section),
-    ("corrupt", "corrupt.json", listening_section),
-    ("compare", "results.json", compare_section),
+# (sub-folder, JSON file, reader, section builder) in page order
+SECTIONS: list[tuple[str, str, Callable[[Path], Any], Callable[[Any, Path], str]]] = [
+    ("analysis", "analysis.json", lambda path: read_result(AnalysisResult, path), analysis_section),
+    ("corrupt", "corrupt.json", _manifest, listening_section),
+    ("compare", "results.json", lambda path: read_result(CompareResult, path), compare_section),
 ]
 
 
@@ -38,11 +42,11 @@ def build_report(run_dir: Path, *, title: str | None = None) -> Path:
     if not run_dir.is_dir():
         raise AudiospecError(f"run folder {str(run_dir)!r} does not exist; run `audiospec demo` or `analyze` first")
     sections = []
-    for folder, name, build in SECTIONS:
+    for folder, name, read, build in SECTIONS:
         path = run_dir / folder / name
         if path.is_file():
-            sections.append(build(_load(path), run_dir / folder))
+            sections.append(build(read(path), run_dir / folder))
     if not sections:
-        expected = ", ".join(f"{folder}/{name}" for folder, name, _ in SECTIONS)
+        expected = ", ".join(f"{folder}/{name}" for folder, name, _, _ in SECTIONS)
         raise AudiospecError(f"{str(run_dir)!r} holds none of {expected}; nothing to report")
     return write_page(run_dir / "report.html", title=title or f"audiospec report: {run_dir.name}", sections=sections)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 from pathlib import Path
 from typing import Any
 
+import matplotlib.image
+
 from audiospec.atomic import atomic_write_text
 from audiospec.errors import AudiospecError
+from audiospec.experiments.results import AnalysisResult, CompareResult, Interval, PowerLawSummary
 
 __all__ = ["data_uri", "analysis_section", "compare_section", "listening_section", "write_page"]
 
@@ -27,11 +31,25 @@ _MIME = {".png": "image/png", ".wav": "audio/wav", ".json": "application/json"}
 
 
 def data_uri(path: Path) -> str:
-    """Inline a file as a base64 data URI (PNG, WAV)."""
+    """Inline a file as a base64 data URI (PNG, WAV); a PNG is checked to decode first."""
     if not path.is_file():
         raise AudiospecError(f"report asset {str(path)!r} is missing; re-run the step that writes it")
     mime = _MIME.get(path.suffix.lower(), "application/octet-stream")
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+    data = path.read_bytes()
+    if mime == "image/png":
+        _check_png(path, data)
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _check_png(path: Path, data: bytes) -> None:
+    """AudiospecError unless ``data`` decodes as a non-empty PNG image."""
+    try:
+        image = matplotlib.image.imread(io.BytesIO(data), format="png")
+    except Exception as err:  # noqa: BLE001 - any decoder failure means a damaged file
+        raise AudiospecError(f"report image {str(path)!r} is not a readable PNG ({type(err).__name__}: {err}); "
+                             "re-run the step that writes it") from None
+    if image.size == 0:
+        raise AudiospecError(f"report image {str(path)!r} is empty; re-run the step that writes it")
 
 
 def _fmt(value: Any) -> str:
@@ -52,34 +70,40 @@ def _image(out_dir: Path, name: str, alt: str) -> str:
     return f'<img src="{data_uri(out_dir / name)}" alt="{html.escape(alt)}">'
 
 
-def analysis_section(results: dict[str, Any], out_dir: Path) -> str:
+def _fit_row(name: str, fit: PowerLawSummary) -> list[Any]:
+    return [name, fit.alpha, fit.ci, fit.r2, fit.n]
+
+
+def analysis_section(result: AnalysisResult, out_dir: Path) -> str:
     """HTML for the spectral analysis: findings, tables and the plots written by :func:`plot_all`."""
-    findings = "".join(f"<li>{html.escape(text)}</li>" for text in results["findings"])
-    mel, wave, cep = results["mel"], results["waveform"], results["cepstrum"]
-    fit_rows = [["mel RAPSD (all)", mel["alpha"], mel["ci"], mel["r2"], mel["n"]]]
-    fit_rows += [[f"mel RAPSD ({k})", v["alpha"], v["ci"], v["r2"], v["n"]] for k, v in mel["by_class"].items()]
-    post = mel["pysteps_mode_no_window"]
-    fit_rows.append(["mel RAPSD, pysteps convention", post["alpha"], post["ci"], post["r2"], post["n"]])
-    fit_rows.append(["cepstral power", cep["alpha"], cep["ci"], cep["r2"], cep["n"]])
-    wfit = wave["power_law"]
-    fit_rows.append(["waveform spectrum", wfit["alpha"], wfit["ci"], wfit["r2"], wfit["n"]])
-    ar = results["autoregression_order"]
-    ar_rows = [[domain, s["white"], s["pink"], s["matched"]] for domain, s in ar.items()]
-    fmax = results["f_max"]
-    fmax_rows = [[t, *(fmax[d][k][i] for d in ("waveform", "mel", "cepstrum") for k in ("white", "pink"))]
-                 for i, t in enumerate(fmax["t"])]
-    classes = ", ".join(f"{k}: {v}" for k, v in results["classes"].items())
+    findings = "".join(f"<li>{html.escape(text)}</li>" for text in result.findings)
+    mel, cep = result.mel, result.cepstrum
+    fit_rows = [_fit_row("mel RAPSD (all)", mel)]
+    fit_rows += [_fit_row(f"mel RAPSD ({k})", v) for k, v in mel.by_class.items()]
+    fit_rows += [_fit_row("mel RAPSD, pysteps convention", mel.pysteps_mode_no_window),
+                 _fit_row("cepstral power", cep), _fit_row("waveform spectrum", result.waveform.power_law)]
+    priors = list(next(iter(result.autoregression_order.values())))
+    ar_rows = [[domain, *(s[p] for p in priors)] for domain, s in result.autoregression_order.items()]
+    fmax = result.f_max
+    every = max(1, len(fmax.t) // 10)  # the table shows about ten times; the figure has all of them
+    fmax_rows = [[t, *(getattr(fmax, d)[k][i] for d in ("waveform", "mel", "cepstrum") for k in priors)]
+                 for i, t in enumerate(fmax.t) if i % every == 0]
+    fmax_head = ["t", *(f"{d} {k}" for d in ("wave", "mel", "cep") for k in priors)]
+    classes = ", ".join(f"{k}: {v}" for k, v in result.classes.items())
+    skipped = "".join(f"<li>{html.escape(s.path)}: {html.escape(s.reason)}</li>" for s in result.skipped)
+    skipped = f"<p>{len(result.skipped)} input file(s) were left out:</p><ul>{skipped}</ul>" if skipped else ""
     return f"""
 <h2>Spectral analysis</h2>
-<p>{results['n_clips']} clips of {results['clip_seconds']:.1f} s at {results['sample_rate']} Hz ({html.escape(classes)}).</p>
+<p>{result.n_clips} clips of {result.clip_seconds:.1f} s at {result.sample_rate} Hz ({html.escape(classes)}).</p>
+{skipped}
 <ul>{findings}</ul>
 <h3>Power-law fits</h3>
 {_table(["spectrum", "alpha", "95% CI", "R²", "n"], fit_rows)}
 <h3>Autoregression order (+1 coarse-to-fine, 0 all at once, −1 fine-to-coarse)</h3>
-{_table(["domain", "white", "pink", "data-matched"], ar_rows)}
+{_table(["domain", *priors], ar_rows)}
 {_image(out_dir, "snr_spectra.png", "data and noise spectra per domain")}
 <h3>Maximal detectable frequency f_max(t) (cycles/sample)</h3>
-{_table(["t", "wave white", "wave pink", "mel white", "mel pink", "cep white", "cep pink"], fmax_rows)}
+{_table(fmax_head, fmax_rows)}
 {_image(out_dir, "fmax.png", "f_max(t)")}
 <h3>Spectra</h3>
 {_image(out_dir, "waveform_spectrum.png", "mean waveform spectrum")}
@@ -89,27 +113,24 @@ def analysis_section(results: dict[str, Any], out_dir: Path) -> str:
 """
 
 
-def compare_section(results: dict[str, Any], out_dir: Path) -> str:
+def compare_section(result: CompareResult, out_dir: Path) -> str:
     """HTML for ``audiospec compare``: the answers, metric tables with CIs, trajectory plots, generated audio."""
-    answers = results["answers"]
-    q2 = "".join(f"<li>{html.escape(a)}</li>" for a in answers["question_2_cepstral_autoregression"])
-    q3 = "".join(f"<li>{html.escape(a)}</li>" for a in answers["question_3_pink_vs_white"])
-    learned = "".join(f"<li>{html.escape(a)}</li>" for a in answers["samples_vs_prior"])
-    metrics = [m for m in ("fd_classifier", "rapsd_error", "cepstrum_error", "lsd", "mcd_nn_mean", "confidence")]
-    rows = []
-    for prior in results["priors"]:
-        for steps in results["steps"]:
-            cell = results["metrics"][prior][str(steps)]
-            rows.append([prior, steps, *(_ci(cell.get(m)) for m in metrics)])
-    rows += [[f"{prior} (its own noise)", 0, *(_fmt(results["prior_baseline"][prior].get(m)) for m in metrics)]
-             for prior in results["priors"]]
-    order_rows = [[p, _ci(o["cepstrum"]), _ci(o["rapsd"]), o["analytic"]["cepstrum"], o["analytic"]["rapsd"]]
-                  for p, o in results["autoregression_order"].items()]
+    answers = result.answers
+    q2 = "".join(f"<li>{html.escape(a)}</li>" for a in answers.question_2_cepstral_autoregression)
+    q3 = "".join(f"<li>{html.escape(a)}</li>" for a in answers.question_3_pink_vs_white)
+    learned = "".join(f"<li>{html.escape(a)}</li>" for a in answers.samples_vs_prior)
+    metrics = ["fd_classifier", "rapsd_error", "cepstrum_error", "lsd", "mcd_nn_mean", "confidence"]
+    rows = [[prior, steps, *(_ci(result.metrics[prior][str(steps)].get(m)) for m in metrics)]
+            for prior in result.priors for steps in result.steps]
+    rows += [[f"{prior} (its own noise)", 0, *(_fmt(result.prior_baseline[prior].get(m)) for m in metrics)]
+             for prior in result.priors]
+    order_rows = [[p, _ci(o.cepstrum), _ci(o.rapsd), o.analytic["cepstrum"], o.analytic["rapsd"]]
+                  for p, o in result.autoregression_order.items()]
     listening = out_dir / "listening.json"
-    players = listening_section(json.loads(listening.read_text()), out_dir) if listening.is_file() else ""
+    players = listening_section(_read_json(listening), out_dir) if listening.is_file() else ""
     return f"""
-<h2>Pink vs white vs data-matched priors</h2>
-<p>{len(results['seeds'])} seeds per prior, {html.escape(results['sampler'])} sampler; means with 95% CIs over seeds.</p>
+<h2>Noise priors compared: {html.escape(", ".join(result.priors))}</h2>
+<p>{len(result.seeds)} seeds per prior, {html.escape(result.sampler)} sampler; means with 95% CIs over seeds.</p>
 <h3>Did the models learn the data's spectrum?</h3><ul>{learned}</ul>
 <h3>Question 2: is sampling cepstral autoregression?</h3><ul>{q2}</ul>
 {_table(["prior", "empirical order (cepstrum)", "empirical order (RAPSD)", "analytic (cepstrum)", "analytic (RAPSD)"], order_rows)}
@@ -122,12 +143,19 @@ def compare_section(results: dict[str, Any], out_dir: Path) -> str:
 """
 
 
-def _ci(stat: Any) -> str:
-    if not stat:
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise AudiospecError(f"cannot read {str(path)!r}: {err}; re-run the step that writes it") from None
+
+
+def _ci(stat: Interval | None) -> str:
+    if stat is None:
         return "–"
-    if stat["low"] is None or stat["low"] != stat["low"]:
-        return f"{stat['mean']:.3f}"
-    return f"{stat['mean']:.3f} [{stat['low']:.3f}, {stat['high']:.3f}]"
+    if stat.low is None:
+        return f"{stat.mean:.3f}"
+    return f"{stat.mean:.3f} [{stat.low:.3f}, {stat.high:.3f}]"
 
 
 def _player(out_dir: Path, wav: str, png: str, caption: str) -> str:

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from audiospec.atomic import atomic_path  # noqa: E402
+from audiospec.experiments.results import AnalysisResult, CompareResult, PowerLawSummary  # noqa: E402
 
 __all__ = ["PLOTS", "COMPARE_PLOTS", "plot_all", "plot_compare", "plot_spectrogram"]
 
@@ -52,64 +53,64 @@ def plot_spectrogram(log_mel: Any, path: Path, *, title: str, mel: Any) -> None:
     _save(fig, path)
 
 
-def plot_waveform_spectrum(figures: dict[str, Any], results: dict[str, Any], path: Path) -> None:
+def plot_waveform_spectrum(figures: dict[str, Any], result: AnalysisResult, path: Path) -> None:
     data = figures["waveform"]
     freqs = _np(data["freqs_hz"])
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for label, power in data["mean_power"].items():
         ax.plot(freqs, _np(power), label=f"{label} (log-domain mean)")
-    fit = results["waveform"]["power_law"]
-    ax.plot(freqs, 10 ** fit["intercept"] * freqs ** (-fit["alpha"]), "k:", label=f"power-law fit, R²={fit['r2']:.2f}")
-    ax.axvline(results["waveform"]["peak_hz"], color="grey", lw=0.8, ls="--", label=f"peak {results['waveform']['peak_hz']:.0f} Hz")
+    fit = result.waveform.power_law
+    ax.plot(freqs, 10 ** fit.intercept * freqs ** (-fit.alpha), "k:", label=f"power-law fit, R²={fit.r2:.2f}")
+    ax.axvline(result.waveform.peak_hz, color="grey", lw=0.8, ls="--", label=f"peak {result.waveform.peak_hz:.0f} Hz")
     _loglog(ax, "frequency (Hz)", "power spectral density", "Mean waveform spectrum")
     _save(fig, path)
 
 
-def _class_spectra(curves: dict[str, Any], freqs: Any, fit: dict[str, Any], path: Path, *,
+def _class_spectra(curves: dict[str, Any], freqs: Any, fit: PowerLawSummary, path: Path, *,
                    xlabel: str, ylabel: str, title: str) -> None:
     """Per-class log-domain mean spectra with the power-law fit of all clips."""
     freqs = _np(freqs)
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for label, power in curves.items():
         ax.plot(freqs, _np(power), label=label)
-    ax.plot(freqs, 10 ** fit["intercept"] * freqs ** (-fit["alpha"]), "k:",
-            label=f"fit α={fit['alpha']:.2f}, R²={fit['r2']:.3f}")
+    ax.plot(freqs, 10 ** fit.intercept * freqs ** (-fit.alpha), "k:", label=f"fit α={fit.alpha:.2f}, R²={fit.r2:.3f}")
     _loglog(ax, xlabel, ylabel, title)
     _save(fig, path)
 
 
-def plot_mel_rapsd(figures: dict[str, Any], results: dict[str, Any], path: Path) -> None:
-    _class_spectra(figures["mel"]["mean_power"], figures["mel"]["freqs"], results["mel"], path,
+def plot_mel_rapsd(figures: dict[str, Any], result: AnalysisResult, path: Path) -> None:
+    _class_spectra(figures["mel"]["mean_power"], figures["mel"]["freqs"], result.mel, path,
                    xlabel="radial frequency (cycles/sample)", ylabel="RAPSD",
                    title="RAPSD of standardised log-mel patches")
 
 
-def plot_cepstrum(figures: dict[str, Any], results: dict[str, Any], path: Path) -> None:
-    _class_spectra(figures["cepstrum"]["mean_power"], figures["cepstrum"]["quefrency"], results["cepstrum"], path,
+def plot_cepstrum(figures: dict[str, Any], result: AnalysisResult, path: Path) -> None:
+    _class_spectra(figures["cepstrum"]["mean_power"], figures["cepstrum"]["quefrency"], result.cepstrum, path,
                    xlabel="quefrency (cycles per mel bin)", ylabel="mean squared cepstral coefficient",
                    title="Cepstral power (DCT-II along mel)")
 
 
-def plot_hinge(figures: dict[str, Any], results: dict[str, Any], path: Path) -> None:
+def plot_hinge(figures: dict[str, Any], result: AnalysisResult, path: Path) -> None:
     data = figures["hinge"]
     freqs = _np(data["freqs"])
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
-    for ax, kind in zip(axes, ("white", "pink")):
+    priors = data["priors"]
+    fig, axes = plt.subplots(1, len(priors), figsize=(5 * len(priors), 4.5), sharey=True, squeeze=False)
+    for ax, kind in zip(axes[0], priors):
         ax.plot(freqs, _np(data["clean"]), color="C3", lw=2, label="clean")
         ax.plot(freqs, _np(data[f"noise_{kind}"]), color="C0", lw=2, label=f"{kind} noise")
         for t, curve in zip(data["times"], data[kind]):
             ax.plot(freqs, _np(curve), color="C2", alpha=0.35 + 0.6 * t, label=f"noised, t={t:g}")
-        _loglog(ax, "radial frequency (cycles/sample)", "RAPSD", f"Hinge spectra, {kind} noise (rectified flow)")
+        _loglog(ax, "radial frequency (cycles/sample)", "RAPSD", f"Hinge spectra, {kind} noise")
     _save(fig, path)
 
 
-def plot_fmax(figures: dict[str, Any], results: dict[str, Any], path: Path) -> None:
+def plot_fmax(figures: dict[str, Any], result: AnalysisResult, path: Path) -> None:
     data = figures["f_max"]
     t = _np(data["t"])
     fig, axes = plt.subplots(1, 3, figsize=(14, 4), sharey=True)
     for ax, domain in zip(axes, ("waveform", "mel", "cepstrum")):
         for kind, values in data[domain].items():
-            ax.plot(t, _np(values), marker="o", label=kind)
+            ax.plot(t, _np(values), label=kind)
         ax.set_title(f"f_max(t), {domain}")
         ax.set_xlabel("t (1 = pure noise)")
         ax.grid(True, alpha=0.3)
@@ -118,7 +119,7 @@ def plot_fmax(figures: dict[str, Any], results: dict[str, Any], path: Path) -> N
     _save(fig, path)
 
 
-def plot_snr_spectra(figures: dict[str, Any], results: dict[str, Any], path: Path) -> None:
+def plot_snr_spectra(figures: dict[str, Any], result: AnalysisResult, path: Path) -> None:
     data = figures["snr"]
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     for ax, domain in zip(axes, ("waveform", "mel", "cepstrum")):
@@ -126,15 +127,14 @@ def plot_snr_spectra(figures: dict[str, Any], results: dict[str, Any], path: Pat
         freqs = _np(d["freqs"])
         keep = freqs > 0
         ax.plot(freqs[keep], _np(d["data"])[keep], lw=2, color="C3", label="data")
-        for kind in ("white", "pink", "matched"):
-            ax.plot(freqs[keep], _np(d[f"noise_{kind}"])[keep], lw=1, label=f"{kind} noise")
-        scores = results["autoregression_order"][domain]
-        _loglog(ax, "frequency (cycles/sample)", "power per bin",
-                f"{domain}: AR order w={scores['white']:+.2f} p={scores['pink']:+.2f} m={scores['matched']:+.2f}")
+        scores = result.autoregression_order[domain]
+        for kind in scores:
+            ax.plot(freqs[keep], _np(d[f"noise_{kind}"])[keep], lw=1, label=f"{kind} noise (order {scores[kind]:+.2f})")
+        _loglog(ax, "frequency (cycles/sample)", "power per bin", f"{domain}: data and noise spectra")
     _save(fig, path)
 
 
-PLOTS: dict[str, Callable[[dict[str, Any], dict[str, Any], Path], None]] = {
+PLOTS: dict[str, Callable[[dict[str, Any], AnalysisResult, Path], None]] = {
     "waveform_spectrum.png": plot_waveform_spectrum,
     "mel_rapsd.png": plot_mel_rapsd,
     "cepstrum.png": plot_cepstrum,
@@ -144,25 +144,25 @@ PLOTS: dict[str, Callable[[dict[str, Any], dict[str, Any], Path], None]] = {
 }
 
 
-def plot_all(figures: dict[str, Any], results: dict[str, Any], out_dir: Path) -> list[str]:
+def plot_all(figures: dict[str, Any], result: AnalysisResult, out_dir: Path) -> list[str]:
     """Write every analysis PNG into ``out_dir``; returns the file names."""
     for name, draw in PLOTS.items():
-        draw(figures, results, out_dir / name)
+        draw(figures, result, out_dir / name)
     return list(PLOTS)
 
 
-def plot_metrics_vs_steps(results: dict[str, Any], path: Path) -> None:
+def plot_metrics_vs_steps(result: CompareResult, path: Path) -> None:
     """Each headline metric against sampling steps, one line per prior, 95% CI error bars."""
     metrics = [m for m in ("fd_classifier", "rapsd_error", "cepstrum_error", "mcd_nn_mean")
-               if any(m in results["metrics"][p][str(s)] for p in results["priors"] for s in results["steps"])]
+               if any(m in result.metrics[p][str(s)] for p in result.priors for s in result.steps)]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.8), squeeze=False)
-    steps = np.asarray(results["steps"], dtype=float)
+    steps = np.asarray(result.steps, dtype=float)
     for ax, metric in zip(axes[0], metrics):
-        for prior in results["priors"]:
-            stats = [results["metrics"][prior][str(int(s))].get(metric) for s in steps]
-            mean = np.array([st["mean"] if st else np.nan for st in stats])
-            low = np.array([st["low"] if st else np.nan for st in stats])
-            high = np.array([st["high"] if st else np.nan for st in stats])
+        for prior in result.priors:
+            stats = [result.metrics[prior][str(int(s))].get(metric) for s in steps]
+            mean = np.array([st.mean if st else np.nan for st in stats])
+            low = np.array([st.low if st and st.low is not None else np.nan for st in stats])
+            high = np.array([st.high if st and st.high is not None else np.nan for st in stats])
             yerr = np.vstack([mean - low, high - mean])
             ax.errorbar(steps, mean, yerr=np.where(np.isfinite(yerr), yerr, 0.0), marker="o", capsize=3, label=prior)
         ax.set_xscale("log", base=2)
@@ -173,16 +173,17 @@ def plot_metrics_vs_steps(results: dict[str, Any], path: Path) -> None:
     _save(fig, path)
 
 
-def plot_trajectory_heatmaps(results: dict[str, Any], path: Path) -> None:
+def plot_trajectory_heatmaps(result: CompareResult, path: Path) -> None:
     """Which quefrency is decided when: cepstral band log power of x̂0 (relative to its final value) vs t."""
-    priors = list(results["trajectories"])
+    priors = list(result.trajectories)
     fig, axes = plt.subplots(1, len(priors), figsize=(4.5 * len(priors), 3.8), squeeze=False)
     for ax, prior in zip(axes[0], priors):
-        run = results["trajectories"][prior][0]["cepstrum"]
-        power = _np(run["band_log_power"])  # [S, B]
+        first = result.trajectories[prior][0]
+        run = first.cepstrum
+        power = _np(run.band_log_power)  # [S, B]
         shown = ax.imshow((power - power[-1]).T, origin="lower", aspect="auto", cmap="coolwarm", vmin=-1, vmax=1,
                           extent=(0, power.shape[0], 0, power.shape[1]))
-        ax.plot(np.interp(_np(run["commit_t"]), _np(results["trajectories"][prior][0]["t"])[::-1],
+        ax.plot(np.interp(_np(run.commit_t), _np(first.t)[::-1],
                           np.arange(power.shape[0])[::-1]),
                 np.arange(power.shape[1]) + 0.5, "k.-", label="commit step")
         ax.set_xlabel("sampling step (noise → data)")
@@ -193,13 +194,13 @@ def plot_trajectory_heatmaps(results: dict[str, Any], path: Path) -> None:
     _save(fig, path)
 
 
-def plot_commit_times(results: dict[str, Any], path: Path) -> None:
+def plot_commit_times(result: CompareResult, path: Path) -> None:
     """Mean commit time per band against band frequency, per prior and spectral view."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, view in zip(axes, ("cepstrum", "rapsd")):
-        for prior, runs in results["trajectories"].items():
-            commit = np.mean([_np(run[view]["commit_t"]) for run in runs], axis=0)
-            ax.plot(_np(runs[0][view]["freqs"]), commit, marker="o", label=prior)
+        for prior, runs in result.trajectories.items():
+            commit = np.mean([_np(getattr(run, view).commit_t) for run in runs], axis=0)
+            ax.plot(_np(getattr(runs[0], view).freqs), commit, marker="o", label=prior)
         ax.set_xscale("log")
         ax.set_xlabel("band frequency (cycles/sample)")
         ax.set_ylabel("commit time t (1 = noise)")
@@ -209,15 +210,15 @@ def plot_commit_times(results: dict[str, Any], path: Path) -> None:
     _save(fig, path)
 
 
-COMPARE_PLOTS: dict[str, Callable[[dict[str, Any], Path], None]] = {
+COMPARE_PLOTS: dict[str, Callable[[CompareResult, Path], None]] = {
     "metrics_vs_steps.png": plot_metrics_vs_steps,
     "trajectory_heatmaps.png": plot_trajectory_heatmaps,
     "commit_times.png": plot_commit_times,
 }
 
 
-def plot_compare(results: dict[str, Any], out_dir: Path) -> list[str]:
+def plot_compare(result: CompareResult, out_dir: Path) -> list[str]:
     """Write every comparison PNG into ``out_dir``; returns the file names."""
     for name, draw in COMPARE_PLOTS.items():
-        draw(results, out_dir / name)
+        draw(result, out_dir / name)
     return list(COMPARE_PLOTS)

@@ -51,11 +51,24 @@ def test_round_trip_log_mel_of_the_inverted_waveform():
 
 
 def test_inversion_is_deterministic_and_batch_consistent():
-    S = _log_mel(torch.stack([_sine(440.0), _sine(880.0)]))
+    # The guarantee (mel_to_waveform's docstring): repeated identical calls are bit-identical; a batch item
+    # and the same item inverted alone have the same log-mel within a stated dB tolerance, *not* the same
+    # samples: zero-phase Griffin-Lim with momentum amplifies last-bit differences of batched FFT plans
+    # (they depend on the batch shape and the CPU kind) into phases, and sample values, that differ by up to
+    # the amplitude (0.38 and 1.09 measured here for the two tones below).
+    noise = 0.1 * colored_noise((SR,), beta=1.0, generator=torch.Generator().manual_seed(0))
+    S = _log_mel(torch.stack([_sine(440.0), _sine(880.0), noise]))
     a, b = mel_to_waveform(S, **MEL), mel_to_waveform(S, **MEL)
     assert torch.equal(a, b)
-    single = mel_to_waveform(S[1], **MEL)
-    torch.testing.assert_close(a[1], single, rtol=1e-4, atol=1e-5)
+    # mean |log-mel difference| (dB) over the bins within 60 dB of each item's peak. Measured on an Intel Xeon:
+    # tones 0.76 / 1.24 dB, pink noise 0.01 dB; 1e-5 dB perturbations of the input (a stand-in for another
+    # CPU's rounding) move pure tones by up to 2.5 dB, pink noise by 0.01 dB. Pure tones are the worst case:
+    # their round-trip error itself is 3-5 dB on these bins (test_round_trip_log_mel_of_the_inverted_waveform).
+    for i, tolerance in enumerate((3.0, 3.0, 0.25)):
+        single = mel_to_waveform(S[i], **MEL)
+        loud = S[i] > S[i].amax() - 60.0
+        error_db = (_log_mel(a[i]) - _log_mel(single))[loud].abs().mean().item()
+        assert error_db < tolerance, (i, error_db, tolerance)
 
 
 def test_inverse_mel_power_solves_the_filterbank_equations():

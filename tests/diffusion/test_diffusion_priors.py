@@ -7,7 +7,9 @@ import math
 import pytest
 import torch
 
-from audiospec.diffusion import ColoredNoise, MatchedNoise, PriorConfig, WhiteNoise, make_prior, prior_from_state
+from audiospec.config import config_from_dict, config_to_dict
+from audiospec.diffusion import ColoredNoise, MatchedNoise, PriorSpec, WhiteNoise, make_prior, prior_from_state
+from audiospec.experiments.train_run import TrainRunConfig
 from audiospec.errors import AudiospecError
 from audiospec.functional import estimate_spectrum, fit_power_law, power_law_spectrum, rapsd
 
@@ -89,11 +91,47 @@ def test_same_generator_same_noise():
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
-def test_make_prior_from_config():
-    assert make_prior(PriorConfig(kind="white")) == WhiteNoise()
-    assert make_prior(PriorConfig(kind="colored", beta=2.0)) == ColoredNoise(beta=2.0)
+def test_make_prior_from_names_and_specs():
+    assert make_prior("white") == WhiteNoise()
+    assert make_prior(PriorSpec(kind="power_law", beta=2.0)) == ColoredNoise(beta=2.0) == make_prior("brown")
+    assert make_prior("beta=1.5", ndim=1) == ColoredNoise(beta=1.5, ndim=1)
     patches = torch.randn(4, 1, 8, 16, generator=_gen(9))
-    assert isinstance(make_prior(PriorConfig(kind="matched"), patches=patches), MatchedNoise)
+    assert isinstance(make_prior("matched", data=patches), MatchedNoise)
+    clips = torch.randn(4, 64, generator=_gen(9))
+    matched_1d = make_prior("matched", data=clips, ndim=1)
+    assert matched_1d.sample((3, 64), generator=_gen(1)).shape == (3, 64)
+
+
+@pytest.mark.parametrize("name, kind, beta", [("white", "white", 0.0), ("pink", "power_law", 1.0),
+                                              ("brown", "power_law", 2.0), ("blue", "power_law", -1.0),
+                                              ("matched", "matched", 0.0), ("beta=2.66", "power_law", 2.66),
+                                              (" Pink ", "power_law", 1.0)])
+def test_prior_names_parse_and_round_trip(name, kind, beta):
+    spec = PriorSpec.parse(name)
+    assert (spec.kind, spec.beta) == (kind, beta)
+    assert PriorSpec.parse(spec.name) == spec
+    assert PriorSpec(kind="power_law", beta=1.0).name == "pink"
+
+
+def test_prior_in_yaml_is_its_name_and_reads_back():
+    raw = {"data": {"dataset": "mini"}, "prior": "beta=2.5"}
+    config = config_from_dict(TrainRunConfig, raw)
+    assert config.prior == PriorSpec(kind="power_law", beta=2.5)
+    assert config_to_dict(config)["prior"] == "beta=2.5"
+    assert config_from_dict(TrainRunConfig, {**raw, "prior": {"kind": "power_law", "beta": 2.5}}).prior == config.prior
+
+
+@pytest.mark.parametrize("bad, match", [("grey", r"unknown prior 'grey'; choose one of white, pink, brown, blue, "
+                                                 r"matched, or beta=<number>"),
+                                        ("colored", r"unknown prior 'colored'"),
+                                        ("beta=x", r"unknown prior 'beta=x'"),
+                                        ("beta=inf", r"unknown prior 'beta=inf'"),
+                                        (3, r"a prior is given by name|must be a prior name")])
+def test_unknown_prior_names_list_the_valid_ones(bad, match):
+    with pytest.raises(AudiospecError, match=match):
+        PriorSpec.parse(bad)
+    with pytest.raises(AudiospecError, match=match.split(";")[0]):
+        config_from_dict(TrainRunConfig, {"data": {"dataset": "mini"}, "prior": bad})
 
 
 def test_prior_errors_name_the_value_and_fix():
@@ -106,10 +144,13 @@ def test_prior_errors_name_the_value_and_fix():
     with pytest.raises(AudiospecError, match=r"\[N, C, F, T\]"):
         MatchedNoise.from_data(torch.randn(8, 16))
     with pytest.raises(AudiospecError, match="unknown prior kind 'grey'"):
-        PriorConfig(kind="grey")
-    with pytest.raises(AudiospecError, match="pass patches"):
-        make_prior(PriorConfig(kind="matched"))
+        PriorSpec(kind="grey")
+    with pytest.raises(AudiospecError, match="beta applies to power-law priors only"):
+        PriorSpec(kind="white", beta=1.0)
+    with pytest.raises(AudiospecError, match="pass data"):
+        make_prior("matched")
     with pytest.raises(AudiospecError, match=r"\[\.\.\., F, T\]"):
         WhiteNoise().sample((16,))
     with pytest.raises(AudiospecError, match="unknown prior kind 'violet'"):
         prior_from_state({"kind": "violet"}, {})
+    assert prior_from_state({"kind": "colored", "beta": 1.0}, {}) == ColoredNoise(beta=1.0)  # older checkpoints

@@ -61,9 +61,9 @@ def test_from_dict_presets_overrides_and_yaml_round_trip(tmp_path):
         ({"batch_size": 0}, "batch_size must be a positive integer"),
         ({"lr": -1.0}, "lr must be a number > 0"),
         ({"ema_decay": 1.0}, "ema_decay must be < 1"),
-        ({"objective": "ddim"}, "unknown objective 'ddim'"),
-        ({"precision": "fp8"}, "unknown precision 'fp8'"),
-        ({"betas": [0.9]}, "betas must be two numbers"),
+        ({"objective": "ddim"}, r"objective must be one of .flow_matching., .vp_eps., got .ddim."),
+        ({"precision": "fp8"}, r"precision must be one of .fp32., .bf16., .fp16., got .fp8."),
+        ({"betas": [0.9]}, r"betas must be a list of 2 values \(a number, a number\), got \[0.9\]"),
     ],
 )
 def test_invalid_settings_fail_at_construction(overrides, message):
@@ -100,7 +100,7 @@ def test_smoke_train_tiny_then_sample(tmp_path):
     for name in ("config.yaml", "prior.yaml", "checkpoint.safetensors", "loss.csv", "train_result.json"):
         assert (tmp_path / name).is_file(), name
     assert TrainConfig.from_dict(read_yaml(tmp_path / "config.yaml")) == config
-    assert read_yaml(tmp_path / "prior.yaml") == {"kind": "colored", "beta": 1.0}
+    assert read_yaml(tmp_path / "prior.yaml") == {"kind": "power_law", "beta": 1.0, "ndim": 2}
     assert (tmp_path / "loss.csv").read_text().splitlines()[0] == "step,loss"
     assert len((tmp_path / "loss.csv").read_text().splitlines()) == 7
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -11,7 +12,9 @@ import pytest
 import soundfile as sf
 import torch
 
+from audiospec.atomic import write_json
 from audiospec.errors import AudiospecError
+from audiospec.experiments.results import to_json
 from audiospec.experiments.analysis import AnalysisConfig, analyze_corpus
 from audiospec.functional import colored_noise
 from audiospec.report.build import build_report
@@ -32,8 +35,8 @@ def run_dir(tmp_path):
     labels = ["a", "b"] * 4
     results, figures = analyze_corpus(waves, labels, sample_rate=SR, config=CONFIG, progress=False)
     analysis = tmp_path / "analysis"
-    results["plots"] = plot_all(figures, results, analysis)
-    (analysis / "analysis.json").write_text(json.dumps(results, default=lambda v: v.tolist()))
+    results = dataclasses.replace(results, plots=tuple(plot_all(figures, results, analysis)))
+    write_json(analysis / "analysis.json", to_json(results))
     corrupt = tmp_path / "corrupt"
     files = []
     to_mel = LogMelSpectrogram(MEL)

@@ -1,0 +1,207 @@
+"""Typed results of the analysis and the comparison, and their JSON form.
+
+The experiments return these frozen dataclasses; the report and the CLI read their
+attributes. They serialise with :func:`to_json` to the JSON files beside each run
+(``analysis.json``, ``compare/results.json``) and are read back, checked field by field,
+with :func:`from_json` (a file that lacks a field is an :class:`AudiospecError` naming it).
+Non-finite floats are stored as ``null``, hence the ``float | None`` fields.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from audiospec.config import config_from_dict, config_to_dict
+from audiospec.errors import AudiospecError
+
+__all__ = [
+    "PowerLawSummary", "WaveformShape", "WaveformSummary", "MelSummary", "CepstrumSummary", "Normalisation",
+    "FmaxTable", "SkippedInput", "AnalysisResult", "Interval", "TrajectoryView", "Trajectory", "OrderScores",
+    "Answers", "CompareResult", "from_json", "to_json", "read_result",
+]
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class PowerLawSummary:
+    """A power-law fit: ``alpha`` (= −slope), bootstrap ``ci``, ``r2``, ``intercept``, ``n`` spectra."""
+
+    alpha: float
+    ci: tuple[float, float] | None
+    r2: float
+    intercept: float
+    n: int
+
+
+@dataclass(frozen=True)
+class WaveformShape:
+    """The mean waveform spectrum of one class (or all): peak, rise, monotonicity, power-law fit."""
+
+    peak_hz: float
+    rise_db: float
+    rising_fraction: float
+    monotonic_decreasing: bool
+    order_spearman: float
+    power_law: PowerLawSummary
+
+
+@dataclass(frozen=True)
+class WaveformSummary(WaveformShape):
+    by_class: dict[str, WaveformShape]
+
+
+@dataclass(frozen=True)
+class Normalisation:
+    """Model space = (log-mel dB − ``mean_db``) / ``std_db``."""
+
+    mean_db: float
+    std_db: float
+
+
+@dataclass(frozen=True)
+class MelSummary(PowerLawSummary):
+    """Power-law fit of the log-mel RAPSD, per class and in the blog post's (pysteps) convention."""
+
+    by_class: dict[str, PowerLawSummary]
+    pysteps_mode_no_window: PowerLawSummary
+    n_patches: int
+    patch_shape: tuple[int, int]
+    normalisation: Normalisation
+    rapsd_mode: str
+    rapsd_window: str
+    ring_step: str
+
+
+@dataclass(frozen=True)
+class CepstrumSummary(PowerLawSummary):
+    by_class: dict[str, PowerLawSummary]
+
+
+@dataclass(frozen=True)
+class FmaxTable:
+    """f_max(t) per domain and prior name (cycles/sample; ``waveform_hz`` in Hz)."""
+
+    t: tuple[float, ...]
+    units: str
+    waveform: dict[str, tuple[float, ...]]
+    mel: dict[str, tuple[float, ...]]
+    cepstrum: dict[str, tuple[float, ...]]
+    waveform_hz: dict[str, tuple[float, ...]]
+
+
+@dataclass(frozen=True)
+class SkippedInput:
+    """An input file left out of the corpus, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Everything ``analysis.json`` holds (see the README's table of keys)."""
+
+    n_clips: int
+    sample_rate: int
+    clip_seconds: float
+    classes: dict[str, int]
+    waveform: WaveformSummary
+    mel: MelSummary
+    cepstrum: CepstrumSummary
+    autoregression_order: dict[str, dict[str, float]]
+    f_max: FmaxTable
+    findings: tuple[str, ...]
+    config: dict[str, Any]
+    dataset: str = ""
+    plots: tuple[str, ...] = ()
+    skipped: tuple[SkippedInput, ...] = ()
+    source_rates: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean with its 95% interval over ``n`` values (``low`` / ``high`` null with one value)."""
+
+    mean: float
+    low: float | None
+    high: float | None
+    n: int
+
+
+@dataclass(frozen=True)
+class TrajectoryView:
+    """One spectral view of one sampling trajectory: band frequencies, commit times, order score."""
+
+    freqs: tuple[float, ...]
+    score: float | None
+    commit_t: tuple[float, ...]
+    band_log_power: tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    t: tuple[float, ...]
+    cepstrum: TrajectoryView
+    rapsd: TrajectoryView
+
+
+@dataclass(frozen=True)
+class OrderScores:
+    """Empirical autoregression order (interval over seeds) per view, and the analytic prediction."""
+
+    analytic: dict[str, float]
+    cepstrum: Interval
+    rapsd: Interval
+
+
+@dataclass(frozen=True)
+class Answers:
+    samples_vs_prior: tuple[str, ...]
+    question_2_cepstral_autoregression: tuple[str, ...]
+    question_3_pink_vs_white: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    """Everything ``compare/results.json`` holds; metric tables are keyed prior -> steps -> metric."""
+
+    priors: tuple[str, ...]
+    seeds: tuple[int, ...]
+    steps: tuple[int, ...]
+    sampler: str
+    metrics: dict[str, dict[str, dict[str, Interval]]]
+    prior_baseline: dict[str, dict[str, Any]]
+    difference_to_white: dict[str, dict[str, dict[str, Interval | None]]]
+    autoregression_order: dict[str, OrderScores]
+    trajectories: dict[str, tuple[Trajectory, ...]]
+    answers: Answers
+    normalisation: Normalisation | None = None
+    n_patches: int = 0
+    classifier: dict[str, Any] | None = None
+    plots: tuple[str, ...] = ()
+
+
+def to_json(result: Any) -> dict[str, Any]:
+    """The plain JSON-ready form of a result dataclass."""
+    return config_to_dict(result)
+
+
+def from_json(cls: type[R], data: Any, *, where: str) -> R:
+    """Rebuild ``cls`` from its JSON form, checking every field (AudiospecError naming a missing or wrong one)."""
+    try:
+        return config_from_dict(cls, data, where=where)
+    except AudiospecError as err:
+        raise AudiospecError(f"{err}; the file is damaged or from another version: re-run the step that writes it") from None
+
+
+def read_result(cls: type[R], path: Path) -> R:
+    """Read a result JSON file written by :func:`audiospec.atomic.write_json`."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise AudiospecError(f"cannot read {str(path)!r}: {err}; re-run the step that writes it") from None
+    return from_json(cls, data, where=str(path))
