@@ -99,27 +99,19 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         if isinstance(value, dict):
             return config_from_dict(hint, value, where=where)
         raise _wrong(value, hint, where)
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
+    accepts = _SCALARS.get(hint)
+    if accepts is None:
+        return value
+    if not isinstance(value, accepts[0]) or (hint in (int, float) and isinstance(value, bool)):
         raise _wrong(value, hint, where)
-    if hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise _wrong(value, hint, where)
-    if hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise _wrong(value, hint, where)
-    if hint is str:
-        if isinstance(value, str):
-            return value
-        raise _wrong(value, hint, where)
-    if hint is Path:
-        if isinstance(value, (str, Path)):
-            return Path(value)
-        raise _wrong(value, hint, where)
-    return value
+    return accepts[1](value)
+
+
+# hint -> (accepted Python types, conversion); bool is an int in Python but never a number here
+_SCALARS: dict[Any, tuple[tuple[type, ...], Any]] = {
+    bool: ((bool,), bool), int: ((int,), int), float: ((int, float), float), str: ((str,), str),
+    Path: ((str, Path), Path),
+}
 
 
 def config_from_dict(cls: type[C], data: dict[str, Any] | None, *, where: str = "config") -> C:

@@ -264,6 +264,16 @@ def _warn_upsampling(rates: dict[Path, int], config: DataConfig) -> None:
     )
 
 
+def _no_clip_error(config: DataConfig, *, n_files: int, log: _SkipLog) -> AudiospecError:
+    """The error for a dataset that gave no clip at all: counts per reason and the first skipped files."""
+    shown = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in log.items[:_LISTED])
+    return AudiospecError(
+        f"dataset {config.dataset!r} gave no readable clip of {config.clip_seconds} s: {n_files} file(s), "
+        f"{log.count('unreadable')} unreadable, {log.count('short')} shorter than one clip, "
+        f"{log.count('silent')} silent; check the data or lower clip_seconds (skipped: {shown})"
+    )
+
+
 def load_corpus(config: DataConfig, *, progress: bool = True) -> Corpus:
     """Load ``config.dataset`` as fixed-length mono clips at ``config.sample_rate``.
 
@@ -316,12 +326,7 @@ def load_corpus(config: DataConfig, *, progress: bool = True) -> Corpus:
             sources.append(f"{use.item.path}@{clip * config.hop_length / config.sample_rate:.3f}s")
             rates[use.item.path] = use.rate
     if not labels:
-        shown = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in log.items[:_LISTED])
-        raise AudiospecError(
-            f"dataset {config.dataset!r} gave no readable clip of {config.clip_seconds} s: {len(files)} file(s), "
-            f"{log.count('unreadable')} unreadable, {log.count('short')} shorter than one clip, "
-            f"{log.count('silent')} silent; check the data or lower clip_seconds (skipped: {shown})"
-        )
+        raise _no_clip_error(config, n_files=len(files), log=log)
     _warn_upsampling(rates, config)
     return Corpus(waveforms=waveforms[: len(labels)].clone() if len(labels) < total else waveforms,
                   labels=labels, sources=sources, sample_rate=config.sample_rate, skipped=log.items,

@@ -163,6 +163,18 @@ def _verify(path: Path, *, url: str, dest: Path, sha256: str | None, expected_si
     return digest
 
 
+def _check_download_arguments(url: str, *, sha256: str | None, expected_size: int | None, timeout: float) -> None:
+    """Raise on an empty ``url``, a malformed ``sha256``, a negative ``expected_size`` or ``timeout`` <= 0."""
+    if not isinstance(url, str) or not url.strip():
+        raise AudiospecError(f"url must be a non-empty string, got {url!r}")
+    if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
+        raise AudiospecError(f"sha256 must be 64 hex digits or None, got {sha256!r}")
+    if expected_size is not None and (isinstance(expected_size, bool) or expected_size < 0):
+        raise AudiospecError(f"expected_size must be a byte count >= 0 or None, got {expected_size!r}")
+    if timeout <= 0:
+        raise AudiospecError(f"timeout must be > 0 seconds, got {timeout!r}")
+
+
 def download_file(
     url: str,
     dest: str | Path,
@@ -196,14 +208,7 @@ def download_file(
             errors, a missing local source, a size or checksum mismatch (the bad file is
             removed).
     """
-    if not isinstance(url, str) or not url.strip():
-        raise AudiospecError(f"url must be a non-empty string, got {url!r}")
-    if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
-        raise AudiospecError(f"sha256 must be 64 hex digits or None, got {sha256!r}")
-    if expected_size is not None and (isinstance(expected_size, bool) or expected_size < 0):
-        raise AudiospecError(f"expected_size must be a byte count >= 0 or None, got {expected_size!r}")
-    if timeout <= 0:
-        raise AudiospecError(f"timeout must be > 0 seconds, got {timeout!r}")
+    _check_download_arguments(url, sha256=sha256, expected_size=expected_size, timeout=timeout)
     dest = Path(dest)
     marker = completed_marker(dest)
     if dest.is_file() and marker.is_file():

@@ -175,6 +175,24 @@ def _archive_from(spec: GtzanSpec, source: Source | None, *, base: Path, progres
     return archive, source.location
 
 
+def _extract_layout_root(spec: GtzanSpec, archive: Path, root: Path, *, origin: str, progress: bool) -> None:
+    """Extract ``archive`` beside ``root``, move its layout root to ``root`` and mark it ``.completed``."""
+    staging = root.parent / ".extract"
+    if staging.exists():  # left by an interrupted run
+        shutil.rmtree(staging)
+    extract_tar(archive, staging, progress=progress)
+    try:
+        found = _find_layout_root(staging, spec)
+        if found is None:
+            raise _layout_error(spec, staging)
+        if root.exists():  # left by an interrupted run (no marker)
+            shutil.rmtree(root)
+        found.rename(root)
+        write_json(root / ".completed", {"dataset": spec.name, "source": origin, "archive": str(archive)})
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def prepare_gtzan(
     name: str,
     *,
@@ -223,18 +241,5 @@ def prepare_gtzan(
             raise _layout_error(spec, Path(parsed.location))
         return found
     archive, origin = _archive_from(spec, parsed, base=base, progress=progress)
-    staging = base / ".extract"
-    if staging.exists():  # left by an interrupted run
-        shutil.rmtree(staging)
-    extract_tar(archive, staging, progress=progress)
-    try:
-        found = _find_layout_root(staging, spec)
-        if found is None:
-            raise _layout_error(spec, staging)
-        if root.exists():  # left by an interrupted run (no marker)
-            shutil.rmtree(root)
-        found.rename(root)
-        write_json(root / ".completed", {"dataset": name, "source": origin, "archive": str(archive)})
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    _extract_layout_root(spec, archive, root, origin=origin, progress=progress)
     return root

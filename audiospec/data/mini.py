@@ -51,18 +51,9 @@ from audiospec.data.selection import spread_indices, spread_selection
 from audiospec.errors import AudiospecError
 
 __all__ = [
-    "FILLETS_SOUND_DIR",
-    "MINI_PACKAGES",
-    "MUSIC_MIN_RMS_DB",
-    "MUSIC_HEAD_SKIP_SECONDS",
-    "MUSIC_TAIL_SKIP_SECONDS",
-    "PEAK_LIMIT",
-    "SPEECH_GAP_SECONDS",
-    "SPEECH_TRIM_TOP_DB",
-    "WESNOTH_MUSIC_DIR",
-    "DebianPackage",
-    "install_command",
-    "prepare_mini",
+    "FILLETS_SOUND_DIR", "MINI_PACKAGES", "MUSIC_MIN_RMS_DB", "MUSIC_HEAD_SKIP_SECONDS", "MUSIC_TAIL_SKIP_SECONDS",
+    "PEAK_LIMIT", "SPEECH_GAP_SECONDS", "SPEECH_TRIM_TOP_DB", "WESNOTH_MUSIC_DIR", "DebianPackage",
+    "install_command", "prepare_mini",
 ]
 
 WESNOTH_MUSIC_DIR = Path("/usr/share/games/wesnoth/1.16/data/core/music")
@@ -322,6 +313,87 @@ def _check_arguments(n_per_class: int, clip_seconds: float, sample_rate: int) ->
         raise AudiospecError(f"clip_seconds={clip_seconds} is shorter than one sample at {sample_rate} Hz")
 
 
+def _source_dir(label: str, folder: Path | None) -> Path | None:
+    """``folder`` as a Path (None: the Debian package's); raises when it is not an existing folder."""
+    if folder is not None and not Path(folder).is_dir():
+        raise AudiospecError(f"{label}={str(folder)!r} is not an existing folder; check the path")
+    return Path(folder) if folder is not None else None
+
+
+def _already_prepared(out_dir: Path, settings: dict[str, object]) -> bool:
+    """True when ``out_dir`` holds a corpus cut with ``settings``; raises when it holds anything else."""
+    marker = out_dir / ".completed"
+    if marker.is_file():
+        previous = json.loads(marker.read_text())
+        if previous == settings:
+            return True
+        raise AudiospecError(
+            f"{str(out_dir)!r} already holds a mini corpus prepared with {previous}, not {settings}; "
+            "delete the folder to re-cut it, or choose another out_dir"
+        )
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise AudiospecError(
+            f"{str(out_dir)!r} exists, is not empty and is not a prepared mini corpus (no .completed marker); "
+            "delete it or choose another out_dir"
+        )
+    return False
+
+
+def _source_files(music_dir: Path | None, speech_dir: Path | None, *, install: bool) -> tuple[list[Path], list[Path]]:
+    """The music and speech files: those under the given folders, else the Debian packages'."""
+    if music_dir is None or speech_dir is None:
+        default_music, default_speech = _default_files(install=install)
+    music = _audio_files(music_dir) if music_dir is not None else default_music
+    speech = _audio_files(speech_dir) if speech_dir is not None else default_speech
+    for label, files, folder in (("music", music, music_dir), ("speech", speech, speech_dir)):
+        if not files:
+            raise AudiospecError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) for {label} under {str(folder)!r}")
+    return music, speech
+
+
+def _write_corpus(out_dir: Path, cut: dict[str, list[tuple[torch.Tensor, list[_Excerpt]]]], *, sample_rate: int,
+                  settings: dict[str, object], silent_tracks: list[Path], defaults_used: dict[str, bool]) -> None:
+    """Write the clips (peak-limited), ``manifest.json`` and ``.completed`` to a temp folder renamed ``out_dir``."""
+    width = max(3, max(len(str(len(clips) - 1)) for clips in cut.values()))  # n_per_class clips per class
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        entries = []
+        for label, clips in cut.items():
+            for index, (clip, excerpts) in enumerate(clips):
+                clip, gain = _peak_safe(clip)
+                rel = f"{label}/{index:0{width}d}.wav"
+                write_wav(tmp / rel, clip, sample_rate=sample_rate, subtype="PCM_16")
+                entries.append({
+                    "file": rel, "label": label, "duration": clip.shape[-1] / sample_rate, "sample_rate": sample_rate,
+                    "gain": gain,
+                    "sources": [{"file": str(e.file), "offset": round(e.offset, 4), "duration": round(e.duration, 4)}
+                                for e in excerpts],
+                })
+        write_json(tmp / "manifest.json", {
+            "name": "audiospec-mini",
+            **settings,
+            "classes": {label: len(clips) for label, clips in cut.items()},
+            "packages": [{"name": p.name, "license": p.license, "role": p.role, "homepage": p.homepage}
+                         for p in MINI_PACKAGES if defaults_used[p.role]],
+            "method": {
+                "music_head_skip_seconds": MUSIC_HEAD_SKIP_SECONDS, "music_tail_skip_seconds": MUSIC_TAIL_SKIP_SECONDS,
+                "music_min_rms_db": MUSIC_MIN_RMS_DB,
+                "music_tracks_left_out_as_silent": [str(p) for p in silent_tracks],
+                "speech_gap_seconds": SPEECH_GAP_SECONDS, "speech_trim_top_db": SPEECH_TRIM_TOP_DB,
+                "peak_limit": PEAK_LIMIT, "subtype": "PCM_16",
+            },
+            "clips": entries,
+        })
+        write_json(tmp / ".completed", settings)
+        if out_dir.exists():
+            out_dir.rmdir()  # empty (checked before cutting)
+        tmp.rename(out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def prepare_mini(
     out_dir: str | Path,
     *,
@@ -362,86 +434,16 @@ def prepare_mini(
     """
     _check_arguments(n_per_class, clip_seconds, sample_rate)
     out_dir = Path(out_dir)
-    for label, folder in (("music_dir", music_dir), ("speech_dir", speech_dir)):
-        if folder is not None and not Path(folder).is_dir():
-            raise AudiospecError(f"{label}={str(folder)!r} is not an existing folder; check the path")
-    music_dir = Path(music_dir) if music_dir is not None else None
-    speech_dir = Path(speech_dir) if speech_dir is not None else None
+    music_dir, speech_dir = _source_dir("music_dir", music_dir), _source_dir("speech_dir", speech_dir)
     settings = _settings(music_dir=music_dir, speech_dir=speech_dir, n_per_class=n_per_class,
                          clip_seconds=clip_seconds, sample_rate=sample_rate)
-    marker = out_dir / ".completed"
-    if marker.is_file():
-        previous = json.loads(marker.read_text())
-        if previous == settings:
-            return out_dir
-        raise AudiospecError(
-            f"{str(out_dir)!r} already holds a mini corpus prepared with {previous}, not {settings}; "
-            "delete the folder to re-cut it, or choose another out_dir"
-        )
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise AudiospecError(
-            f"{str(out_dir)!r} exists, is not empty and is not a prepared mini corpus (no .completed marker); "
-            "delete it or choose another out_dir"
-        )
-
-    if music_dir is None or speech_dir is None:
-        default_music, default_speech = _default_files(install=install)
-    music = _audio_files(music_dir) if music_dir is not None else default_music
-    speech = _audio_files(speech_dir) if speech_dir is not None else default_speech
-    for label, files, folder in (("music", music, music_dir), ("speech", speech, speech_dir)):
-        if not files:
-            raise AudiospecError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) for {label} under {str(folder)!r}")
-
+    if _already_prepared(out_dir, settings):
+        return out_dir
+    music, speech = _source_files(music_dir, speech_dir, install=install)
     music_clips, silent_tracks = _music_clips(music, n=n_per_class, clip_seconds=clip_seconds,
                                               sample_rate=sample_rate, progress=progress)
-    cut = {
-        "music": music_clips,
-        "speech": _speech_clips(speech, n=n_per_class, clip_seconds=clip_seconds, sample_rate=sample_rate,
-                                progress=progress),
-    }
-    width = max(3, len(str(n_per_class - 1)))
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
-        entries = []
-        for label, clips in cut.items():
-            for index, (clip, excerpts) in enumerate(clips):
-                clip, gain = _peak_safe(clip)
-                rel = f"{label}/{index:0{width}d}.wav"
-                write_wav(tmp / rel, clip, sample_rate=sample_rate, subtype="PCM_16")
-                entries.append({
-                    "file": rel,
-                    "label": label,
-                    "duration": clip.shape[-1] / sample_rate,
-                    "sample_rate": sample_rate,
-                    "gain": gain,
-                    "sources": [{"file": str(e.file), "offset": round(e.offset, 4), "duration": round(e.duration, 4)}
-                                for e in excerpts],
-                })
-        defaults_used = {"music": music_dir is None, "speech": speech_dir is None}
-        write_json(tmp / "manifest.json", {
-            "name": "audiospec-mini",
-            **settings,
-            "classes": {label: len(clips) for label, clips in cut.items()},
-            "packages": [{"name": p.name, "license": p.license, "role": p.role, "homepage": p.homepage}
-                         for p in MINI_PACKAGES if defaults_used[p.role]],
-            "method": {
-                "music_head_skip_seconds": MUSIC_HEAD_SKIP_SECONDS,
-                "music_tail_skip_seconds": MUSIC_TAIL_SKIP_SECONDS,
-                "music_min_rms_db": MUSIC_MIN_RMS_DB,
-                "music_tracks_left_out_as_silent": [str(p) for p in silent_tracks],
-                "speech_gap_seconds": SPEECH_GAP_SECONDS,
-                "speech_trim_top_db": SPEECH_TRIM_TOP_DB,
-                "peak_limit": PEAK_LIMIT,
-                "subtype": "PCM_16",
-            },
-            "clips": entries,
-        })
-        write_json(tmp / ".completed", settings)
-        if out_dir.exists():
-            out_dir.rmdir()  # empty (checked above)
-        tmp.rename(out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    speech_clips = _speech_clips(speech, n=n_per_class, clip_seconds=clip_seconds, sample_rate=sample_rate,
+                                 progress=progress)
+    _write_corpus(out_dir, {"music": music_clips, "speech": speech_clips}, sample_rate=sample_rate, settings=settings,
+                  silent_tracks=silent_tracks, defaults_used={"music": music_dir is None, "speech": speech_dir is None})
     return out_dir

@@ -172,6 +172,18 @@ def _model_device(model: object, device: torch.device | str | None) -> torch.dev
     return torch.device("cpu")
 
 
+def _sampling_grid(times: torch.Tensor | None, *, steps: int | None, sampler: SamplerName) -> torch.Tensor:
+    """The checked grid ``[N + 1]``: ``times``, else ``steps`` uniform steps from 1 (ancestral: ``VP_T_MAX``) to 0."""
+    if times is None:
+        if steps is None:
+            raise AudiospecError("give the number of sampling steps (steps=...) or a time grid (times=...)")
+        times = uniform_time_grid(steps, t_max=VP_T_MAX if sampler == "ancestral" else 1.0)
+    times = check_time_grid(times)
+    if steps is not None and steps != times.numel() - 1:
+        raise AudiospecError(f"steps={steps} disagrees with the time grid, which has {times.numel() - 1} steps")
+    return times
+
+
 @torch.no_grad()
 def sample(
     model: Field,
@@ -212,13 +224,7 @@ def sample(
         raise AudiospecError(f"n (number of samples) must be a positive integer, got {n!r}")
     if len(tuple(shape)) != 2 or min(shape) < 1:
         raise AudiospecError(f"shape must be (M, T) with positive sizes, got {tuple(shape)}")
-    if times is None:
-        if steps is None:
-            raise AudiospecError("give the number of sampling steps (steps=...) or a time grid (times=...)")
-        times = uniform_time_grid(steps, t_max=VP_T_MAX if sampler == "ancestral" else 1.0)
-    times = check_time_grid(times)
-    if steps is not None and steps != times.numel() - 1:
-        raise AudiospecError(f"steps={steps} disagrees with the time grid, which has {times.numel() - 1} steps")
+    times = _sampling_grid(times, steps=steps, sampler=sampler)
     if batch_size is not None and batch_size < 1:
         raise AudiospecError(f"batch_size must be positive or None, got {batch_size}")
     device = _model_device(model, device)

@@ -23,10 +23,11 @@ and, at the end, ``train_result.json``.
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import yaml
@@ -40,7 +41,7 @@ from audiospec.diffusion.ema import ema_decay_at, update_ema
 from audiospec.diffusion.losses import diffusion_loss
 from audiospec.diffusion.priors import NoisePrior
 from audiospec.diffusion.runtime import Runtime, SingleDevice, batch_shard
-from audiospec.diffusion.timesteps import make_timestep_sampler
+from audiospec.diffusion.timesteps import TimestepSampler, make_timestep_sampler
 from audiospec.diffusion.unet import build_model
 from audiospec.errors import AudiospecError
 
@@ -117,6 +118,134 @@ def _check_resume(state: TrainingState, config: TrainConfig, prior: NoisePrior, 
         )
 
 
+def _checked_out_dir(config: TrainConfig, patches: torch.Tensor, prior: NoisePrior, out_dir: str | Path) -> Path:
+    """Validate the inputs of :func:`train` before any work; returns ``out_dir`` as a Path."""
+    if not isinstance(config, TrainConfig):
+        raise AudiospecError(f"config must be a TrainConfig (TrainConfig.from_dict(...)), got {type(config).__name__}")
+    if not isinstance(prior, NoisePrior):
+        raise AudiospecError(f"prior must be a NoisePrior (WhiteNoise(), ColoredNoise(beta=...), MatchedNoise...), got {prior!r}")
+    check_training_data(config, patches)
+    N, C, M, T = patches.shape
+    prior.spectrum((M, T))  # a matched prior of another patch size fails here
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise AudiospecError(f"out_dir {str(out_dir)!r} exists and is not a folder")
+    return out_dir
+
+
+@dataclass
+class _RunState:
+    """What a checkpoint holds that changes during a run (module doc, Determinism)."""
+
+    model: torch.nn.Module
+    ema_model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    gens: dict[str, torch.Generator]
+    order: torch.Tensor  # [N] permutation of the patches in this epoch
+    position: int  # index into ``order`` of the next batch
+    step: int  # steps completed
+    losses: list[float]  # loss of every logged step since step 0
+
+
+def _initial_state(config: TrainConfig, prior: NoisePrior, runtime: Runtime, *, n_patches: int,
+                   fingerprint: list[float], checkpoint_path: Path, resume: bool) -> _RunState:
+    """A fresh run's state (generators drawn in a fixed order), or the checkpoint's when resuming."""
+    gens = _generators(config.seed, runtime.device, process_index=runtime.process_index)
+    model = build_model(config.model, generator=gens["init"])
+    ema_model = copy.deepcopy(model).requires_grad_(False)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, betas=config.betas, weight_decay=config.weight_decay
+    )
+    run = _RunState(model=model, ema_model=ema_model, optimizer=optimizer, gens=gens,
+                    order=torch.randperm(n_patches, generator=gens["data"]), position=0, step=0, losses=[])
+    if resume and checkpoint_path.is_file():
+        state = read_training_state(checkpoint_path)
+        _check_resume(state, config, prior, fingerprint, checkpoint_path)
+        model.load_state_dict(state.model)
+        ema_model.load_state_dict(state.ema)
+        optimizer.load_state_dict(state.optimizer)
+        for name, gen in gens.items():
+            if name in state.rng:
+                gen.set_state(state.rng[name])
+        run.order, run.position, run.step = state.data_order, state.data_position, state.step
+        run.losses = state.losses.tolist()
+        runtime.load_state_dict(state.runtime)
+    return run
+
+
+def _save(run: _RunState, *, path: Path, config: TrainConfig, prior: NoisePrior, runtime: Runtime,
+          fingerprint: list[float]) -> None:
+    """Checkpoint ``run`` at its current step to ``path`` and write ``loss.csv`` beside it."""
+    net = runtime.unwrap_model(run.model)
+    save_training_state(path, TrainingState(
+        step=run.step, config=config.to_dict(), model=net.state_dict(), ema=run.ema_model.state_dict(),
+        optimizer=run.optimizer.state_dict(), prior=prior.to_dict(), prior_tensors=prior.tensors(),
+        rng={name: gen.get_state() for name, gen in run.gens.items() if name != "init"},
+        data_order=run.order, data_position=run.position, losses=torch.tensor(run.losses, dtype=torch.float64),
+        runtime=runtime.state_dict(), data_fingerprint=fingerprint,
+    ))
+    _write_loss_csv(path.parent / "loss.csv", run.losses)
+
+
+def _train_step(run: _RunState, data: torch.Tensor, *, config: TrainConfig, prior: NoisePrior, runtime: Runtime,
+                timestep_sampler: TimestepSampler) -> torch.Tensor:
+    """One optimisation step at ``run.step`` on ``data`` ``[N, C, M, T]`` (module doc); returns the detached loss.
+
+    Advances ``run.order`` / ``run.position`` (a fresh permutation each epoch), not ``run.step``.
+    """
+    N, B, device = data.shape[0], config.batch_size, runtime.device
+    if run.position + B > N:  # next epoch: a fresh permutation
+        run.order, run.position = torch.randperm(N, generator=run.gens["data"]), 0
+    index = batch_shard(run.order[run.position : run.position + B], process_index=runtime.process_index,
+                        num_processes=runtime.num_processes)  # this process's share of the global batch
+    run.position += B
+    x0 = data[index.to(device)]  # [b, C, M, T], b = B / num_processes
+    t = timestep_sampler.sample(x0.shape[0], generator=run.gens["time"]).to(device)  # [b]
+    eps = prior.sample(x0.shape, generator=run.gens["noise"], device=device, dtype=x0.dtype)  # [b, C, M, T]
+    for group in run.optimizer.param_groups:
+        group["lr"] = config.lr_at(run.step)
+    with runtime.autocast():
+        loss = diffusion_loss(run.model, x0, t=t, eps=eps, objective=config.objective, prior=prior,
+                              whiten=config.whiten_loss)
+    run.optimizer.zero_grad(set_to_none=True)
+    runtime.backward(loss)
+    if config.grad_clip is not None:
+        runtime.clip_grad_norm_(run.model.parameters(), config.grad_clip)
+    runtime.optimizer_step(run.optimizer)
+    update_ema(run.ema_model, runtime.unwrap_model(run.model), decay=ema_decay_at(run.step, decay=config.ema_decay))
+    return loss.detach()
+
+
+def _train_loop(run: _RunState, data: torch.Tensor, *, config: TrainConfig, prior: NoisePrior, runtime: Runtime,
+                timestep_sampler: TimestepSampler, save: Callable[[], None], progress: bool) -> None:
+    """Steps ``run.step`` .. ``config.steps``: losses logged every ``log_every``, checkpoints every
+    ``checkpoint_every`` and at the end (main process); raises on a non-finite loss."""
+    pending: list[torch.Tensor] = []
+    bar = tqdm(total=config.steps, initial=min(run.step, config.steps), desc="train", unit="step",
+               disable=not progress or not runtime.is_main_process, dynamic_ncols=True)
+    try:
+        while run.step < config.steps:
+            pending.append(_train_step(run, data, config=config, prior=prior, runtime=runtime,
+                                       timestep_sampler=timestep_sampler))
+            run.step += 1
+            step = run.step
+            bar.update(1)
+            last = step == config.steps
+            if step % config.log_every == 0 or step % config.checkpoint_every == 0 or last:
+                run.losses.extend(torch.stack(pending).float().cpu().tolist())
+                pending = []
+                bar.set_postfix(loss=f"{run.losses[-1]:.4f}")
+                if not bool(torch.isfinite(torch.tensor(run.losses[-1]))):
+                    raise AudiospecError(
+                        f"the loss became {run.losses[-1]} at step {step}; lower lr, set grad_clip or check the data "
+                        "normalisation (the last good checkpoint is kept)"
+                    )
+            if (step % config.checkpoint_every == 0 or last) and runtime.is_main_process:
+                save()
+    finally:
+        bar.close()
+
+
 def train(
     config: TrainConfig,
     patches: torch.Tensor,
@@ -136,115 +265,35 @@ def train(
     :class:`~audiospec.diffusion.runtime.SingleDevice` on CUDA if available, with
     ``config.precision``); it is the seam for a multi-GPU engine.
     """
-    if not isinstance(config, TrainConfig):
-        raise AudiospecError(f"config must be a TrainConfig (TrainConfig.from_dict(...)), got {type(config).__name__}")
-    if not isinstance(prior, NoisePrior):
-        raise AudiospecError(f"prior must be a NoisePrior (WhiteNoise(), ColoredNoise(beta=...), MatchedNoise...), got {prior!r}")
-    check_training_data(config, patches)
-    N, C, M, T = patches.shape
-    prior.spectrum((M, T))  # a matched prior of another patch size fails here
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise AudiospecError(f"out_dir {str(out_dir)!r} exists and is not a folder")
+    out_dir = _checked_out_dir(config, patches, prior, out_dir)
     timestep_sampler = make_timestep_sampler(config.timesteps, patches=patches)
     runtime = runtime if runtime is not None else SingleDevice(precision=config.precision)
-    device = runtime.device
     fingerprint = _fingerprint(patches)
     checkpoint_path = out_dir / CHECKPOINT_NAME
-
-    gens = _generators(config.seed, device, process_index=runtime.process_index)
-    model = build_model(config.model, generator=gens["init"])
-    ema_model = copy.deepcopy(model).requires_grad_(False)
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.lr, betas=config.betas, weight_decay=config.weight_decay
-    )
-    losses: list[float] = []
-    order = torch.randperm(N, generator=gens["data"])
-    position = 0
-    start_step = 0
-    if resume and checkpoint_path.is_file():
-        state = read_training_state(checkpoint_path)
-        _check_resume(state, config, prior, fingerprint, checkpoint_path)
-        model.load_state_dict(state.model)
-        ema_model.load_state_dict(state.ema)
-        optimizer.load_state_dict(state.optimizer)
-        for name, gen in gens.items():
-            if name in state.rng:
-                gen.set_state(state.rng[name])
-        order, position, start_step = state.data_order, state.data_position, state.step
-        losses = state.losses.tolist()
-        runtime.load_state_dict(state.runtime)
+    run = _initial_state(config, prior, runtime, n_patches=patches.shape[0], fingerprint=fingerprint,
+                         checkpoint_path=checkpoint_path, resume=resume)
+    start_step = run.step
 
     out_dir.mkdir(parents=True, exist_ok=True)
     save_config(config, out_dir / "config.yaml")
     atomic_write_text(out_dir / "prior.yaml", yaml.safe_dump(prior.to_dict(), sort_keys=False))
-    model, optimizer = runtime.prepare(model, optimizer)
-    ema_model = ema_model.to(device)
-    data = patches.to(device=device, dtype=torch.float32)
-    model.train()
+    run.model, run.optimizer = runtime.prepare(run.model, run.optimizer)
+    run.ema_model = run.ema_model.to(runtime.device)
+    data = patches.to(device=runtime.device, dtype=torch.float32)
+    run.model.train()
+    save = functools.partial(_save, run, path=checkpoint_path, config=config, prior=prior, runtime=runtime,
+                             fingerprint=fingerprint)
 
-    def save(step: int) -> None:
-        net = runtime.unwrap_model(model)
-        save_training_state(checkpoint_path, TrainingState(
-            step=step, config=config.to_dict(), model=net.state_dict(), ema=ema_model.state_dict(),
-            optimizer=optimizer.state_dict(), prior=prior.to_dict(), prior_tensors=prior.tensors(),
-            rng={name: gen.get_state() for name, gen in gens.items() if name != "init"},
-            data_order=order, data_position=position, losses=torch.tensor(losses, dtype=torch.float64),
-            runtime=runtime.state_dict(), data_fingerprint=fingerprint,
-        ))
-        _write_loss_csv(out_dir / "loss.csv", losses)
-
-    B = config.batch_size
-    pending: list[torch.Tensor] = []
     started = time.perf_counter()
-    bar = tqdm(total=config.steps, initial=min(start_step, config.steps), desc="train", unit="step",
-               disable=not progress or not runtime.is_main_process, dynamic_ncols=True)
-    step = start_step
-    try:
-        while step < config.steps:
-            if position + B > N:  # next epoch: a fresh permutation
-                order, position = torch.randperm(N, generator=gens["data"]), 0
-            index = batch_shard(order[position : position + B], process_index=runtime.process_index,
-                                num_processes=runtime.num_processes)  # this process's share of the global batch
-            position += B
-            x0 = data[index.to(device)]  # [b, C, M, T], b = B / num_processes
-            t = timestep_sampler.sample(x0.shape[0], generator=gens["time"]).to(device)  # [b]
-            eps = prior.sample(x0.shape, generator=gens["noise"], device=device, dtype=x0.dtype)  # [B, C, M, T]
-            for group in optimizer.param_groups:
-                group["lr"] = config.lr_at(step)
-            with runtime.autocast():
-                loss = diffusion_loss(model, x0, t=t, eps=eps, objective=config.objective, prior=prior,
-                                      whiten=config.whiten_loss)
-            optimizer.zero_grad(set_to_none=True)
-            runtime.backward(loss)
-            if config.grad_clip is not None:
-                runtime.clip_grad_norm_(model.parameters(), config.grad_clip)
-            runtime.optimizer_step(optimizer)
-            update_ema(ema_model, runtime.unwrap_model(model), decay=ema_decay_at(step, decay=config.ema_decay))
-            pending.append(loss.detach())
-            step += 1
-            bar.update(1)
-            last = step == config.steps
-            if step % config.log_every == 0 or step % config.checkpoint_every == 0 or last:
-                losses.extend(torch.stack(pending).float().cpu().tolist())
-                pending = []
-                bar.set_postfix(loss=f"{losses[-1]:.4f}")
-                if not bool(torch.isfinite(torch.tensor(losses[-1]))):
-                    raise AudiospecError(
-                        f"the loss became {losses[-1]} at step {step}; lower lr, set grad_clip or check the data "
-                        "normalisation (the last good checkpoint is kept)"
-                    )
-            if (step % config.checkpoint_every == 0 or last) and runtime.is_main_process:
-                save(step)
-    finally:
-        bar.close()
+    _train_loop(run, data, config=config, prior=prior, runtime=runtime, timestep_sampler=timestep_sampler,
+                save=save, progress=progress)
     if start_step >= config.steps and not checkpoint_path.is_file():
-        save(start_step)
+        save()
     seconds = time.perf_counter() - started
-    ran = max(0, step - start_step)
+    ran = max(0, run.step - start_step)
     result = TrainResult(
-        out_dir=out_dir, checkpoint=checkpoint_path, steps=step, start_step=start_step,
-        losses=tuple(losses), seconds=seconds, steps_per_second=ran / seconds if ran and seconds > 0 else 0.0,
+        out_dir=out_dir, checkpoint=checkpoint_path, steps=run.step, start_step=start_step,
+        losses=tuple(run.losses), seconds=seconds, steps_per_second=ran / seconds if ran and seconds > 0 else 0.0,
     )
     if runtime.is_main_process:
         write_json(out_dir / "train_result.json", _summary(result))

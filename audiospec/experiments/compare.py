@@ -4,10 +4,12 @@ For each prior of ``compare.priors`` (names as in :mod:`audiospec.diffusion.prio
 each seed, one model is trained on the same standardised log-mel patches with the same
 compute; each is sampled at several step counts and scored with offline metrics against
 the real patches. While sampling, the model's data prediction x̂0(t) is recorded at every
-step to measure when each cepstral / RAPSD band is decided (the empirical autoregression
-order), side by side with the analytic order that the data and prior spectra predict.
-Results are means with 95% Student-t intervals over seeds; prior-vs-white differences are
-paired by seed (:mod:`audiospec.experiments.compare_summary`).
+step to measure when each quefrency / modulation / RAPSD band is decided; every such score
+stands beside the exact linear-Gaussian model and a control network measured the same way
+(:mod:`audiospec.experiments.compare_order`). Quality results are means with 95% Student-t
+intervals over seeds; prior-vs-white differences are paired by seed
+(:mod:`audiospec.experiments.compare_summary`). Patches are centred per mel bin
+(:mod:`audiospec.experiments.patches`).
 """
 
 from __future__ import annotations
@@ -29,15 +31,12 @@ from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, PriorSpec, d
 from audiospec.diffusion.samplers import sample
 from audiospec.diffusion.training import train
 from audiospec.errors import AudiospecError
-from audiospec.experiments.compare_summary import VIEWS, summarize
+from audiospec.experiments.compare_order import colour_sweep, prior_orders, sensitivity
+from audiospec.experiments.compare_summary import summarize
+from audiospec.experiments.ordering import OrderSettings
 from audiospec.experiments.listen import write_patch_audio
 from audiospec.experiments.patches import PatchSet, corpus_patches
-from audiospec.experiments.results import CompareResult, Normalisation, Trajectory, TrajectoryView, to_json
-from audiospec.functional.autoregression import autoregression_order
-from audiospec.functional.cepstrum import cepstral_power, expected_cepstral_power, quefrency_axis
-from audiospec.functional.noise import estimate_spectrum
-from audiospec.functional.rapsd import MEL_RING_STEP, ring_weights
-from audiospec.functional.trajectory import band_log_power, commit_times, empirical_autoregression_order
+from audiospec.experiments.results import CompareResult, Normalisation, OrderScores, SensitivityRow, to_json
 from audiospec.metrics import ClassifierConfig, TrainedClassifier, evaluate_samples, train_classifier
 from audiospec.report.plots import plot_compare
 from audiospec.transforms import MelConfig
@@ -61,8 +60,12 @@ class CompareConfig:
     n_samples: int = 64
     trajectory_steps: int = 32
     trajectory_samples: int = 16
-    n_bands: int = 8
-    commit_delta: float = 0.1
+    order: OrderSettings = field(default_factory=OrderSettings)
+    control: bool = True
+    colour_sweep: bool = True
+    sensitivity_thresholds: tuple[float, ...] = (0.05, 0.1, 0.2)
+    sensitivity_bands: tuple[int, ...] = (6, 10)
+    sensitivity_steps: int = 8
     listen_samples: int = 2
     griffin_lim_iters: int = 32
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
@@ -80,10 +83,10 @@ class CompareConfig:
             raise AudiospecError(f"seeds must be distinct and non-empty, got {list(self.seeds)}")
         if not self.steps or min(self.steps) < 1:
             raise AudiospecError(f"steps must be positive step counts, got {list(self.steps)}")
-        if self.n_samples < 2 or self.trajectory_samples < 1 or self.trajectory_steps < 2:
+        if self.n_samples < 2 or self.trajectory_samples < 2 or min(self.trajectory_steps, self.sensitivity_steps) < 2:
             raise AudiospecError(
-                f"need n_samples >= 2, trajectory_samples >= 1, trajectory_steps >= 2; got {self.n_samples}, "
-                f"{self.trajectory_samples}, {self.trajectory_steps}"
+                f"need n_samples >= 2, trajectory_samples >= 2, trajectory_steps and sensitivity_steps >= 2; got "
+                f"{self.n_samples}, {self.trajectory_samples}, {self.trajectory_steps}, {self.sensitivity_steps}"
             )
 
 
@@ -93,45 +96,6 @@ class CompareRunConfig:
 
     data: DataConfig
     compare: CompareConfig = field(default_factory=CompareConfig)
-
-
-def _analytic_scores(patches: torch.Tensor, prior: NoisePrior) -> dict[str, float]:
-    """The autoregression order the data and prior spectra predict, in the RAPSD and cepstral views."""
-    M, T = patches.shape[-2:]
-    data2d = estimate_spectrum(patches[:, 0].double(), ndim=2)
-    noise2d = prior.spectrum((M, T))
-    rings, freqs = ring_weights(M, T, mode="normalized", ring_step=MEL_RING_STEP)
-    return {
-        "rapsd": autoregression_order(freqs, data2d.reshape(-1) @ rings, noise_power=noise2d.reshape(-1) @ rings),
-        "cepstrum": autoregression_order(quefrency_axis(M), cepstral_power(patches[:, 0].double()).mean(0),
-                                         noise_power=expected_cepstral_power(noise2d, (M, T))),
-    }
-
-
-def _trajectory(model: Any, prior: NoisePrior, config: CompareConfig, shape: tuple[int, ...],
-                generator: torch.Generator) -> Trajectory:
-    """Sample with a callback recording x̂0(t); commit times and empirical order per spectral view."""
-    snapshots: list[torch.Tensor] = []
-    times: list[float] = []
-
-    def record(step: int, t: float, x_t: torch.Tensor, x0_hat: torch.Tensor) -> None:
-        snapshots.append(x0_hat[:, 0].detach().double().cpu())
-        times.append(float(t))
-
-    final = sample(model, prior=prior, n=config.trajectory_samples, steps=config.trajectory_steps,
-                   sampler=config.sampler, shape=shape, generator=generator, callback=record)
-    snapshots.append(final[:, 0].double().cpu())
-    times.append(0.0)
-    trajectory = torch.stack(snapshots)  # [S + 1, n, M, T]
-    time_grid = torch.tensor(times, dtype=torch.float64)
-    views = {}
-    for view in VIEWS:
-        freqs, log_power = band_log_power(trajectory, view=view, n_bands=config.n_bands)  # [S + 1, n, B]
-        commit = commit_times(log_power, time_grid, delta=config.commit_delta)  # [n, B]
-        views[view] = TrajectoryView(freqs=tuple(freqs.tolist()), score=empirical_autoregression_order(freqs, commit),
-                                     commit_t=tuple(commit.mean(0).tolist()),
-                                     band_log_power=tuple(map(tuple, log_power.mean(1).tolist())))  # [S + 1, B]
-    return Trajectory(t=tuple(times), **views)
 
 
 def _listen(model: Any, prior: NoisePrior, config: CompareConfig, shape: tuple[int, ...],
@@ -145,6 +109,19 @@ def _listen(model: Any, prior: NoisePrior, config: CompareConfig, shape: tuple[i
     return [{"clip": i, "label": "generated", "domain": "generated", "prior": name, "level": f"{steps} steps",
              "wav": f"samples/{name}/{wav}", "png": f"samples/{name}/{png}", "gain": gain}
             for i, (wav, png, gain) in enumerate(files)]
+
+
+def _evaluate(model: Any, prior: NoisePrior, seed: int, data: PatchSet, classifier: TrainedClassifier,
+              cfg: CompareConfig) -> list[dict[str, Any]]:
+    """Quality metrics of ``n_samples`` samples at every step count of the config: one row each."""
+    rows = []
+    for steps in cfg.steps:
+        generated = sample(model, prior=prior, n=cfg.n_samples, steps=steps, sampler=cfg.sampler,
+                           shape=tuple(data.patches.shape[-2:]),
+                           generator=torch.Generator().manual_seed(10_000 * seed + steps))
+        rows.append({"prior": prior.name, "seed": seed, "steps": steps,
+                     **evaluate_samples(generated, data.patches, classifier=classifier, real_labels=data.labels)})
+    return rows
 
 
 def _classifier(data: PatchSet, cfg: CompareConfig, out_dir: Path, progress: bool) -> TrainedClassifier:
@@ -173,32 +150,28 @@ def run_compare(config: CompareRunConfig, *, out_dir: Path, progress: bool = Tru
     check_training_data(cfg.train, patches)  # fails before any work on impossible settings
     classifier = _classifier(data, cfg, out_dir, progress)
     rows: list[dict[str, Any]] = []
-    trajectories: dict[str, list[Trajectory]] = {}
-    analytic: dict[str, dict[str, float]] = {}
+    orders: dict[str, OrderScores] = {}
+    sensitivity_rows: list[SensitivityRow] = []
     listening: list[dict[str, Any]] = []
     baseline: dict[str, dict[str, Any]] = {}
-    jobs = [(spec, seed) for spec in cfg.priors for seed in cfg.seeds]
-    for spec, seed in tqdm(jobs, desc="compare", disable=not progress):
-        prior, name = make_prior(spec, data=patches), spec.name
-        if name not in baseline:  # the prior's own samples: the score of a model that learned nothing
-            analytic[name] = _analytic_scores(patches, prior)
-            noise = prior.sample((cfg.n_samples, 1, *shape), generator=torch.Generator().manual_seed(seed))
-            baseline[name] = evaluate_samples(noise, patches, classifier=classifier, real_labels=labels)
-        trained = train(dataclasses.replace(cfg.train, seed=seed), patches, prior=prior,
-                        out_dir=out_dir / "models" / name / f"seed{seed}", progress=progress)
-        _, model, _, _ = load_checkpoint(trained.checkpoint)  # sample with the EMA weights
-        for steps in cfg.steps:
-            generated = sample(model, prior=prior, n=cfg.n_samples, steps=steps, sampler=cfg.sampler,
-                               shape=shape, generator=torch.Generator().manual_seed(10_000 * seed + steps))
-            rows.append({"prior": name, "seed": seed, "steps": steps,
-                         **evaluate_samples(generated, patches, classifier=classifier, real_labels=labels)})
-        trajectories.setdefault(name, []).append(
-            _trajectory(model, prior, cfg, shape, torch.Generator().manual_seed(seed)))
-        if seed == cfg.seeds[0]:
-            listening += _listen(model, prior, cfg, shape, data, out_dir, torch.Generator().manual_seed(seed))
+    for spec in tqdm(cfg.priors, desc="compare", disable=not progress):
+        prior = make_prior(spec, data=patches)
+        noise = prior.sample((cfg.n_samples, 1, *shape), generator=torch.Generator().manual_seed(cfg.seeds[0]))
+        baseline[prior.name] = evaluate_samples(noise, patches, classifier=classifier, real_labels=labels)
+        models = []
+        for seed in cfg.seeds:
+            trained = train(dataclasses.replace(cfg.train, seed=seed), patches, prior=prior,
+                            out_dir=out_dir / "models" / prior.name / f"seed{seed}", progress=progress)
+            models.append((seed, load_checkpoint(trained.checkpoint)[1]))  # sample with the EMA weights
+            rows += _evaluate(models[-1][1], prior, seed, data, classifier, cfg)
+        orders[prior.name] = prior_orders(prior, models, patches, cfg, out_dir, progress)
+        sensitivity_rows += sensitivity(prior, models[0][1], models[0][0], patches, cfg)
+        listening += _listen(models[0][1], prior, cfg, shape, data, out_dir, torch.Generator().manual_seed(cfg.seeds[0]))
+    alpha, sweep = colour_sweep(patches, cfg) if cfg.colour_sweep else (None, None)
     result = dataclasses.replace(
-        summarize(rows, trajectories, analytic, baseline, cfg), n_patches=int(patches.shape[0]),
-        normalisation=Normalisation(data.mean_db, data.std_db), classifier=dataclasses.asdict(classifier.report))
+        summarize(rows, orders, baseline, cfg, sensitivity_rows), n_patches=int(patches.shape[0]),
+        normalisation=Normalisation(data.mean_db, data.std_db), classifier=dataclasses.asdict(classifier.report),
+        colour_sweep=sweep, alpha_hat=alpha)
     result = dataclasses.replace(result, plots=tuple(plot_compare(result, out_dir)))
     write_json(out_dir / "results.json", to_json(result))
     write_json(out_dir / "runs.json", rows)

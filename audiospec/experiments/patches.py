@@ -1,4 +1,12 @@
-"""Standardised log-mel patches of a corpus: the training data of the diffusion models."""
+"""Centred log-mel patches of a corpus: the training data of the diffusion models (DESIGN.md section 5, "Centring").
+
+Model space = (log-mel dB − μ_m) / σ: μ_m is the mean of each mel bin m over the training
+patches and frames, σ one global scale. Subtracting the per-bin mean removes the corpus's
+mean mel profile, which an uncentred model "knows" at t = 1 already (x̂0 ≈ E[x0] holds it)
+and which would make low quefrencies look committed at once. One global σ, not one per bin,
+keeps the relative power of the bins: the mel-axis spectrum whose shape the priors and the
+analytic orders are about. The mean profile is restored only when going back to dB and audio.
+"""
 
 from __future__ import annotations
 
@@ -16,30 +24,34 @@ __all__ = ["PatchSet", "corpus_patches"]
 
 @dataclass(frozen=True)
 class PatchSet:
-    """``patches`` ``[N, 1, M, T]`` float32, (x - mean_db) / std_db; one label and source clip per patch."""
+    """``patches`` ``[N, 1, M, T]`` float32 = (x − mean_db[m]) / std_db; one label and source clip per patch."""
 
     patches: torch.Tensor
     labels: list[str]
     clip_index: torch.Tensor
-    mean_db: float
+    mean_db: tuple[float, ...]
     std_db: float
 
     def to_db(self, standard: torch.Tensor) -> torch.Tensor:
-        """Undo the standardisation: model space -> log-mel dB."""
-        return standard * self.std_db + self.mean_db
+        """Undo the centring and scaling: model space ``[..., M, T]`` -> log-mel dB."""
+        mean = torch.tensor(self.mean_db, dtype=standard.dtype, device=standard.device)[:, None]  # [M, 1]
+        return standard * self.std_db + mean
 
 
 def corpus_patches(corpus: Corpus, *, mel: MelConfig, patch_frames: int) -> PatchSet:
-    """Cut every clip into non-overlapping ``patch_frames``-wide log-mel patches and standardise them."""
+    """Cut every clip into non-overlapping ``patch_frames``-wide log-mel patches, centred per mel bin (module doc)."""
     raw, clip_index = mel_patches(corpus.waveforms, mel=mel, patch_frames=patch_frames)  # [N, M, T]
-    mean, std = float(raw.double().mean()), float(raw.double().std())
+    raw = raw.double()
+    mean = raw.mean(dim=(0, 2))  # [M]
+    centred = raw - mean[:, None]
+    std = float(centred.std())
     if not std > 0.0:
-        raise AudiospecError(f"all {raw.shape[0]} log-mel patches are constant ({mean:.1f} dB): the clips are silent "
+        raise AudiospecError(f"all {raw.shape[0]} log-mel patches are constant per mel bin: the clips are silent "
                              "or identical; check the dataset (audiospec analyze lists the files it skipped)")
     return PatchSet(
-        patches=((raw - mean) / std).unsqueeze(1).float(),
+        patches=(centred / std).unsqueeze(1).float(),
         labels=[corpus.labels[int(i)] for i in clip_index],
         clip_index=clip_index,
-        mean_db=mean,
+        mean_db=tuple(mean.tolist()),
         std_db=std,
     )

@@ -19,8 +19,8 @@ from audiospec.errors import AudiospecError
 
 __all__ = [
     "PowerLawSummary", "WaveformShape", "WaveformSummary", "MelSummary", "CepstrumSummary", "Normalisation",
-    "FmaxTable", "SkippedInput", "AnalysisResult", "Interval", "TrajectoryView", "Trajectory", "OrderScores",
-    "Answers", "CompareResult", "from_json", "to_json", "read_result",
+    "FmaxTable", "SkippedInput", "AnalysisResult", "Interval", "ViewOrder", "Measurement", "OrderScores",
+    "SensitivityRow", "Answers", "CompareResult", "from_json", "to_json", "read_result",
 ]
 
 R = TypeVar("R")
@@ -56,9 +56,9 @@ class WaveformSummary(WaveformShape):
 
 @dataclass(frozen=True)
 class Normalisation:
-    """Model space = (log-mel dB − ``mean_db``) / ``std_db``."""
+    """Model space = (log-mel dB − ``mean_db``) / ``std_db``; ``mean_db`` is one number or one per mel bin."""
 
-    mean_db: float
+    mean_db: float | tuple[float, ...]
     std_db: float
 
 
@@ -131,31 +131,68 @@ class Interval:
     high: float | None
     n: int
 
+    def text(self, *, signed: bool = False, label: str = "") -> str:
+        """``mean [low, high]`` with 3 decimals (``label`` before the bounds), or ``mean`` alone without an interval."""
+        fmt = "+.3f" if signed else ".3f"
+        if self.low is None or self.high is None or self.low != self.low:
+            return f"{self.mean:{fmt}}" + (" (one value, no interval)" if label else "")
+        return f"{self.mean:{fmt}} [{label}{self.low:{fmt}}, {self.high:{fmt}}]"
+
 
 @dataclass(frozen=True)
-class TrajectoryView:
-    """One spectral view of one sampling trajectory: band frequencies, commit times, order score."""
+class ViewOrder:
+    """One spectral view of one set of sampling trajectories (:mod:`audiospec.experiments.ordering`).
+
+    Content measure (primary): commit time per band, order and spread with bootstrap 95%
+    intervals over samples, and the mean unexplained fraction e_b(t) ``[S + 1][B]``.
+    Power measure (secondary, labelled so in the report): commit times, order, spread.
+    """
 
     freqs: tuple[float, ...]
-    score: float | None
     commit_t: tuple[float, ...]
-    band_log_power: tuple[tuple[float, ...], ...]
+    order: Interval
+    spread: Interval
+    power_commit_t: tuple[float, ...]
+    power_order: float
+    power_spread: float
+    fraction: tuple[tuple[float, ...], ...]
 
 
 @dataclass(frozen=True)
-class Trajectory:
+class Measurement:
+    """Trajectories of ``samples`` samples over ``steps`` steps (recorded times ``t``), measured per view."""
+
     t: tuple[float, ...]
-    cepstrum: TrajectoryView
-    rapsd: TrajectoryView
+    steps: int
+    samples: int
+    views: dict[str, ViewOrder]
 
 
 @dataclass(frozen=True)
 class OrderScores:
-    """Empirical autoregression order (interval over seeds) per view, and the analytic prediction."""
+    """One prior's order: (a) the exact linear-Gaussian model, (b) the control network, the trained models.
 
-    analytic: dict[str, float]
-    cepstrum: Interval
-    rapsd: Interval
+    ``trained_order``: per view, the mean over seeds with a two-level bootstrap interval
+    (seeds, then samples). (b) ≈ (a) says the measure and the network are unbiased.
+    """
+
+    exact: Measurement
+    control: Measurement | None
+    trained: tuple[Measurement, ...]
+    trained_order: dict[str, Interval]
+
+
+@dataclass(frozen=True)
+class SensitivityRow:
+    """The content order of one prior and view under other measurement settings."""
+
+    prior: str
+    model: str  # "exact" or "trained (seed s)"
+    view: str
+    threshold: float
+    n_bands: int
+    steps: int
+    order: float
 
 
 @dataclass(frozen=True)
@@ -177,8 +214,10 @@ class CompareResult:
     prior_baseline: dict[str, dict[str, Any]]
     difference_to_white: dict[str, dict[str, dict[str, Interval | None]]]
     autoregression_order: dict[str, OrderScores]
-    trajectories: dict[str, tuple[Trajectory, ...]]
     answers: Answers
+    colour_sweep: dict[str, Measurement] | None = None
+    alpha_hat: float | None = None
+    sensitivity: tuple[SensitivityRow, ...] = ()
     normalisation: Normalisation | None = None
     n_patches: int = 0
     classifier: dict[str, Any] | None = None

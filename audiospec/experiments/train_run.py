@@ -88,7 +88,8 @@ def run_train(config: TrainRunConfig, *, out_dir: Path, resume: bool = True, pro
     prior = make_prior(config.prior, data=data.patches)
     if runtime is None or runtime.is_main_process:
         save_config(config, out_dir / "run.yaml")
-        write_json(out_dir / "normalisation.json", {"mean_db": data.mean_db, "std_db": data.std_db})
+        write_json(out_dir / "normalisation.json", {"mean_db": list(data.mean_db), "std_db": data.std_db,
+                                                    "centring": "per mel bin"})
     return train(config.train, data.patches, prior=prior, out_dir=out_dir, resume=resume, progress=progress,
                  runtime=runtime)
 
@@ -127,8 +128,8 @@ def run_sample(checkpoint: Path, *, n: int, steps: int, out_dir: Path, sampler: 
     except AudiospecError as err:
         raise AudiospecError(f"the run settings in {str(run_dir / 'run.yaml')!r} are damaged or edited ({err}); "
                              "re-run `audiospec train` into that folder to rewrite it") from None
-    norm = _read_normalisation(run_dir / "normalisation.json")
     shape = (run.mel.n_mels, run.patch_frames)
+    mean_db, std_db = _read_normalisation(run_dir / "normalisation.json", run.mel.n_mels)
     trained_on = read_training_state(checkpoint).data_fingerprint[2:4]  # [N, C, M, T, sum, sum of squares]
     if trained_on and tuple(int(v) for v in trained_on) != shape:
         raise AudiospecError(
@@ -141,7 +142,7 @@ def run_sample(checkpoint: Path, *, n: int, steps: int, out_dir: Path, sampler: 
         patches = sample(ema, prior=prior, n=n, steps=steps, sampler=sampler, objective=train_config.objective,
                          shape=shape, generator=torch.Generator().manual_seed(seed),
                          callback=lambda *_: bar.update())
-    log_mel = patches[:, 0] * norm["std_db"] + norm["mean_db"]
+    log_mel = patches[:, 0] * std_db + mean_db[:, None]  # [n, M, T]: the mean mel profile restored
     files = write_patch_audio(log_mel, mel=run.mel, out_dir=Path(out_dir), n_iter=griffin_lim_iters,
                               title=f"{prior.name} prior, {steps} {sampler} steps")
     write_json(Path(out_dir) / "samples.json", {
@@ -150,14 +151,18 @@ def run_sample(checkpoint: Path, *, n: int, steps: int, out_dir: Path, sampler: 
     return files
 
 
-def _read_normalisation(path: Path) -> dict[str, float]:
-    """``normalisation.json``: the dB mean and std of the training patches."""
+def _read_normalisation(path: Path, n_mels: int) -> tuple[torch.Tensor, float]:
+    """``normalisation.json``: the per-mel-bin dB mean ``[M]`` and the global std of the training patches."""
     try:
         norm = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise AudiospecError(f"cannot read {str(path)!r} ({err}); re-run `audiospec train` into that folder") from None
-    ok = isinstance(norm, dict) and all(isinstance(norm.get(k), (int, float)) for k in ("mean_db", "std_db"))
-    if not ok or not norm["std_db"] > 0:
-        raise AudiospecError(f"{str(path)!r} must hold numbers mean_db and std_db > 0, got {norm!r}; "
-                             "re-run `audiospec train` into that folder")
-    return {"mean_db": float(norm["mean_db"]), "std_db": float(norm["std_db"])}
+    mean = norm.get("mean_db") if isinstance(norm, dict) else None
+    mean = [mean] * n_mels if isinstance(mean, (int, float)) else mean  # runs from before per-bin centring
+    std = norm.get("std_db") if isinstance(norm, dict) else None
+    ok = (isinstance(mean, list) and len(mean) == n_mels and all(isinstance(v, (int, float)) for v in mean)
+          and isinstance(std, (int, float)) and std > 0)
+    if not ok:
+        raise AudiospecError(f"{str(path)!r} must hold mean_db ({n_mels} numbers, one per mel bin) and std_db > 0, "
+                             f"got {norm!r}; re-run `audiospec train` into that folder")
+    return torch.tensor(mean, dtype=torch.float32), float(std)

@@ -58,6 +58,21 @@ def _classifier_metrics(
     return out
 
 
+def _fad_metrics(
+    generated_audio_dir: str | Path | None, real_audio_dir: str | Path | None, *, fad_model: FadModel
+) -> dict[str, Value]:
+    """``fad``, ``fad_model`` and ``fad_skipped`` (why FAD did not run, or None when it ran)."""
+    out: dict[str, Value] = {"fad": None, "fad_model": fad_model, "fad_skipped": None}
+    if generated_audio_dir is None:
+        out["fad_skipped"] = "no audio folders given (pass generated_audio_dir and real_audio_dir)"
+    else:
+        try:
+            out["fad"] = frechet_audio_distance(generated_audio_dir, real_audio_dir, model=fad_model)
+        except MetricUnavailable as err:
+            out["fad_skipped"] = str(err)
+    return out
+
+
 def evaluate_samples(
     generated: torch.Tensor,
     real: torch.Tensor,
@@ -111,12 +126,5 @@ def evaluate_samples(
             result[key] = None
         result["classifier_skipped"] = "no classifier given (train one with train_classifier on real patches)"
 
-    result["fad"], result["fad_model"], result["fad_skipped"] = None, fad_model, None
-    if generated_audio_dir is None:
-        result["fad_skipped"] = "no audio folders given (pass generated_audio_dir and real_audio_dir)"
-    else:
-        try:
-            result["fad"] = frechet_audio_distance(generated_audio_dir, real_audio_dir, model=fad_model)
-        except MetricUnavailable as err:
-            result["fad_skipped"] = str(err)
+    result.update(_fad_metrics(generated_audio_dir, real_audio_dir, fad_model=fad_model))
     return result

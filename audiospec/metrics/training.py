@@ -78,6 +78,38 @@ def _accuracy(model: MelClassifier, x: torch.Tensor, y: torch.Tensor, *, batch_s
     return correct / x.shape[0]
 
 
+def _checked_labels(labels: Sequence[str], *, n: int) -> tuple[list[str], tuple[str, ...]]:
+    """``labels`` as ``n`` strings and the sorted distinct classes (at least 2); raises otherwise."""
+    if isinstance(labels, str) or not isinstance(labels, Sequence):
+        raise AudiospecError(f"labels must be a list of class names, got {type(labels).__name__}")
+    labels = [str(label) for label in labels]
+    if len(labels) != n:
+        raise AudiospecError(f"got {len(labels)} labels for {n} patches; give exactly one label per patch")
+    classes = tuple(sorted(set(labels)))
+    if len(classes) < 2:
+        raise AudiospecError(
+            f"a classifier needs at least 2 classes, got {list(classes)}; add examples of another class"
+        )
+    return labels, classes
+
+
+def _train_epoch(model: MelClassifier, optimizer: torch.optim.Optimizer, loss_fn: nn.Module, x: torch.Tensor,
+                 y: torch.Tensor, *, batch_size: int, generator: torch.Generator) -> float:
+    """One epoch over ``x`` ``[N, 1, M, T]`` / ``y`` ``[N]`` in an order drawn from ``generator``; the mean loss."""
+    model.train()
+    order = torch.randperm(x.shape[0], generator=generator).to(x.device)
+    total, seen = 0.0, 0
+    for batch in order.split(batch_size):
+        logits = model(x[batch])  # [B, C]
+        loss = loss_fn(logits, y[batch])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += float(loss.detach()) * batch.numel()
+        seen += batch.numel()
+    return total / seen
+
+
 def train_classifier(
     patches: torch.Tensor,
     labels: Sequence[str],
@@ -96,17 +128,7 @@ def train_classifier(
     validation accuracy when ``progress`` is true.
     """
     x = as_patch_set(patches, name="patches", min_size=config.min_patch_size)  # [N, M, T] float64
-    N = x.shape[0]
-    if isinstance(labels, str) or not isinstance(labels, Sequence):
-        raise AudiospecError(f"labels must be a list of class names, got {type(labels).__name__}")
-    labels = [str(label) for label in labels]
-    if len(labels) != N:
-        raise AudiospecError(f"got {len(labels)} labels for {N} patches; give exactly one label per patch")
-    classes = tuple(sorted(set(labels)))
-    if len(classes) < 2:
-        raise AudiospecError(
-            f"a classifier needs at least 2 classes, got {list(classes)}; add examples of another class"
-        )
+    labels, classes = _checked_labels(labels, n=x.shape[0])
 
     start = time.perf_counter()
     generator = torch.Generator().manual_seed(config.seed)
@@ -124,18 +146,8 @@ def train_classifier(
     epoch_val: list[float] = []
     bar = tqdm(range(config.epochs), desc="classifier", unit="epoch", disable=not progress, leave=False)
     for _ in bar:
-        model.train()
-        order = torch.randperm(x_train.shape[0], generator=generator).to(device)
-        total, seen = 0.0, 0
-        for batch in order.split(config.batch_size):
-            logits = model(x_train[batch])  # [B, C]
-            loss = loss_fn(logits, y_train[batch])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * batch.numel()
-            seen += batch.numel()
-        epoch_loss.append(total / seen)
+        epoch_loss.append(_train_epoch(model, optimizer, loss_fn, x_train, y_train, batch_size=config.batch_size,
+                                       generator=generator))
         epoch_val.append(_accuracy(model, x_val, y_val, batch_size=256))
         bar.set_postfix(loss=f"{epoch_loss[-1]:.3f}", val_acc=f"{epoch_val[-1]:.3f}")
     bar.close()

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from audiospec.atomic import atomic_path  # noqa: E402
+from audiospec.diffusion.priors import PriorSpec  # noqa: E402
 from audiospec.experiments.results import AnalysisResult, CompareResult, PowerLawSummary  # noqa: E402
 
 __all__ = ["PLOTS", "COMPARE_PLOTS", "plot_all", "plot_compare", "plot_spectrogram"]
@@ -174,39 +175,67 @@ def plot_metrics_vs_steps(result: CompareResult, path: Path) -> None:
 
 
 def plot_trajectory_heatmaps(result: CompareResult, path: Path) -> None:
-    """Which quefrency is decided when: cepstral band log power of x̂0 (relative to its final value) vs t."""
-    priors = list(result.trajectories)
+    """Which quefrency is decided when: log10 unexplained fraction e_b(t) of the first trained model, per prior."""
+    priors = list(result.autoregression_order)
     fig, axes = plt.subplots(1, len(priors), figsize=(4.5 * len(priors), 3.8), squeeze=False)
     for ax, prior in zip(axes[0], priors):
-        first = result.trajectories[prior][0]
-        run = first.cepstrum
-        power = _np(run.band_log_power)  # [S, B]
-        shown = ax.imshow((power - power[-1]).T, origin="lower", aspect="auto", cmap="coolwarm", vmin=-1, vmax=1,
-                          extent=(0, power.shape[0], 0, power.shape[1]))
-        ax.plot(np.interp(_np(run.commit_t), _np(first.t)[::-1],
-                          np.arange(power.shape[0])[::-1]),
-                np.arange(power.shape[1]) + 0.5, "k.-", label="commit step")
+        run = result.autoregression_order[prior].trained[0]
+        view = run.views["cepstrum"]
+        fraction = np.log10(np.clip(_np(view.fraction), 1e-4, None))  # [S, B]
+        shown = ax.imshow(fraction.T, origin="lower", aspect="auto", cmap="viridis", vmin=-4, vmax=0.5,
+                          extent=(0, fraction.shape[0], 0, fraction.shape[1]))
+        steps = np.interp(_np(view.commit_t), _np(run.t)[::-1], np.arange(fraction.shape[0])[::-1])
+        ax.plot(steps, np.arange(fraction.shape[1]) + 0.5, "w.-", label="commit step")
         ax.set_xlabel("sampling step (noise → data)")
-        ax.set_ylabel("cepstral band (low → high quefrency)")
-        ax.set_title(f"{prior}: log10 band power − final")
+        ax.set_ylabel("quefrency band (low → high)")
+        ax.set_title(f"{prior}: log10 e_b(t)")
         ax.legend(fontsize=8, loc="upper right")
         fig.colorbar(shown, ax=ax)
     _save(fig, path)
 
 
 def plot_commit_times(result: CompareResult, path: Path) -> None:
-    """Mean commit time per band against band frequency, per prior and spectral view."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    for ax, view in zip(axes, ("cepstrum", "rapsd")):
-        for prior, runs in result.trajectories.items():
-            commit = np.mean([_np(getattr(run, view).commit_t) for run in runs], axis=0)
-            ax.plot(_np(getattr(runs[0], view).freqs), commit, marker="o", label=prior)
+    """Content commit time per band: trained models (mean over seeds, solid) beside the exact model (dashed)."""
+    views = list(next(iter(result.autoregression_order.values())).trained_order)
+    fig, axes = plt.subplots(1, len(views), figsize=(4.6 * len(views), 3.8), squeeze=False)
+    for ax, view in zip(axes[0], views):
+        for i, (prior, scores) in enumerate(result.autoregression_order.items()):
+            freqs = _np(scores.exact.views[view].freqs)
+            trained = np.mean([_np(run.views[view].commit_t) for run in scores.trained], axis=0)
+            ax.plot(freqs, trained, marker="o", color=f"C{i}", label=f"{prior} trained")
+            ax.plot(freqs, _np(scores.exact.views[view].commit_t), ls="--", color=f"C{i}", label=f"{prior} exact")
         ax.set_xscale("log")
         ax.set_xlabel("band frequency (cycles/sample)")
         ax.set_ylabel("commit time t (1 = noise)")
         ax.set_title(f"when each {view} band is decided")
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
+    _save(fig, path)
+
+
+def plot_colour_sweep(result: CompareResult, path: Path) -> None:
+    """Dose-response of the prior's colour: order and spread of the exact model against β, per view."""
+    sweep = result.colour_sweep or {}
+    powers = {name: m for name, m in sweep.items() if PriorSpec.parse(name).kind == "power_law"}
+    betas = np.array([PriorSpec.parse(name).beta for name in powers])
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    if not sweep:
+        axes[0].text(0.5, 0.5, "colour sweep not run (compare.colour_sweep: false)", ha="center",
+                     transform=axes[0].transAxes)
+    for j, (ax, score) in enumerate(zip(axes, ("order", "spread"))):
+        for i, view in enumerate(next(iter(sweep.values())).views if sweep else ()):
+            values = np.array([getattr(m.views[view], score).mean for m in powers.values()])
+            ax.plot(betas, values, marker="o", color=f"C{i}", label=view)
+            if "matched" in sweep:
+                ax.plot([result.alpha_hat], [getattr(sweep["matched"].views[view], score).mean], marker="*",
+                        ms=12, ls="none", color=f"C{i}", label=f"{view}: matched" if j == 0 else None)
+        if result.alpha_hat is not None:
+            ax.axvline(result.alpha_hat, color="grey", ls=":", label="α̂ (data slope)")
+        ax.axhline(0.0, color="black", lw=0.6)
+        ax.set_xlabel("prior exponent β (S ∝ f^-β)")
+        ax.set_title(f"exact linear-Gaussian {score}")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
     _save(fig, path)
 
 
@@ -214,6 +243,7 @@ COMPARE_PLOTS: dict[str, Callable[[CompareResult, Path], None]] = {
     "metrics_vs_steps.png": plot_metrics_vs_steps,
     "trajectory_heatmaps.png": plot_trajectory_heatmaps,
     "commit_times.png": plot_commit_times,
+    "colour_sweep.png": plot_colour_sweep,
 }
 
 

@@ -74,7 +74,15 @@ def _check_run(out: Path) -> None:
             assert stats["fd_classifier"]["mean"] >= 0.0
             assert stats["rapsd_error"]["mean"] >= 0.0
     for prior, order in results["autoregression_order"].items():
-        assert -1.0 <= order["cepstrum"]["mean"] <= 1.0 and -1.0 <= order["analytic"]["rapsd"] <= 1.0
+        for view in ("cepstrum", "modulation", "rapsd"):
+            trained = order["trained_order"][view]
+            assert -1.0 <= trained["low"] <= trained["mean"] <= trained["high"] <= 1.0
+            assert -1.0 <= order["exact"]["views"][view]["order"]["mean"] <= 1.0
+            assert -1.0 <= order["control"]["views"][view]["order"]["mean"] <= 1.0
+    sweep = results["colour_sweep"]
+    assert "matched" in sweep and len(sweep) == 6 and results["alpha_hat"] > 0
+    assert sweep["matched"]["views"]["rapsd"]["order"]["mean"] == 0.0  # exact model, matched: every band at once
+    assert {row["threshold"] for row in results["sensitivity"]} == {0.05, 0.1, 0.2}
     assert results["answers"]["question_2_cepstral_autoregression"]
     assert len(results["answers"]["samples_vs_prior"]) == len(results["priors"])
     for prior in results["priors"]:

@@ -1,0 +1,73 @@
+"""The exact linear-Gaussian model: the known answer every measurement is calibrated on.
+
+For zero-mean stationary Gaussian data x0 ~ N(0, diag λ) in the orthonormal 2-D Fourier
+basis of ``[..., F, T]`` and a prior eps ~ N(0, diag S), the MMSE velocity of the
+rectified-flow path is linear and diagonal (:mod:`audiospec.diffusion.schedule_design`):
+
+    v_k(X, t) = c_k(t) X,   c_k(t) = (t S_k − (1 − t) λ_k) / ((1 − t)² λ_k + t² S_k).
+
+:class:`LinearGaussianVelocity` is that field as a model (``field(x, t)``, like a trained
+U-Net), so the same samplers and the same trajectory measures run on it: what the theory
+predicts *in the basis that is measured*. :func:`gaussian_fields` draws data from the same
+model, to train a *control network* whose measured order should match the exact one.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from audiospec.diffusion.priors import NoisePrior
+from audiospec.diffusion.schedule_design import velocity_gain
+from audiospec.errors import AudiospecError
+from audiospec.functional._shape import check_finite
+from audiospec.functional.noise import radial_frequency
+
+__all__ = ["LinearGaussianVelocity", "gaussian_fields"]
+
+
+def _check_spectrum(spectrum: torch.Tensor, signal_shape: tuple[int, int]) -> torch.Tensor:
+    grid = tuple(radial_frequency(signal_shape).shape)
+    if tuple(spectrum.shape) != grid:
+        raise AudiospecError(f"data spectrum must lie on the rfft grid {grid} of {signal_shape} fields, "
+                             f"got {tuple(spectrum.shape)}; estimate it with estimate_spectrum(x, ndim=2)")
+    check_finite(spectrum, name="data spectrum")
+    if bool((spectrum < 0).any()):
+        raise AudiospecError("data spectrum must be non-negative (it is a power spectrum)")
+    return spectrum.detach().to(device="cpu", dtype=torch.float64)
+
+
+class LinearGaussianVelocity:
+    """The exact velocity field ``field(x [B, C, F, T], t [B]) -> [B, C, F, T]`` for Gaussian data and a prior.
+
+    ``data_spectrum`` λ ``[F, T // 2 + 1]`` is the data's (centred) power spectrum
+    (:func:`audiospec.functional.noise.estimate_spectrum`); the prior's spectrum S on the
+    same grid is taken from ``prior``. Computed in float64, returned in x's dtype.
+    """
+
+    def __init__(self, data_spectrum: torch.Tensor, *, prior: NoisePrior, signal_shape: Sequence[int]) -> None:
+        F, T = (int(s) for s in signal_shape)
+        self.signal_shape = (F, T)
+        self.data_spectrum = _check_spectrum(data_spectrum, self.signal_shape)
+        self.noise_spectrum = prior.spectrum(self.signal_shape).to(torch.float64)
+        self.prior = prior
+
+    def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        if tuple(x.shape[-2:]) != self.signal_shape:
+            raise AudiospecError(f"this field is defined on {self.signal_shape} fields, got {tuple(x.shape)}")
+        gain = velocity_gain(t.to(torch.float64).cpu(), data_variance=self.data_spectrum,
+                             noise_variance=self.noise_spectrum)  # [B, F, Tr]
+        gain = gain.reshape(gain.shape[0], *([1] * (x.ndim - 3)), *gain.shape[1:]).to(x.device)  # [B, 1.., F, Tr]
+        coeffs = torch.fft.rfft2(x.to(torch.float64), norm="ortho")
+        return torch.fft.irfft2(coeffs * gain, s=self.signal_shape, norm="ortho").to(x.dtype)
+
+
+def gaussian_fields(spectrum: torch.Tensor, shape: Sequence[int], *, generator: torch.Generator | None = None,
+                    dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Zero-mean Gaussian fields of ``shape`` ``[..., F, T]`` with power spectrum ``spectrum`` (not renormalised)."""
+    F, T = (int(s) for s in tuple(shape)[-2:])
+    spectrum = _check_spectrum(spectrum, (F, T))
+    white = torch.randn(tuple(shape), generator=generator, dtype=torch.float64)
+    coeffs = torch.fft.rfft2(white, norm="ortho")  # unit power per frequency
+    return torch.fft.irfft2(coeffs * spectrum.sqrt(), s=(F, T), norm="ortho").to(dtype)

@@ -1,0 +1,106 @@
+"""The autoregression measurement of a prior comparison, each number beside its calibration.
+
+Per prior (:func:`prior_orders`): (a) the exact linear-Gaussian model with the training
+patches' centred spectrum, (b) a control network of the same architecture and budget trained
+on Gaussian fields with that spectrum, and the trained models of every seed, all measured by
+:func:`audiospec.experiments.ordering.measure_field` with the same sampler and steps. Plus
+the dose-response sweep of the prior's colour on the exact model (:func:`colour_sweep`) and a
+sensitivity table over threshold, band count and steps (:func:`sensitivity`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from audiospec.diffusion.checkpoint import load_checkpoint
+from audiospec.diffusion.gaussian import LinearGaussianVelocity, gaussian_fields
+from audiospec.diffusion.priors import NoisePrior, PriorSpec, make_prior
+from audiospec.diffusion.training import train
+from audiospec.experiments.ordering import bootstrap_mean, content_order, measure_field, record_trajectory
+from audiospec.experiments.results import Measurement, OrderScores, SensitivityRow
+from audiospec.functional.noise import estimate_spectrum
+from audiospec.functional.powerlaw import fit_power_law
+from audiospec.functional.rapsd import MEL_RING_STEP, rapsd
+
+if TYPE_CHECKING:
+    from audiospec.experiments.compare import CompareConfig
+
+__all__ = ["data_spectrum", "alpha_hat", "prior_orders", "colour_sweep", "sensitivity"]
+
+
+def data_spectrum(patches: torch.Tensor) -> torch.Tensor:
+    """The centred training patches' 2-D power spectrum λ ``[M, T // 2 + 1]`` (the Gaussian model's covariance)."""
+    return estimate_spectrum(patches[:, 0].double(), ndim=2)
+
+
+def alpha_hat(patches: torch.Tensor) -> float:
+    """The RAPSD power-law slope of the centred training patches (normalised rings, as the order measure)."""
+    radial = rapsd(patches[:, 0].double(), mode="normalized", ring_step=MEL_RING_STEP)
+    return fit_power_law(radial.freqs, radial.power.mean(0), n_bootstrap=0).alpha
+
+
+def _measure(field: Any, prior: NoisePrior, cfg: "CompareConfig", shape: tuple[int, int], seed: int):
+    return measure_field(field, prior, n=cfg.trajectory_samples, steps=cfg.trajectory_steps, shape=shape,
+                         settings=cfg.order, sampler=cfg.sampler, seed=seed)
+
+
+def _control(prior: NoisePrior, spectrum: torch.Tensor, patches: torch.Tensor, cfg: "CompareConfig",
+             out_dir: Path, progress: bool) -> Any:
+    """The control network: same architecture and budget, trained on Gaussian fields with the data's spectrum."""
+    seed = cfg.seeds[0]
+    fields = gaussian_fields(spectrum, patches.shape, generator=torch.Generator().manual_seed(10_000 + seed))
+    trained = train(dataclasses.replace(cfg.train, seed=seed), fields, prior=prior,
+                    out_dir=out_dir / "models" / prior.name / "control", progress=progress)
+    return load_checkpoint(trained.checkpoint)[1]
+
+
+def prior_orders(prior: NoisePrior, models: list[tuple[int, Any]], patches: torch.Tensor, cfg: "CompareConfig",
+                 out_dir: Path, progress: bool) -> OrderScores:
+    """Exact, control and trained measurements of one prior; ``models`` = (seed, EMA network) per seed."""
+    shape = tuple(patches.shape[-2:])
+    spectrum = data_spectrum(patches)
+    exact, _ = _measure(LinearGaussianVelocity(spectrum, prior=prior, signal_shape=shape), prior, cfg, shape, 0)
+    control = None
+    if cfg.control:
+        control, _ = _measure(_control(prior, spectrum, patches, cfg, out_dir, progress), prior, cfg, shape, 0)
+    measured = [_measure(model, prior, cfg, shape, seed) for seed, model in models]
+    trained_order = {view: bootstrap_mean([m.views[view].order.mean for m, _ in measured],
+                                          [reps[view] for _, reps in measured], seed=cfg.order.seed)
+                     for view in cfg.order.views}
+    return OrderScores(exact=exact, control=control, trained=tuple(m for m, _ in measured),
+                       trained_order=trained_order)
+
+
+def colour_sweep(patches: torch.Tensor, cfg: "CompareConfig") -> tuple[float, dict[str, Measurement]]:
+    """The exact model's order and spread for 1/f^β priors, β ∈ {0, 1, 2, α̂, α̂ + 1}, and the matched prior."""
+    shape = tuple(patches.shape[-2:])
+    spectrum, alpha = data_spectrum(patches), alpha_hat(patches)
+    specs = [PriorSpec(kind="power_law", beta=b) for b in (0.0, 1.0, 2.0, round(alpha, 2), round(alpha + 1, 2))]
+    sweep = {}
+    for spec in [*specs, PriorSpec(kind="matched")]:
+        prior = make_prior(spec, data=patches)
+        field = LinearGaussianVelocity(spectrum, prior=prior, signal_shape=shape)
+        sweep[spec.name], _ = _measure(field, prior, cfg, shape, 0)
+    return alpha, sweep
+
+
+def sensitivity(prior: NoisePrior, model: Any, seed: int, patches: torch.Tensor,
+                cfg: "CompareConfig") -> list[SensitivityRow]:
+    """Content order of the exact model and the first trained model over thresholds, band counts and steps."""
+    shape = tuple(patches.shape[-2:])
+    exact = LinearGaussianVelocity(data_spectrum(patches), prior=prior, signal_shape=shape)
+    rows = []
+    for name, field in (("exact", exact), (f"trained (seed {seed})", model)):
+        for steps in (cfg.trajectory_steps, cfg.sensitivity_steps):
+            trajectory, times = record_trajectory(field, prior, n=cfg.trajectory_samples, steps=steps, shape=shape,
+                                                  sampler=cfg.sampler, generator=torch.Generator().manual_seed(seed))
+            rows += [SensitivityRow(prior=prior.name, model=name, view=view, threshold=threshold, n_bands=bands,
+                                    steps=steps, order=content_order(trajectory, times, view=view, n_bands=bands,
+                                                                     threshold=threshold))
+                     for view in cfg.order.views for threshold in cfg.sensitivity_thresholds
+                     for bands in cfg.sensitivity_bands]
+    return rows
