@@ -31,13 +31,13 @@ from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, PriorSpec, d
 from audiospec.diffusion.samplers import sample
 from audiospec.diffusion.training import train
 from audiospec.errors import AudiospecError
-from audiospec.experiments.compare_order import colour_sweep, prior_orders, sensitivity
-from audiospec.experiments.compare_summary import summarize
+from audiospec.experiments.compare_order import alpha_hat, colour_sweep, prior_orders, sensitivity, sweep_specs
+from audiospec.experiments.compare_summary import HEADLINE_METRICS, summarize
 from audiospec.experiments.ordering import OrderSettings
 from audiospec.experiments.listen import write_patch_audio
 from audiospec.experiments.patches import PatchSet, corpus_patches
-from audiospec.experiments.results import CompareResult, Normalisation, OrderScores, SensitivityRow, to_json
-from audiospec.metrics import ClassifierConfig, TrainedClassifier, evaluate_samples, train_classifier
+from audiospec.experiments.results import CompareResult, Interval, Normalisation, OrderScores, SensitivityRow, to_json
+from audiospec.metrics import ClassifierConfig, TrainedClassifier, evaluate_samples, summarize_runs, train_classifier
 from audiospec.report.plots import plot_compare
 from audiospec.transforms import MelConfig
 
@@ -63,6 +63,7 @@ class CompareConfig:
     order: OrderSettings = field(default_factory=OrderSettings)
     control: bool = True
     colour_sweep: bool = True
+    colour_sweep_seeds: tuple[int, ...] = ()
     sensitivity_thresholds: tuple[float, ...] = (0.05, 0.1, 0.2)
     sensitivity_bands: tuple[int, ...] = (6, 10)
     sensitivity_steps: int = 8
@@ -111,11 +112,36 @@ def _listen(model: Any, prior: NoisePrior, config: CompareConfig, shape: tuple[i
             for i, (wav, png, gain) in enumerate(files)]
 
 
+def _train_arm(spec: PriorSpec, seeds: tuple[int, ...], data: PatchSet, classifier: TrainedClassifier,
+               cfg: CompareConfig, out_dir: Path, progress: bool, *, steps: tuple[int, ...] | None = None
+               ) -> tuple[NoisePrior, list[tuple[int, Any]], list[dict[str, Any]]]:
+    """Train (or resume) one model per seed with the prior ``spec``; (prior, [(seed, EMA network)], metric rows)."""
+    prior = make_prior(spec, data=data.patches)
+    models, rows = [], []
+    for seed in seeds:
+        trained = train(dataclasses.replace(cfg.train, seed=seed), data.patches, prior=prior,
+                        out_dir=out_dir / "models" / prior.name / f"seed{seed}", progress=progress)
+        models.append((seed, load_checkpoint(trained.checkpoint)[1]))  # sample with the EMA weights
+        rows += _evaluate(models[-1][1], prior, seed, data, classifier, cfg, steps or cfg.steps)
+    return prior, models, rows
+
+
+def _few_step_quality(rows: list[dict[str, Any]], steps: int) -> dict[str, dict[str, Interval]]:
+    """Per prior: the headline metrics at ``steps`` sampling steps, mean and interval over seeds."""
+    by_prior: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["steps"] == steps:
+            by_prior.setdefault(row["prior"], []).append(row)
+    return {name: {m: Interval(**{k: (v if v == v else None) for k, v in stat.items()})
+                   for m, stat in summarize_runs(runs).items() if m in HEADLINE_METRICS}
+            for name, runs in by_prior.items()}
+
+
 def _evaluate(model: Any, prior: NoisePrior, seed: int, data: PatchSet, classifier: TrainedClassifier,
-              cfg: CompareConfig) -> list[dict[str, Any]]:
-    """Quality metrics of ``n_samples`` samples at every step count of the config: one row each."""
+              cfg: CompareConfig, steps_list: tuple[int, ...]) -> list[dict[str, Any]]:
+    """Quality metrics of ``n_samples`` samples at each step count of ``steps_list``: one row each."""
     rows = []
-    for steps in cfg.steps:
+    for steps in steps_list:
         generated = sample(model, prior=prior, n=cfg.n_samples, steps=steps, sampler=cfg.sampler,
                            shape=tuple(data.patches.shape[-2:]),
                            generator=torch.Generator().manual_seed(10_000 * seed + steps))
@@ -155,19 +181,24 @@ def run_compare(config: CompareRunConfig, *, out_dir: Path, progress: bool = Tru
     listening: list[dict[str, Any]] = []
     baseline: dict[str, dict[str, Any]] = {}
     for spec in tqdm(cfg.priors, desc="compare", disable=not progress):
-        prior = make_prior(spec, data=patches)
+        prior, models, arm_rows = _train_arm(spec, cfg.seeds, data, classifier, cfg, out_dir, progress)
+        rows += arm_rows
         noise = prior.sample((cfg.n_samples, 1, *shape), generator=torch.Generator().manual_seed(cfg.seeds[0]))
         baseline[prior.name] = evaluate_samples(noise, patches, classifier=classifier, real_labels=labels)
-        models = []
-        for seed in cfg.seeds:
-            trained = train(dataclasses.replace(cfg.train, seed=seed), patches, prior=prior,
-                            out_dir=out_dir / "models" / prior.name / f"seed{seed}", progress=progress)
-            models.append((seed, load_checkpoint(trained.checkpoint)[1]))  # sample with the EMA weights
-            rows += _evaluate(models[-1][1], prior, seed, data, classifier, cfg)
         orders[prior.name] = prior_orders(prior, models, patches, cfg, out_dir, progress)
         sensitivity_rows += sensitivity(prior, models[0][1], models[0][0], patches, cfg)
         listening += _listen(models[0][1], prior, cfg, shape, data, out_dir, torch.Generator().manual_seed(cfg.seeds[0]))
-    alpha, sweep = colour_sweep(patches, cfg) if cfg.colour_sweep else (None, None)
+    alpha, sweep = None, None
+    if cfg.colour_sweep:
+        sweep_orders, sweep_rows = dict(orders), list(rows)
+        for spec in sweep_specs(alpha_hat(patches)) if cfg.colour_sweep_seeds else ():
+            if spec.name not in sweep_orders:  # an extra trained arm of the dose-response, fewer seeds
+                prior, models, arm_rows = _train_arm(spec, cfg.colour_sweep_seeds, data, classifier, cfg, out_dir,
+                                                     progress, steps=(min(cfg.steps),))
+                sweep_rows += arm_rows
+                sweep_orders[prior.name] = prior_orders(prior, models, patches, dataclasses.replace(cfg, control=False),
+                                                        out_dir, progress)
+        alpha, sweep = colour_sweep(patches, cfg, sweep_orders, _few_step_quality(sweep_rows, min(cfg.steps)))
     result = dataclasses.replace(
         summarize(rows, orders, baseline, cfg, sensitivity_rows), n_patches=int(patches.shape[0]),
         normalisation=Normalisation(data.mean_db, data.std_db), classifier=dataclasses.asdict(classifier.report),

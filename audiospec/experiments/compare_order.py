@@ -21,7 +21,7 @@ from audiospec.diffusion.gaussian import LinearGaussianVelocity, gaussian_fields
 from audiospec.diffusion.priors import NoisePrior, PriorSpec, make_prior
 from audiospec.diffusion.training import train
 from audiospec.experiments.ordering import bootstrap_mean, content_order, measure_field, record_trajectory
-from audiospec.experiments.results import Measurement, OrderScores, SensitivityRow
+from audiospec.experiments.results import Interval, OrderScores, SensitivityRow, SweepEntry
 from audiospec.functional.noise import estimate_spectrum
 from audiospec.functional.powerlaw import fit_power_law
 from audiospec.functional.rapsd import MEL_RING_STEP, rapsd
@@ -29,7 +29,7 @@ from audiospec.functional.rapsd import MEL_RING_STEP, rapsd
 if TYPE_CHECKING:
     from audiospec.experiments.compare import CompareConfig
 
-__all__ = ["data_spectrum", "alpha_hat", "prior_orders", "colour_sweep", "sensitivity"]
+__all__ = ["data_spectrum", "alpha_hat", "prior_orders", "sweep_specs", "colour_sweep", "sensitivity"]
 
 
 def data_spectrum(patches: torch.Tensor) -> torch.Tensor:
@@ -75,16 +75,28 @@ def prior_orders(prior: NoisePrior, models: list[tuple[int, Any]], patches: torc
                        trained_order=trained_order)
 
 
-def colour_sweep(patches: torch.Tensor, cfg: "CompareConfig") -> tuple[float, dict[str, Measurement]]:
-    """The exact model's order and spread for 1/f^β priors, β ∈ {0, 1, 2, α̂, α̂ + 1}, and the matched prior."""
+def sweep_specs(alpha: float) -> list[PriorSpec]:
+    """The dose-response priors: 1/f^β with β ∈ {0 (white), 1, 2, α̂, α̂ + 1}, and the data-matched prior."""
+    betas = [PriorSpec(kind="power_law", beta=b) for b in (1.0, 2.0, round(alpha, 2), round(alpha + 1.0, 2))]
+    return [PriorSpec(kind="white"), *betas, PriorSpec(kind="matched")]
+
+
+def colour_sweep(patches: torch.Tensor, cfg: "CompareConfig", trained: dict[str, OrderScores],
+                 quality: dict[str, dict[str, Interval]]) -> tuple[float, dict[str, SweepEntry]]:
+    """The exact model's order and spread for every :func:`sweep_specs` prior, beside the trained arms that exist.
+
+    ``trained`` / ``quality``: per prior name, the trained models' orders and their few-step quality.
+    """
     shape = tuple(patches.shape[-2:])
     spectrum, alpha = data_spectrum(patches), alpha_hat(patches)
-    specs = [PriorSpec(kind="power_law", beta=b) for b in (0.0, 1.0, 2.0, round(alpha, 2), round(alpha + 1, 2))]
     sweep = {}
-    for spec in [*specs, PriorSpec(kind="matched")]:
+    for spec in sweep_specs(alpha):
         prior = make_prior(spec, data=patches)
-        field = LinearGaussianVelocity(spectrum, prior=prior, signal_shape=shape)
-        sweep[spec.name], _ = _measure(field, prior, cfg, shape, 0)
+        exact, _ = _measure(LinearGaussianVelocity(spectrum, prior=prior, signal_shape=shape), prior, cfg, shape, 0)
+        arm = trained.get(spec.name)
+        sweep[spec.name] = SweepEntry(beta=spec.beta if spec.kind != "matched" else None, exact=exact,
+                                      trained_order=arm.trained_order if arm else None,
+                                      quality=quality.get(spec.name))
     return alpha, sweep
 
 

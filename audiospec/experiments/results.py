@@ -20,7 +20,7 @@ from audiospec.errors import AudiospecError
 __all__ = [
     "PowerLawSummary", "WaveformShape", "WaveformSummary", "MelSummary", "CepstrumSummary", "Normalisation",
     "FmaxTable", "SkippedInput", "AnalysisResult", "Interval", "ViewOrder", "Measurement", "OrderScores",
-    "SensitivityRow", "Answers", "CompareResult", "from_json", "to_json", "read_result",
+    "SweepEntry", "SensitivityRow", "Answers", "CompareResult", "from_json", "to_json", "read_result",
 ]
 
 R = TypeVar("R")
@@ -183,6 +183,17 @@ class OrderScores:
 
 
 @dataclass(frozen=True)
+class SweepEntry:
+    """One prior of the colour sweep: β (None for matched), the exact model's order and spread, and, when
+    trained, the trained models' content order per view and their quality at the fewest sampling steps."""
+
+    beta: float | None
+    exact: Measurement
+    trained_order: dict[str, Interval] | None = None
+    quality: dict[str, Interval] | None = None
+
+
+@dataclass(frozen=True)
 class SensitivityRow:
     """The content order of one prior and view under other measurement settings."""
 
@@ -215,7 +226,7 @@ class CompareResult:
     difference_to_white: dict[str, dict[str, dict[str, Interval | None]]]
     autoregression_order: dict[str, OrderScores]
     answers: Answers
-    colour_sweep: dict[str, Measurement] | None = None
+    colour_sweep: dict[str, SweepEntry] | None = None
     alpha_hat: float | None = None
     sensitivity: tuple[SensitivityRow, ...] = ()
     normalisation: Normalisation | None = None

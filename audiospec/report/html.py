@@ -128,8 +128,10 @@ def compare_section(result: CompareResult, out_dir: Path) -> str:
                    _ci(o.control.views[view].order) if o.control else "–", o.trained[0].views[view].power_order,
                    o.exact.views[view].power_order]
                   for p, o in result.autoregression_order.items() for view in o.trained_order]
-    sweep_rows = [[name, view, _ci(m.views[view].order), _ci(m.views[view].spread)]
-                  for name, m in (result.colour_sweep or {}).items() for view in m.views]
+    sweep_rows = [[name, "–" if e.beta is None else f"{e.beta:g}", view, _ci(e.exact.views[view].order),
+                   _ci(e.exact.views[view].spread), _ci(e.trained_order[view]) if e.trained_order else "not trained",
+                   _ci(e.quality.get("rapsd_error")) if e.quality else "–"]
+                  for name, e in (result.colour_sweep or {}).items() for view in e.exact.views]
     alpha = f"α̂ = {result.alpha_hat:.2f}" if result.alpha_hat is not None else "not run"
     listening = out_dir / "listening.json"
     players = listening_section(_read_json(listening), out_dir) if listening.is_file() else ""
@@ -149,7 +151,8 @@ power-based order (log band power within 1 dB of its final value) is a secondary
 <h3>Dose-response of the prior's colour (exact linear-Gaussian model, {alpha})</h3>
 <p class='note'>For a pure power law the order stays +1 for β &lt; α̂ while the spread shrinks to 0 at β = α̂; both flip
 sign beyond (fine-to-coarse).</p>
-{_table(["prior", "view", "order", "spread (−dt*/dlog10 f)"], sweep_rows)}
+{_table(["prior", "β", "view", "exact order", "exact spread (−dt*/dlog10 f)", "trained order",
+         f"RAPSD error at {min(result.steps)} steps"], sweep_rows)}
 {_image(out_dir, "colour_sweep.png", "order and spread against the prior exponent")}
 <h3>Question 3: does a pink prior beat white at equal compute?</h3><ul>{q3}</ul>
 {_table(["prior", "steps", *metrics], rows)}

@@ -15,7 +15,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from audiospec.atomic import atomic_path  # noqa: E402
-from audiospec.diffusion.priors import PriorSpec  # noqa: E402
 from audiospec.experiments.results import AnalysisResult, CompareResult, PowerLawSummary  # noqa: E402
 
 __all__ = ["PLOTS", "COMPARE_PLOTS", "plot_all", "plot_compare", "plot_spectrogram"]
@@ -216,18 +215,22 @@ def plot_commit_times(result: CompareResult, path: Path) -> None:
 def plot_colour_sweep(result: CompareResult, path: Path) -> None:
     """Dose-response of the prior's colour: order and spread of the exact model against β, per view."""
     sweep = result.colour_sweep or {}
-    powers = {name: m for name, m in sweep.items() if PriorSpec.parse(name).kind == "power_law"}
-    betas = np.array([PriorSpec.parse(name).beta for name in powers])
+    powers = {name: e for name, e in sweep.items() if e.beta is not None}
+    betas = np.array([e.beta for e in powers.values()])
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     if not sweep:
         axes[0].text(0.5, 0.5, "colour sweep not run (compare.colour_sweep: false)", ha="center",
                      transform=axes[0].transAxes)
+    views = list(next(iter(sweep.values())).exact.views) if sweep else []
     for j, (ax, score) in enumerate(zip(axes, ("order", "spread"))):
-        for i, view in enumerate(next(iter(sweep.values())).views if sweep else ()):
-            values = np.array([getattr(m.views[view], score).mean for m in powers.values()])
-            ax.plot(betas, values, marker="o", color=f"C{i}", label=view)
+        for i, view in enumerate(views):
+            values = np.array([getattr(e.exact.views[view], score).mean for e in powers.values()])
+            ax.plot(betas, values, marker="o", color=f"C{i}", label=f"{view} (exact)")
+            trained = [(e.beta, e.trained_order[view].mean) for e in powers.values() if e.trained_order]
+            if score == "order" and trained:
+                ax.plot(*zip(*trained), marker="s", ls="none", color=f"C{i}", mfc="none", label=f"{view} (trained)")
             if "matched" in sweep:
-                ax.plot([result.alpha_hat], [getattr(sweep["matched"].views[view], score).mean], marker="*",
+                ax.plot([result.alpha_hat], [getattr(sweep["matched"].exact.views[view], score).mean], marker="*",
                         ms=12, ls="none", color=f"C{i}", label=f"{view}: matched" if j == 0 else None)
         if result.alpha_hat is not None:
             ax.axvline(result.alpha_hat, color="grey", ls=":", label="α̂ (data slope)")

@@ -81,7 +81,8 @@ def _check_run(out: Path) -> None:
             assert -1.0 <= order["control"]["views"][view]["order"]["mean"] <= 1.0
     sweep = results["colour_sweep"]
     assert "matched" in sweep and len(sweep) == 6 and results["alpha_hat"] > 0
-    assert sweep["matched"]["views"]["rapsd"]["order"]["mean"] == 0.0  # exact model, matched: every band at once
+    assert sweep["matched"]["exact"]["views"]["rapsd"]["order"]["mean"] == 0.0  # exact model: every band at once
+    assert sweep["white"]["trained_order"] is not None and sweep["pink"]["quality"]["rapsd_error"]["mean"] >= 0.0
     assert {row["threshold"] for row in results["sensitivity"]} == {0.05, 0.1, 0.2}
     assert results["answers"]["question_2_cepstral_autoregression"]
     assert len(results["answers"]["samples_vs_prior"]) == len(results["priors"])
