@@ -42,6 +42,8 @@ DatasetOption = Annotated[
 DataDirOption = Annotated[Optional[str], typer.Option(help="Dataset cache folder (default data/).")]
 SourceOption = Annotated[Optional[str], typer.Option(help="Where to get GTZAN (URL, archive, folder, hf:owner/name).")]
 MaxClipsOption = Annotated[Optional[int], typer.Option(help="Cap the clips per class.")]
+StrictOption = Annotated[bool, typer.Option(
+    help="Stop at the first corrupt, empty, NaN or silent file instead of skipping it (skips are recorded).")]
 ProgressOption = Annotated[bool, typer.Option(help="Show progress bars.")]
 
 app = typer.Typer(
@@ -127,9 +129,10 @@ def _data_command(name: str, *, run: Callable[..., Any], config_class: Callable[
     @_clean_errors
     def command(out: OutOption, config: ConfigOption = None, dataset: DatasetOption = None,
                 data_dir: DataDirOption = None, source: SourceOption = None,
-                max_clips_per_class: MaxClipsOption = None, progress: ProgressOption = True) -> None:
+                max_clips_per_class: MaxClipsOption = None, strict: StrictOption = False,
+                progress: ProgressOption = True) -> None:
         run_config = _run_config(config_class(), config, dataset=dataset, data_dir=data_dir, source=source,
-                                 max_clips_per_class=max_clips_per_class)
+                                 max_clips_per_class=max_clips_per_class, strict=strict or None)
         with output_lock(out):
             result = run()(run_config, out_dir=out, progress=progress)
         typer.echo(done(result, out))

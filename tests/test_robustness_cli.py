@@ -190,3 +190,10 @@ def test_a_truncated_run_yaml_is_named_as_damaged(tmp_path):
     run_yaml.write_text(text[: text.index("hub_label_column") + len("hub_label_column: g")])
     _fails_cleanly(["sample", "--checkpoint", str(tmp_path / "run" / "checkpoint.safetensors"), "--n", "1",
                     "--steps", "2", "--out", str(tmp_path / "s"), "--no-progress"], "are damaged or edited")
+
+
+def test_strict_stops_at_a_bad_file_naming_it(tmp_path):
+    folder = audio_folder(tmp_path / "audio")
+    (folder / "hiss" / "broken.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt ")
+    _fails_cleanly(["analyze", "--config", str(analysis_config(tmp_path / "c.yaml", folder)), "--strict",
+                    "--out", str(tmp_path / "run"), "--no-progress"], "broken.wav")

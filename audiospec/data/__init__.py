@@ -34,8 +34,14 @@ from audiospec.data.gtzan import (
 from audiospec.data.mini import MINI_PACKAGES, install_command, prepare_mini
 from audiospec.data.prepare import prepare_dataset
 from audiospec.data.segment import segment
+from audiospec.data.split import SPLIT_NAMES, SplitName, check_disjoint, source_groups, split_corpus
 
 __all__ = [
+    "SPLIT_NAMES",
+    "SplitName",
+    "check_disjoint",
+    "source_groups",
+    "split_corpus",
     "AUDIO_EXTENSIONS",
     "DATASET_NAMES",
     "GTZAN_GENRES_SHA256",

@@ -252,7 +252,7 @@ def _pinned(path: Path, sources: Sequence[str], groups: Sequence[str]) -> dict[s
                 f"{path}:{number}: {name!r} matches {len(found)} recordings ({sorted(found)[:_SHOWN]}); "
                 "write more of its path"
             )
-        group = found.pop()
+        group = next(iter(found))
         previous = pinned.setdefault(group, (split, number))
         if previous[0] != split:
             raise AudiospecError(

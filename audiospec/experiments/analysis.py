@@ -10,8 +10,10 @@ For a corpus of fixed-length clips it measures, one section function each
    comparison with the blog post, in pysteps mode without a window;
 3. the cepstral power (DCT-II along mel) and its power-law slope;
 4. autoregression-order scores and f_max(t) for waveform / mel / cepstrum under each
-   prior of ``config.priors`` (default white, pink and data-matched);
-5. hinge spectra: mean RAPSD of noised patches at several times.
+   prior of ``config.priors`` (default white, pink and data-matched), from the spectra of
+   patches centred per mel bin (the model space of :mod:`audiospec.experiments.patches`:
+   the corpus's mean mel profile is not something a diffusion model has to generate);
+5. hinge spectra: mean RAPSD of centred patches noised at several times.
 """
 
 from __future__ import annotations
@@ -154,11 +156,12 @@ def analyze_corpus(
     cepstrum, cep_figure = sections.cepstrum_section(patches, patch_labels, config=config, generator=generator)
     bar.update()
     bar.set_postfix_str("autoregression order")
-    views = sections.domains(wave_freqs=wave_freqs, wave_power=wave_power, patches=patches, config=config)
+    centred = patches - patches.mean(dim=(0, 2), keepdim=True)  # per mel bin, as the model space (experiments.patches)
+    views = sections.domains(wave_freqs=wave_freqs, wave_power=wave_power, patches=centred, config=config)
     order, fmax, snr_figures = sections.snr_section(views, sample_rate=sample_rate, config=config)
     bar.update()
     bar.set_postfix_str("hinge spectra")
-    hinge = sections.hinge_section(patches, config=config, generator=generator)
+    hinge = sections.hinge_section(centred, config=config, generator=generator)
     bar.update()
     bar.close()
     result = AnalysisResult(

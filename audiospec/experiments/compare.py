@@ -24,14 +24,22 @@ from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
 from audiospec.config import save_config
-from audiospec.data import DataConfig, load_corpus
+from audiospec.data import Corpus, DataConfig, check_disjoint, load_corpus, split_corpus
+from audiospec.diffusion.gaussian import gaussian_fields
 from audiospec.diffusion.checkpoint import load_checkpoint
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, PriorSpec, default_priors, make_prior
 from audiospec.diffusion.samplers import sample
 from audiospec.diffusion.training import train
 from audiospec.errors import AudiospecError
-from audiospec.experiments.compare_order import alpha_hat, colour_sweep, prior_orders, sensitivity, sweep_specs
+from audiospec.experiments.compare_order import (
+    alpha_hat,
+    colour_sweep,
+    data_spectrum,
+    prior_orders,
+    sensitivity,
+    sweep_specs,
+)
 from audiospec.experiments.compare_summary import HEADLINE_METRICS, summarize
 from audiospec.experiments.ordering import OrderSettings
 from audiospec.experiments.listen import write_patch_audio
@@ -64,6 +72,9 @@ class CompareConfig:
     control: bool = True
     colour_sweep: bool = True
     colour_sweep_seeds: tuple[int, ...] = ()
+    split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    split_seed: int = 0
+    split_file: str | None = None
     sensitivity_thresholds: tuple[float, ...] = (0.05, 0.1, 0.2)
     sensitivity_bands: tuple[int, ...] = (6, 10)
     sensitivity_steps: int = 8
@@ -112,17 +123,20 @@ def _listen(model: Any, prior: NoisePrior, config: CompareConfig, shape: tuple[i
             for i, (wav, png, gain) in enumerate(files)]
 
 
-def _train_arm(spec: PriorSpec, seeds: tuple[int, ...], data: PatchSet, classifier: TrainedClassifier,
+def _train_arm(spec: PriorSpec, seeds: tuple[int, ...], data: PatchSet, test: PatchSet, classifier: TrainedClassifier,
                cfg: CompareConfig, out_dir: Path, progress: bool, *, steps: tuple[int, ...] | None = None
                ) -> tuple[NoisePrior, list[tuple[int, Any]], list[dict[str, Any]]]:
-    """Train (or resume) one model per seed with the prior ``spec``; (prior, [(seed, EMA network)], metric rows)."""
+    """Train (or resume) one model per seed on ``data`` with the prior ``spec``, scored against ``test``.
+
+    Returns (prior, [(seed, EMA network)], metric rows).
+    """
     prior = make_prior(spec, data=data.patches)
     models, rows = [], []
     for seed in seeds:
         trained = train(dataclasses.replace(cfg.train, seed=seed), data.patches, prior=prior,
                         out_dir=out_dir / "models" / prior.name / f"seed{seed}", progress=progress)
         models.append((seed, load_checkpoint(trained.checkpoint)[1]))  # sample with the EMA weights
-        rows += _evaluate(models[-1][1], prior, seed, data, classifier, cfg, steps or cfg.steps)
+        rows += _evaluate(models[-1][1], prior, seed, test, classifier, cfg, steps or cfg.steps)
     return prior, models, rows
 
 
@@ -137,9 +151,30 @@ def _few_step_quality(rows: list[dict[str, Any]], steps: int) -> dict[str, dict[
             for name, runs in by_prior.items()}
 
 
+def _split_patches(corpus: Corpus, cfg: CompareConfig, out_dir: Path) -> tuple[PatchSet, PatchSet]:
+    """Train and test patches of a split by source recording (written to ``splits.json``); test centred like train."""
+    splits = split_corpus(corpus, fractions=cfg.split_fractions, seed=cfg.split_seed,
+                          split_file=Path(cfg.split_file) if cfg.split_file else None)
+    check_disjoint(splits)  # no recording in two splits: evaluation never reads a training clip
+    write_json(out_dir / "splits.json", {name: list(part.sources) for name, part in splits.items()})
+    train_set = corpus_patches(splits["train"], mel=cfg.mel, patch_frames=cfg.patch_frames)
+    return train_set, corpus_patches(splits["test"], mel=cfg.mel, patch_frames=cfg.patch_frames, like=train_set)
+
+
+def _floors(data: PatchSet, test: PatchSet, classifier: TrainedClassifier, cfg: CompareConfig) -> dict[str, Any]:
+    """Reference rows of every quality table, all against the test split: real training patches (the floor a
+    perfect model reaches) and Gaussian fields with the training split's centred spectrum (second order only)."""
+    g = torch.Generator().manual_seed(cfg.split_seed)
+    n = min(cfg.n_samples, data.patches.shape[0])
+    real = data.patches[torch.randperm(data.patches.shape[0], generator=g)[:n]]
+    gaussian = gaussian_fields(data_spectrum(data.patches), (n, *data.patches.shape[1:]), generator=g)
+    return {name: evaluate_samples(x, test.patches, classifier=classifier, real_labels=test.labels)
+            for name, x in (("real train vs test", real), ("gaussian, train spectrum", gaussian))}
+
+
 def _evaluate(model: Any, prior: NoisePrior, seed: int, data: PatchSet, classifier: TrainedClassifier,
               cfg: CompareConfig, steps_list: tuple[int, ...]) -> list[dict[str, Any]]:
-    """Quality metrics of ``n_samples`` samples at each step count of ``steps_list``: one row each."""
+    """Quality metrics of ``n_samples`` samples at each step count of ``steps_list`` against ``data``: one row each."""
     rows = []
     for steps in steps_list:
         generated = sample(model, prior=prior, n=cfg.n_samples, steps=steps, sampler=cfg.sampler,
@@ -170,21 +205,22 @@ def run_compare(config: CompareRunConfig, *, out_dir: Path, progress: bool = Tru
         )
     out_dir = Path(out_dir)
     save_config(config, out_dir / "config.yaml")
-    data = corpus_patches(load_corpus(config.data, progress=progress), mel=cfg.mel, patch_frames=cfg.patch_frames)
-    patches, labels = data.patches, data.labels  # [N, 1, M, T]
+    data, test = _split_patches(load_corpus(config.data, progress=progress), cfg, out_dir)
+    patches = data.patches  # [N, 1, M, T]: the training split; every quality metric compares with `test`
     shape = tuple(patches.shape[-2:])  # (M, T)
     check_training_data(cfg.train, patches)  # fails before any work on impossible settings
     classifier = _classifier(data, cfg, out_dir, progress)
+    floors = _floors(data, test, classifier, cfg)
     rows: list[dict[str, Any]] = []
     orders: dict[str, OrderScores] = {}
     sensitivity_rows: list[SensitivityRow] = []
     listening: list[dict[str, Any]] = []
     baseline: dict[str, dict[str, Any]] = {}
     for spec in tqdm(cfg.priors, desc="compare", disable=not progress):
-        prior, models, arm_rows = _train_arm(spec, cfg.seeds, data, classifier, cfg, out_dir, progress)
+        prior, models, arm_rows = _train_arm(spec, cfg.seeds, data, test, classifier, cfg, out_dir, progress)
         rows += arm_rows
         noise = prior.sample((cfg.n_samples, 1, *shape), generator=torch.Generator().manual_seed(cfg.seeds[0]))
-        baseline[prior.name] = evaluate_samples(noise, patches, classifier=classifier, real_labels=labels)
+        baseline[prior.name] = evaluate_samples(noise, test.patches, classifier=classifier, real_labels=test.labels)
         orders[prior.name] = prior_orders(prior, models, patches, cfg, out_dir, progress)
         sensitivity_rows += sensitivity(prior, models[0][1], models[0][0], patches, cfg)
         listening += _listen(models[0][1], prior, cfg, shape, data, out_dir, torch.Generator().manual_seed(cfg.seeds[0]))
@@ -193,7 +229,7 @@ def run_compare(config: CompareRunConfig, *, out_dir: Path, progress: bool = Tru
         sweep_orders, sweep_rows = dict(orders), list(rows)
         for spec in sweep_specs(alpha_hat(patches)) if cfg.colour_sweep_seeds else ():
             if spec.name not in sweep_orders:  # an extra trained arm of the dose-response, fewer seeds
-                prior, models, arm_rows = _train_arm(spec, cfg.colour_sweep_seeds, data, classifier, cfg, out_dir,
+                prior, models, arm_rows = _train_arm(spec, cfg.colour_sweep_seeds, data, test, classifier, cfg, out_dir,
                                                      progress, steps=(min(cfg.steps),))
                 sweep_rows += arm_rows
                 sweep_orders[prior.name] = prior_orders(prior, models, patches, dataclasses.replace(cfg, control=False),
@@ -202,7 +238,7 @@ def run_compare(config: CompareRunConfig, *, out_dir: Path, progress: bool = Tru
     result = dataclasses.replace(
         summarize(rows, orders, baseline, cfg, sensitivity_rows), n_patches=int(patches.shape[0]),
         normalisation=Normalisation(data.mean_db, data.std_db), classifier=dataclasses.asdict(classifier.report),
-        colour_sweep=sweep, alpha_hat=alpha)
+        colour_sweep=sweep, alpha_hat=alpha, floors=floors, n_test_patches=int(test.patches.shape[0]))
     result = dataclasses.replace(result, plots=tuple(plot_compare(result, out_dir)))
     write_json(out_dir / "results.json", to_json(result))
     write_json(out_dir / "runs.json", rows)

@@ -38,13 +38,17 @@ class PatchSet:
         return standard * self.std_db + mean
 
 
-def corpus_patches(corpus: Corpus, *, mel: MelConfig, patch_frames: int) -> PatchSet:
-    """Cut every clip into non-overlapping ``patch_frames``-wide log-mel patches, centred per mel bin (module doc)."""
+def corpus_patches(corpus: Corpus, *, mel: MelConfig, patch_frames: int, like: PatchSet | None = None) -> PatchSet:
+    """Cut every clip into non-overlapping ``patch_frames``-wide log-mel patches, centred per mel bin (module doc).
+
+    ``like``: reuse another set's mean and scale (the training split's, for validation and test
+    patches) instead of estimating them from this corpus.
+    """
     raw, clip_index = mel_patches(corpus.waveforms, mel=mel, patch_frames=patch_frames)  # [N, M, T]
     raw = raw.double()
-    mean = raw.mean(dim=(0, 2))  # [M]
+    mean = raw.mean(dim=(0, 2)) if like is None else torch.tensor(like.mean_db, dtype=torch.float64)  # [M]
     centred = raw - mean[:, None]
-    std = float(centred.std())
+    std = float(centred.std()) if like is None else like.std_db
     if not std > 0.0:
         raise AudiospecError(f"all {raw.shape[0]} log-mel patches are constant per mel bin: the clips are silent "
                              "or identical; check the dataset (audiospec analyze lists the files it skipped)")

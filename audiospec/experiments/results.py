@@ -215,7 +215,12 @@ class Answers:
 
 @dataclass(frozen=True)
 class CompareResult:
-    """Everything ``compare/results.json`` holds; metric tables are keyed prior -> steps -> metric."""
+    """Everything ``compare/results.json`` holds; metric tables are keyed prior -> steps -> metric.
+
+    Every quality metric compares samples with the *test* split (``n_test_patches``); ``floors``
+    holds the reference rows (real training patches, Gaussian fields with the training spectrum)
+    and ``prior_baseline`` each prior's own noise (no learning).
+    """
 
     priors: tuple[str, ...]
     seeds: tuple[int, ...]
@@ -229,6 +234,8 @@ class CompareResult:
     colour_sweep: dict[str, SweepEntry] | None = None
     alpha_hat: float | None = None
     sensitivity: tuple[SensitivityRow, ...] = ()
+    floors: dict[str, dict[str, Any]] | None = None
+    n_test_patches: int = 0
     normalisation: Normalisation | None = None
     n_patches: int = 0
     classifier: dict[str, Any] | None = None

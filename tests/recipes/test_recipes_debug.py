@@ -54,7 +54,7 @@ def _write_tree(root: Path, layout: dict[str, tuple], seconds: float, n: int) ->
 
 def _tarball(tmp: Path, top: str, layout: dict[str, tuple]) -> Path:
     tree = tmp / "tree"
-    _write_tree(tree / top, layout, seconds=13.0, n=2)
+    _write_tree(tree / top, layout, seconds=9.0, n=3)  # 3 recordings per class: one per split
     archive = tmp / f"{top}.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(tree / top, arcname=top)
@@ -79,6 +79,11 @@ def _check_run(out: Path) -> None:
             assert -1.0 <= trained["low"] <= trained["mean"] <= trained["high"] <= 1.0
             assert -1.0 <= order["exact"]["views"][view]["order"]["mean"] <= 1.0
             assert -1.0 <= order["control"]["views"][view]["order"]["mean"] <= 1.0
+    splits = json.loads((out / "compare" / "splits.json").read_text())
+    recordings = {name: {src.rsplit("@", 1)[0] for src in sources} for name, sources in splits.items()}
+    assert not recordings["train"] & recordings["test"] and not recordings["train"] & recordings["validation"]
+    assert not recordings["validation"] & recordings["test"] and results["n_test_patches"] > 0
+    assert set(results["floors"]) == {"real train vs test", "gaussian, train spectrum"}
     sweep = results["colour_sweep"]
     assert "matched" in sweep and len(sweep) == 6 and results["alpha_hat"] > 0
     assert sweep["matched"]["exact"]["views"]["rapsd"]["order"]["mean"] == 0.0  # exact model: every band at once
@@ -122,7 +127,7 @@ def test_gtzan_genres_recipe_from_a_local_archive(tmp_path):
 
 @pytest.mark.slow
 def test_folder_recipe_on_a_labelled_folder(tmp_path):
-    _write_tree(tmp_path / "audio", {"music": (_music, "flac"), "speech": (_speech, "ogg")}, seconds=13.0, n=2)
+    _write_tree(tmp_path / "audio", {"music": (_music, "flac"), "speech": (_speech, "ogg")}, seconds=9.0, n=3)
     _run("folder", tmp_path / "run", "--dataset", f"folder:{tmp_path / 'audio'}")
     _check_run(tmp_path / "run")
 
@@ -130,7 +135,7 @@ def test_folder_recipe_on_a_labelled_folder(tmp_path):
 @pytest.mark.slow
 def test_mini_recipe_on_a_fake_package_tree_and_resume(tmp_path):
     music, speech = tmp_path / "pkg" / "music", tmp_path / "pkg" / "speech"
-    _write_tree(music, {"tracks": (_music, "ogg")}, seconds=30.0, n=2)
+    _write_tree(music, {"tracks": (_music, "ogg")}, seconds=20.0, n=3)
     _write_tree(speech, {"cs": (_speech, "ogg")}, seconds=2.0, n=20)
     prepare_mini(tmp_path / "data" / "mini", music_dir=music, speech_dir=speech, n_per_class=4, progress=False)
     _run("mini", tmp_path / "run", "--data-dir", str(tmp_path / "data"))
