@@ -40,12 +40,12 @@ from audiospec.experiments.compare_order import (
     sensitivity,
     sweep_specs,
 )
-from audiospec.experiments.compare_summary import HEADLINE_METRICS, summarize
+from audiospec.experiments.compare_summary import HEADLINE_METRICS, quality_table, summarize
 from audiospec.experiments.ordering import OrderSettings
 from audiospec.experiments.listen import write_patch_audio
 from audiospec.experiments.patches import PatchSet, corpus_patches
 from audiospec.experiments.results import CompareResult, Interval, Normalisation, OrderScores, SensitivityRow, to_json
-from audiospec.metrics import ClassifierConfig, TrainedClassifier, evaluate_samples, summarize_runs, train_classifier
+from audiospec.metrics import ClassifierConfig, TrainedClassifier, evaluate_samples, train_classifier
 from audiospec.report.plots import plot_compare
 from audiospec.transforms import MelConfig
 
@@ -136,19 +136,15 @@ def _train_arm(spec: PriorSpec, seeds: tuple[int, ...], data: PatchSet, test: Pa
         trained = train(dataclasses.replace(cfg.train, seed=seed), data.patches, prior=prior,
                         out_dir=out_dir / "models" / prior.name / f"seed{seed}", progress=progress)
         models.append((seed, load_checkpoint(trained.checkpoint)[1]))  # sample with the EMA weights
-        rows += _evaluate(models[-1][1], prior, seed, test, classifier, cfg, steps or cfg.steps)
+        rows += _evaluate(models[-1][1], prior, seed, test, classifier, cfg, steps or cfg.steps, data.patches)
     return prior, models, rows
 
 
 def _few_step_quality(rows: list[dict[str, Any]], steps: int) -> dict[str, dict[str, Interval]]:
     """Per prior: the headline metrics at ``steps`` sampling steps, mean and interval over seeds."""
-    by_prior: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        if row["steps"] == steps:
-            by_prior.setdefault(row["prior"], []).append(row)
-    return {name: {m: Interval(**{k: (v if v == v else None) for k, v in stat.items()})
-                   for m, stat in summarize_runs(runs).items() if m in HEADLINE_METRICS}
-            for name, runs in by_prior.items()}
+    names = sorted({row["prior"] for row in rows})
+    table = quality_table(rows, names, (steps,))
+    return {name: {m: v for m, v in table[name][str(steps)].items() if m in HEADLINE_METRICS} for name in names}
 
 
 def _split_patches(corpus: Corpus, cfg: CompareConfig, out_dir: Path) -> tuple[PatchSet, PatchSet]:
@@ -168,12 +164,13 @@ def _floors(data: PatchSet, test: PatchSet, classifier: TrainedClassifier, cfg: 
     n = min(cfg.n_samples, data.patches.shape[0])
     real = data.patches[torch.randperm(data.patches.shape[0], generator=g)[:n]]
     gaussian = gaussian_fields(data_spectrum(data.patches), (n, *data.patches.shape[1:]), generator=g)
-    return {name: evaluate_samples(x, test.patches, classifier=classifier, real_labels=test.labels)
+    return {name: evaluate_samples(x, test.patches, classifier=classifier, real_labels=test.labels,
+                                   train=data.patches)
             for name, x in (("real train vs test", real), ("gaussian, train spectrum", gaussian))}
 
 
 def _evaluate(model: Any, prior: NoisePrior, seed: int, data: PatchSet, classifier: TrainedClassifier,
-              cfg: CompareConfig, steps_list: tuple[int, ...]) -> list[dict[str, Any]]:
+              cfg: CompareConfig, steps_list: tuple[int, ...], train: torch.Tensor) -> list[dict[str, Any]]:
     """Quality metrics of ``n_samples`` samples at each step count of ``steps_list`` against ``data``: one row each."""
     rows = []
     for steps in steps_list:
@@ -181,7 +178,8 @@ def _evaluate(model: Any, prior: NoisePrior, seed: int, data: PatchSet, classifi
                            shape=tuple(data.patches.shape[-2:]),
                            generator=torch.Generator().manual_seed(10_000 * seed + steps))
         rows.append({"prior": prior.name, "seed": seed, "steps": steps,
-                     **evaluate_samples(generated, data.patches, classifier=classifier, real_labels=data.labels)})
+                     **evaluate_samples(generated, data.patches, classifier=classifier, real_labels=data.labels,
+                                        train=train)})
     return rows
 
 
@@ -220,7 +218,8 @@ def run_compare(config: CompareRunConfig, *, out_dir: Path, progress: bool = Tru
         prior, models, arm_rows = _train_arm(spec, cfg.seeds, data, test, classifier, cfg, out_dir, progress)
         rows += arm_rows
         noise = prior.sample((cfg.n_samples, 1, *shape), generator=torch.Generator().manual_seed(cfg.seeds[0]))
-        baseline[prior.name] = evaluate_samples(noise, test.patches, classifier=classifier, real_labels=test.labels)
+        baseline[prior.name] = evaluate_samples(noise, test.patches, classifier=classifier, real_labels=test.labels,
+                                                train=patches)
         orders[prior.name] = prior_orders(prior, models, patches, cfg, out_dir, progress)
         sensitivity_rows += sensitivity(prior, models[0][1], models[0][0], patches, cfg)
         listening += _listen(models[0][1], prior, cfg, shape, data, out_dir, torch.Generator().manual_seed(cfg.seeds[0]))
@@ -236,9 +235,9 @@ def run_compare(config: CompareRunConfig, *, out_dir: Path, progress: bool = Tru
                                                         out_dir, progress)
         alpha, sweep = colour_sweep(patches, cfg, sweep_orders, _few_step_quality(sweep_rows, min(cfg.steps)))
     result = dataclasses.replace(
-        summarize(rows, orders, baseline, cfg, sensitivity_rows), n_patches=int(patches.shape[0]),
+        summarize(rows, orders, baseline, cfg, sensitivity_rows, floors), n_patches=int(patches.shape[0]),
         normalisation=Normalisation(data.mean_db, data.std_db), classifier=dataclasses.asdict(classifier.report),
-        colour_sweep=sweep, alpha_hat=alpha, floors=floors, n_test_patches=int(test.patches.shape[0]))
+        colour_sweep=sweep, alpha_hat=alpha, n_test_patches=int(test.patches.shape[0]))
     result = dataclasses.replace(result, plots=tuple(plot_compare(result, out_dir)))
     write_json(out_dir / "results.json", to_json(result))
     write_json(out_dir / "runs.json", rows)

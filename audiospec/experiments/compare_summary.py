@@ -10,52 +10,90 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from audiospec.diffusion.priors import REFERENCE_PRIOR
-from audiospec.experiments.results import Answers, CompareResult, Interval, OrderScores, SensitivityRow
-from audiospec.functional.stats import mean_confidence_interval
+import torch
+
+from audiospec.experiments.results import Answers, CompareResult, Difference, Interval, OrderScores, SensitivityRow
+from audiospec.functional.stats import bootstrap_interval, holm_adjusted, paired_bootstrap_pvalue
 from audiospec.metrics import summarize_runs
 
 if TYPE_CHECKING:
     from audiospec.experiments.compare import CompareConfig
 
-__all__ = ["HEADLINE_METRICS", "summarize", "answers"]
+__all__ = ["HEADLINE_METRICS", "PRIMARY_METRIC", "quality_table", "summarize", "answers", "robustness"]
 
-HEADLINE_METRICS: tuple[str, ...] = ("fd_classifier", "rapsd_error", "cepstrum_error", "lsd", "mcd_nn_mean")
+HEADLINE_METRICS: tuple[str, ...] = ("kid_classifier", "fd_classifier", "rapsd_error", "cepstrum_error", "lsd",
+                                      "mcd_nn_mean")
+PRIMARY_METRIC = "kid_classifier"
+# a metric's range, for clipping intervals (unbiased KID can be negative; distances cannot)
+_BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "kid_classifier": (None, None), "confidence": (0.0, 1.0), "entropy": (0.0, None), "class_tv": (0.0, 1.0)}
+_ALPHA = 0.05
 
 
-def _interval(values: list[float]) -> Interval:
-    mean, low, high = mean_confidence_interval(values)
-    finite = low == low  # NaN with a single value
-    return Interval(mean=mean, low=low if finite else None, high=high if finite else None, n=len(values))
+def _interval(values: Sequence[float], *, bounds=(0.0, None), level: float = 0.95, seed: int = 0) -> Interval:
+    """Mean and percentile-bootstrap interval over seeds, clipped to the metric's range (no interval for one value)."""
+    if len(values) < 2:
+        return Interval(mean=float(values[0]), low=None, high=None, n=len(values))
+    mean, low, high = bootstrap_interval(torch.tensor(values, dtype=torch.float64), level=level, bounds=bounds,
+                                         generator=torch.Generator().manual_seed(seed))
+    return Interval(mean=mean, low=low, high=high, n=len(values))
 
 
-def _paired_difference(rows: list[dict[str, Any]], prior: str, steps: int, metric: str) -> Interval | None:
-    """Mean and CI over seeds of (metric under ``prior``) - (metric under the reference prior), paired by seed."""
-    value = {(r["prior"], r["seed"]): r.get(metric) for r in rows if r["steps"] == steps}
-    diffs = [v - value[(REFERENCE_PRIOR, s)] for (p, s), v in value.items()
-             if p == prior and isinstance(v, float) and isinstance(value.get((REFERENCE_PRIOR, s)), float)]
-    return _interval(diffs) if diffs else None
+def quality_table(rows: list[dict[str, Any]], names: list[str], steps_list: Sequence[int]) -> dict[str, Any]:
+    """prior -> steps -> metric -> interval over seeds, for every numeric metric."""
+    table: dict[str, Any] = {}
+    for name in names:
+        table[name] = {}
+        for steps in steps_list:
+            runs = [r for r in rows if r["prior"] == name and r["steps"] == steps]
+            table[name][str(steps)] = {m: _interval(_values(runs, m), bounds=_BOUNDS.get(m, (0.0, None)))
+                                       for m in summarize_runs(runs)}
+    return table
+
+
+def _values(runs: list[dict[str, Any]], metric: str) -> list[float]:
+    return [float(r[metric]) for r in runs if isinstance(r.get(metric), (int, float)) and r[metric] == r[metric]]
+
+
+def _differences(rows: list[dict[str, Any]], names: list[str], steps_list: Sequence[int]) -> dict[str, Any]:
+    """Paired (by seed) differences to the reference prior for every headline metric, prior and step count, with a
+    bootstrap p-value, Holm's correction over all of them, and intervals at the Bonferroni level 1 - alpha/m."""
+    paired: dict[tuple[str, str, str], list[float]] = {}
+    for name in (n for n in names if n != REFERENCE_PRIOR):
+        for steps in steps_list:
+            mine = {r["seed"]: r for r in rows if r["steps"] == steps and r["prior"] == name}
+            ref = {r["seed"]: r for r in rows if r["steps"] == steps and r["prior"] == REFERENCE_PRIOR}
+            for m in HEADLINE_METRICS:
+                paired[name, str(steps), m] = [float(mine[s][m]) - float(ref[s][m]) for s in sorted(mine)
+                                               if s in ref and len(_values([mine[s], ref[s]], m)) == 2]
+    tested = [k for k, d in paired.items() if len(d) >= 2]
+    g = torch.Generator().manual_seed(0)
+    p = [paired_bootstrap_pvalue(torch.tensor(paired[k], dtype=torch.float64), generator=g) for k in tested]
+    adjusted = dict(zip(tested, holm_adjusted(p)))
+    raw = dict(zip(tested, p))
+    level = 1.0 - _ALPHA / max(len(tested), 1)
+    out: dict[str, Any] = {}
+    for (name, steps, m), diffs in paired.items():
+        base = _interval(diffs, bounds=(None, None), level=level) if diffs else None
+        out.setdefault(name, {}).setdefault(steps, {})[m] = None if base is None else Difference(
+            **vars(base), level=level, p_value=raw.get((name, steps, m)), p_holm=adjusted.get((name, steps, m)),
+            reliable=adjusted.get((name, steps, m), 1.0) < _ALPHA)
+    return out
 
 
 def summarize(rows: list[dict[str, Any]], orders: dict[str, OrderScores], baseline: dict[str, dict[str, Any]],
-              cfg: "CompareConfig", sensitivity: Sequence[SensitivityRow] = ()) -> CompareResult:
-    """Means and 95% CIs over seeds, paired differences to white, the calibrated orders, and the answers in words."""
+              cfg: "CompareConfig", sensitivity: Sequence[SensitivityRow] = (),
+              floors: dict[str, dict[str, Any]] | None = None) -> CompareResult:
+    """Bootstrap intervals over seeds, Holm-corrected paired differences to white, the calibrated orders, answers."""
     names = [spec.name for spec in cfg.priors]
-    table = {name: {str(steps): {metric: _finite(Interval(**stat)) for metric, stat in summarize_runs(
-        [r for r in rows if r["prior"] == name and r["steps"] == steps]).items()} for steps in cfg.steps}
-        for name in names}
-    differences = {name: {str(steps): {m: _paired_difference(rows, name, steps, m) for m in HEADLINE_METRICS}
-                          for steps in cfg.steps} for name in names if name != REFERENCE_PRIOR}
+    table = quality_table(rows, names, cfg.steps)
+    differences = _differences(rows, names, cfg.steps)
     return CompareResult(
         priors=tuple(names), seeds=tuple(cfg.seeds), steps=tuple(cfg.steps), sampler=cfg.sampler,
         metrics=table, prior_baseline=baseline, difference_to_white=differences, autoregression_order=orders,
-        answers=answers(table, differences, orders, baseline, cfg, robustness(sensitivity)), sensitivity=tuple(sensitivity),
+        answers=answers(table, differences, orders, baseline, cfg, robustness(sensitivity), floors or {}),
+        sensitivity=tuple(sensitivity), floors=floors,
     )
-
-
-def _finite(stat: Interval) -> Interval:
-    if stat.low is not None and stat.low != stat.low:
-        return Interval(mean=stat.mean, low=None, high=None, n=stat.n)
-    return stat
 
 
 def _ci_text(stat: Interval | None) -> str:
@@ -101,7 +139,8 @@ def robustness(rows: Sequence[SensitivityRow]) -> list[str]:
 
 
 def answers(table: dict[str, Any], differences: dict[str, Any], order: dict[str, OrderScores],
-            baseline: dict[str, dict[str, Any]], cfg: "CompareConfig", robust: Sequence[str] = ()) -> Answers:
+            baseline: dict[str, dict[str, Any]], cfg: "CompareConfig", robust: Sequence[str] = (),
+            floors: dict[str, dict[str, Any]] | None = None) -> Answers:
     """DESIGN.md questions 2 and 3 answered from the measured numbers (no verdict is hard-coded)."""
     learned = []
     most = str(max(cfg.steps))
@@ -117,18 +156,22 @@ def answers(table: dict[str, Any], differences: dict[str, Any], order: dict[str,
     q2 = [_order_answer(name, view, scores) for name, scores in order.items() for view in scores.trained_order]
     q2 += list(robust)
     q3 = []
+    floors = floors or {}
+    floor = floors.get("real train vs test", {}).get(PRIMARY_METRIC)
+    floor_text = f" (floor, real training vs test patches: {floor:.4f})" if isinstance(floor, float) else ""
     for name, per_steps in differences.items():
         for steps in cfg.steps:
-            diff = per_steps[str(steps)]["fd_classifier"]
+            diff = per_steps[str(steps)][PRIMARY_METRIC]
             if diff is None:
                 continue
-            if diff.low is not None and diff.high < 0:
-                verdict = "better (lower) than white"
-            elif diff.low is not None and diff.low > 0:
-                verdict = "worse (higher) than white"
+            if diff.p_holm is None:
+                verdict = "one seed: not tested"
+            elif diff.reliable:
+                verdict = f"{'better (lower)' if diff.mean < 0 else 'worse (higher)'} than white, reliably"
             else:
-                verdict = "not distinguishable from white at this number of seeds"
-            q3.append(f"{name} vs white at {steps} steps: classifier Fréchet distance difference "
-                      f"{_ci_text(diff)}: {verdict}.")
+                verdict = "no reliable difference"
+            p = f", Holm-corrected p = {diff.p_holm:.3f}" if diff.p_holm is not None else ""
+            q3.append(f"{name} vs white at {steps} steps: KID difference {_ci_text(diff)} "
+                      f"({100 * diff.level:.2f}% interval){p}{floor_text}: {verdict}.")
     return Answers(samples_vs_prior=tuple(learned), question_2_cepstral_autoregression=tuple(q2),
                    question_3_pink_vs_white=tuple(q3))

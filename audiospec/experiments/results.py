@@ -19,7 +19,7 @@ from audiospec.errors import AudiospecError
 
 __all__ = [
     "PowerLawSummary", "WaveformShape", "WaveformSummary", "MelSummary", "CepstrumSummary", "Normalisation",
-    "FmaxTable", "SkippedInput", "AnalysisResult", "Interval", "ViewOrder", "Measurement", "OrderScores",
+    "FmaxTable", "SkippedInput", "AnalysisResult", "Interval", "Difference", "ViewOrder", "Measurement", "OrderScores",
     "SweepEntry", "SensitivityRow", "Answers", "CompareResult", "from_json", "to_json", "read_result",
 ]
 
@@ -140,6 +140,17 @@ class Interval:
 
 
 @dataclass(frozen=True)
+class Difference(Interval):
+    """A paired difference to the reference prior: interval at ``level`` (Bonferroni over all comparisons of the
+    report), bootstrap ``p_value``, Holm-adjusted ``p_holm`` and whether Holm's procedure calls it ``reliable``."""
+
+    level: float = 0.95
+    p_value: float | None = None
+    p_holm: float | None = None
+    reliable: bool = False
+
+
+@dataclass(frozen=True)
 class ViewOrder:
     """One spectral view of one set of sampling trajectories (:mod:`audiospec.experiments.ordering`).
 
@@ -228,7 +239,7 @@ class CompareResult:
     sampler: str
     metrics: dict[str, dict[str, dict[str, Interval]]]
     prior_baseline: dict[str, dict[str, Any]]
-    difference_to_white: dict[str, dict[str, dict[str, Interval | None]]]
+    difference_to_white: dict[str, dict[str, dict[str, Difference | None]]]
     autoregression_order: dict[str, OrderScores]
     answers: Answers
     colour_sweep: dict[str, SweepEntry] | None = None

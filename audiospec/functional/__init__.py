@@ -35,7 +35,16 @@ from audiospec.functional.powerlaw import PowerLawFit, fit_loglog_polynomial, fi
 from audiospec.functional.rapsd import RadialSpectrum, RingMap, rapsd, ring_map, ring_weights
 from audiospec.functional.schedules import log_snr, process_coefficients, time_from_log_snr
 from audiospec.functional.spectra import Spectrum, log_domain_mean, power_spectrum
-from audiospec.functional.stats import mean_confidence_interval, rankdata, spearman
+from audiospec.functional.stats import (
+    bootstrap_interval,
+    hierarchical_bootstrap,
+    holm,
+    holm_adjusted,
+    mean_confidence_interval,
+    paired_bootstrap_pvalue,
+    rankdata,
+    spearman,
+)
 
 __all__ = [
     "PowerLawFit",
@@ -79,6 +88,11 @@ __all__ = [
     "ring_weights",
     "snr_per_frequency",
     "spearman",
+    "bootstrap_interval",
+    "hierarchical_bootstrap",
+    "holm",
+    "holm_adjusted",
+    "paired_bootstrap_pvalue",
     "stft_power",
     "time_from_log_snr",
 ]

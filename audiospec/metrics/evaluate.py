@@ -12,7 +12,9 @@ from audiospec.metrics._patches import as_patch_pair
 from audiospec.metrics.classifier import TrainedClassifier
 from audiospec.metrics.classifier_stats import classifier_statistics
 from audiospec.metrics.fad import FadModel, MetricUnavailable, frechet_audio_distance
-from audiospec.metrics.frechet import frechet_distance
+from audiospec.metrics.kid import kernel_inception_distance
+from audiospec.metrics.memorisation import memorisation_ratio
+from audiospec.metrics.projection import fit_projection, projected_frechet_distance
 from audiospec.metrics.mcd import mel_cepstral_distortion_stats
 from audiospec.metrics.spectral import cepstrum_error, log_spectral_distance, rapsd_error
 
@@ -38,8 +40,9 @@ def _classifier_metrics(
     gen_stats = classifier_statistics(gen_proba, classes=classifier.classes)
     ref_stats = classifier_statistics(ref_proba, classes=classifier.classes)
     gen_frac, ref_frac = gen_stats["class_fractions"], ref_stats["class_fractions"]
+    gen_emb, ref_emb = classifier.embed(gen), classifier.embed(ref)
     out: dict[str, Value] = {
-        "fd_classifier": frechet_distance(classifier.embed(gen), classifier.embed(ref)),
+        **_embedding_distances(gen_emb, ref_emb),
         "confidence": gen_stats["confidence"],
         "entropy": gen_stats["entropy"],
         "marginal_entropy": gen_stats["marginal_entropy"],
@@ -49,12 +52,39 @@ def _classifier_metrics(
         "real_entropy": ref_stats["entropy"],
         "real_accuracy": None,
     }
+    target = None
     if real_labels is not None:
         index = {name: i for i, name in enumerate(classifier.classes)}
         target = torch.tensor([index[label] for label in real_labels], device=ref_proba.device)
         out["real_accuracy"] = float((ref_proba.argmax(dim=-1) == target).double().mean())
     for name in classifier.classes:
         out[f"class_fraction_{name}"] = gen_frac[name]
+    ref_class = target if real_labels is not None else ref_proba.argmax(dim=-1)
+    out.update(_per_class_kid(gen_emb, gen_proba.argmax(dim=-1), ref_emb, ref_class, classifier.classes))
+    return out
+
+
+def _embedding_distances(gen_emb: torch.Tensor, ref_emb: torch.Tensor) -> dict[str, Value]:
+    """KID (unbiased, cubic kernel) of two embedding sets ``[N, D]``, ``[K, D]``, and the Fréchet distance on a
+    PCA projection (fitted on the real set) of ``fd_dims`` <= 16 dimensions with at least 10 samples per dimension:
+    in the full embedding FD is dominated by the bias of singular covariances at these sample sizes."""
+    dims = min(16, min(gen_emb.shape[0], ref_emb.shape[0]) // 10, gen_emb.shape[1])
+    fd = None
+    if dims >= 1:
+        projection = fit_projection(ref_emb, dims=dims)
+        fd = projected_frechet_distance(gen_emb, ref_emb, projection)
+    return {"kid_classifier": kernel_inception_distance(gen_emb, ref_emb), "fd_classifier": fd, "fd_dims": dims}
+
+
+def _per_class_kid(gen_emb: torch.Tensor, gen_class: torch.Tensor, ref_emb: torch.Tensor, ref_class: torch.Tensor,
+                   classes: Sequence[str]) -> dict[str, Value]:
+    """``kid_<class>``: KID between the generated patches the classifier assigns to a class and that class's real
+    patches (None when either side has fewer than 2)."""
+    out: dict[str, Value] = {}
+    for i, name in enumerate(classes):
+        gen_c, ref_c = gen_emb[gen_class == i], ref_emb[ref_class.to(ref_emb.device) == i]
+        out[f"kid_{name}"] = (kernel_inception_distance(gen_c, ref_c)
+                              if gen_c.shape[0] >= 2 and ref_c.shape[0] >= 2 else None)
     return out
 
 
@@ -83,6 +113,7 @@ def evaluate_samples(
     generated_audio_dir: str | Path | None = None,
     real_audio_dir: str | Path | None = None,
     fad_model: FadModel = "vggish",
+    train: torch.Tensor | None = None,
 ) -> dict[str, Value]:
     """Compare ``generated`` ``[N, 1, M, T]`` with ``real`` ``[K, 1, M, T]`` standardised log-mel patches.
 
@@ -92,7 +123,12 @@ def evaluate_samples(
     - ``lsd``, ``rapsd_error``, ``cepstrum_error`` (:mod:`audiospec.metrics.spectral`);
     - ``mcd_mean``, ``mcd_nn_mean``, ``mcd_nn_std``, ``mcd_nn_real_mean`` (:mod:`audiospec.metrics.mcd`,
       coefficients c_1..c_``n_mcd_coeffs``);
-    - with a ``classifier``: ``fd_classifier`` (Fréchet distance of its embeddings),
+    - with ``train`` (the training patches; ``real`` then is held-out data): ``memorisation_ratio``, the median
+      distance of generated patches to their nearest training patch over that of the real (held-out) patches
+      (well below 1 flags copies), with ``nn_train_distance`` and ``nn_train_distance_real``;
+    - with a ``classifier``: ``kid_classifier`` (unbiased KID of its embeddings, cubic kernel) and ``kid_<class>``
+      (generated patches the classifier assigns to the class vs that class's real patches), ``fd_classifier``
+      (Fréchet distance on a PCA projection of ``fd_dims`` <= 16 dimensions, >= 10 samples per dimension),
       ``confidence``, ``entropy``, ``marginal_entropy``, ``inception_score`` and
       ``class_fraction_<class>`` of the generated set
       (:func:`audiospec.metrics.classifier_statistics`), ``class_tv`` (total variation
@@ -116,12 +152,16 @@ def evaluate_samples(
     result["rapsd_error"] = rapsd_error(gen, ref)
     result["cepstrum_error"] = cepstrum_error(gen, ref)
     result.update(mel_cepstral_distortion_stats(gen, ref, n_coeffs=n_mcd_coeffs))
+    if train is not None:
+        ratio = memorisation_ratio(gen, ref, as_patch_pair(train, real)[0])
+        result.update(memorisation_ratio=ratio.ratio, nn_train_distance=ratio.sample_to_train,
+                      nn_train_distance_real=ratio.test_to_train)
 
     if classifier is not None:
         result.update(_classifier_metrics(gen, ref, classifier=classifier, real_labels=real_labels))
         result["classifier_skipped"] = None
     else:
-        for key in ("fd_classifier", "confidence", "entropy", "marginal_entropy", "inception_score", "class_tv",
+        for key in ("kid_classifier", "fd_classifier", "fd_dims", "confidence", "entropy", "marginal_entropy", "inception_score", "class_tv",
                     "real_confidence", "real_entropy", "real_accuracy"):
             result[key] = None
         result["classifier_skipped"] = "no classifier given (train one with train_classifier on real patches)"

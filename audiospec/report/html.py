@@ -119,7 +119,12 @@ def compare_section(result: CompareResult, out_dir: Path) -> str:
     q2 = "".join(f"<li>{html.escape(a)}</li>" for a in answers.question_2_cepstral_autoregression)
     q3 = "".join(f"<li>{html.escape(a)}</li>" for a in answers.question_3_pink_vs_white)
     learned = "".join(f"<li>{html.escape(a)}</li>" for a in answers.samples_vs_prior)
-    metrics = ["fd_classifier", "rapsd_error", "cepstrum_error", "lsd", "mcd_nn_mean", "confidence"]
+    metrics = ["kid_classifier", "fd_classifier", "rapsd_error", "cepstrum_error", "lsd", "mcd_nn_mean",
+               "memorisation_ratio"]
+    diff_rows = [[prior, steps, metric, _ci(d), "–" if d.p_holm is None else f"{d.p_holm:.3f}",
+                  "reliable" if d.reliable else "no reliable difference"]
+                 for prior, per_steps in result.difference_to_white.items() for steps, per_metric in per_steps.items()
+                 for metric, d in per_metric.items() if d is not None]
     rows = [[prior, steps, *(_ci(result.metrics[prior][str(steps)].get(m)) for m in metrics)]
             for prior in result.priors for steps in result.steps]
     rows += [[f"{prior} (its own noise, no learning)", 0, *(_fmt(result.prior_baseline[prior].get(m)) for m in metrics)]
@@ -161,6 +166,9 @@ sign beyond (fine-to-coarse).</p>
 {_image(out_dir, "colour_sweep.png", "order and spread against the prior exponent")}
 <h3>Question 3: does a pink prior beat white at equal compute?</h3><ul>{q3}</ul>
 {_table(["prior", "steps", *metrics], rows)}
+<p class='note'>Differences to white, paired by seed; intervals at the Bonferroni level over all comparisons of this
+report, p-values from a paired bootstrap with Holm's correction. "No reliable difference" is a result.</p>
+{_table(["prior", "steps", "metric", "difference to white", "Holm p", "verdict"], diff_rows)}
 {_image(out_dir, "metrics_vs_steps.png", "metrics against sampling steps")}
 {players}
 """

@@ -153,7 +153,7 @@ def plot_all(figures: dict[str, Any], result: AnalysisResult, out_dir: Path) -> 
 
 def plot_metrics_vs_steps(result: CompareResult, path: Path) -> None:
     """Each headline metric against sampling steps, one line per prior, 95% CI error bars."""
-    metrics = [m for m in ("fd_classifier", "rapsd_error", "cepstrum_error", "mcd_nn_mean")
+    metrics = [m for m in ("kid_classifier", "fd_classifier", "rapsd_error", "cepstrum_error")
                if any(m in result.metrics[p][str(s)] for p in result.priors for s in result.steps)]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.8), squeeze=False)
     steps = np.asarray(result.steps, dtype=float)

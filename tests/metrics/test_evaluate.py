@@ -14,9 +14,11 @@ from helpers_metrics import corrupted, two_class_patches
 from audiospec.atomic import write_json
 from audiospec.errors import AudiospecError
 from audiospec.metrics import evaluate_samples, frechet_distance, log_spectral_distance, summarize_runs
+from audiospec.metrics.kid import kernel_inception_distance
+from audiospec.metrics.projection import fit_projection
 
 SPECTRAL_KEYS = ["lsd", "rapsd_error", "cepstrum_error", "mcd_mean", "mcd_nn_mean", "mcd_nn_std", "mcd_nn_real_mean"]
-CLASSIFIER_KEYS = ["fd_classifier", "confidence", "entropy", "marginal_entropy", "inception_score", "class_tv",
+CLASSIFIER_KEYS = ["kid_classifier", "fd_classifier", "confidence", "entropy", "marginal_entropy", "inception_score", "class_tv",
                    "real_confidence", "real_entropy", "real_accuracy"]
 
 
@@ -28,7 +30,13 @@ def test_all_metrics_with_a_classifier(trained, tmp_path):
     for key in SPECTRAL_KEYS + CLASSIFIER_KEYS + ["class_fraction_rough", "class_fraction_smooth"]:
         assert isinstance(result[key], float) and math.isfinite(result[key]), key
     assert result["lsd"] == pytest.approx(log_spectral_distance(gen, real))
-    assert result["fd_classifier"] == pytest.approx(frechet_distance(trained.embed(gen), trained.embed(real)))
+    # 32 samples: FD on a 3-dimensional projection (>= 10 samples per dimension), fitted on the real set
+    assert result["fd_dims"] == 3
+    projection = fit_projection(trained.embed(real), dims=3)
+    assert result["fd_classifier"] == pytest.approx(
+        frechet_distance(projection.apply(trained.embed(gen)), projection.apply(trained.embed(real))))
+    assert result["kid_classifier"] == pytest.approx(kernel_inception_distance(trained.embed(gen), trained.embed(real)))
+    assert isinstance(result["kid_rough"], float) and isinstance(result["kid_smooth"], float)
     assert result["real_accuracy"] > 0.9
     assert result["class_fraction_rough"] + result["class_fraction_smooth"] == pytest.approx(1.0)
     assert result["fad"] is None and "no audio folders" in result["fad_skipped"]
@@ -43,6 +51,7 @@ def test_identical_sets_score_zero(trained):
     for key in ["lsd", "rapsd_error", "cepstrum_error", "mcd_mean", "mcd_nn_mean", "class_tv"]:
         assert result[key] == 0.0, key
     assert result["fd_classifier"] == pytest.approx(0.0, abs=1e-3)
+    assert result["kid_classifier"] < 0.05  # unbiased: ~0 for one set against itself, up to the diagonal terms
     assert result["confidence"] == result["real_confidence"] and result["real_accuracy"] is None
 
 
@@ -93,3 +102,11 @@ def test_summarize_runs_gives_mean_and_t_interval_over_seeds():
     assert summary["lsd"]["low"] == pytest.approx(2.0 - half) and summary["lsd"]["high"] == pytest.approx(2.0 + half)
     with pytest.raises(AudiospecError, match="at least one run"):
         summarize_runs([])
+
+
+def test_memorisation_ratio_flags_copies_of_training_patches(trained):
+    train, _ = two_class_patches(16, seed=7)
+    test, _ = two_class_patches(16, seed=8)
+    copies = evaluate_samples(train[:16] + 0.01, test, classifier=None, train=train)
+    fresh = evaluate_samples(two_class_patches(8, seed=9)[0], test, classifier=None, train=train)
+    assert copies["memorisation_ratio"] < 0.1 < fresh["memorisation_ratio"]  # measured: 0.007 vs ~1.0

@@ -71,7 +71,7 @@ def _check_run(out: Path) -> None:
     assert set(results["metrics"]) == set(results["priors"])
     for prior, per_steps in results["metrics"].items():
         for stats in per_steps.values():
-            assert stats["fd_classifier"]["mean"] >= 0.0
+            assert stats["kid_classifier"]["low"] is not None and "memorisation_ratio" in stats
             assert stats["rapsd_error"]["mean"] >= 0.0
     for prior, order in results["autoregression_order"].items():
         for view in ("cepstrum", "modulation", "rapsd"):
