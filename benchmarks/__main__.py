@@ -3,7 +3,9 @@
 Every module ``benchmarks/bench_*.py`` is discovered and run in this one process (same
 machine, same inputs for ours and the peers); the table prints ratio vs target with
 PASS / MISS, and a JSON record (results + machine, threads, versions, date) is written to
-``benchmarks/results/cpu-<hostname>-<date>.json`` unless ``--out`` says otherwise.
+``benchmarks/results/cpu-<cpu model>-<date>.json`` unless ``--out`` says otherwise; each ratio
+comes with the range its interquartile timings allow, and a run during which other processes
+used the CPUs is flagged.
 """
 
 from __future__ import annotations
@@ -99,13 +101,15 @@ def cpu_seconds() -> tuple[float, float] | None:
 
 
 def format_table(results: list[Result]) -> str:
-    header = ("benchmark", "case", "ours", "peer", "ours ms", "peer ms", "ratio", "target", "status", "faults/call")
+    header = ("benchmark", "case", "ours", "peer", "ours ms", "peer ms", "ratio [IQR]", "target", "status",
+              "faults/call")
     rows = [header]
     for r in results:
         rows.append((
             r.benchmark, r.case, r.ours, r.peer,
             f"{r.ours_timing.median_s * 1e3:.2f}", f"{r.peer_timing.median_s * 1e3:.2f}",
-            f"{r.ratio:.2f}x", r.target_text(), r.status, f"{r.ours_timing.page_faults_per_call:.0f}",
+            f"{r.ratio:.2f}x [{r.ratio_range[0]:.2f}, {r.ratio_range[1]:.2f}]", r.target_text(), r.status,
+            f"{r.ours_timing.page_faults_per_call:.0f}",
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
@@ -114,14 +118,17 @@ def format_table(results: list[Result]) -> str:
 
 
 def default_out_path(env: dict) -> Path:
-    return RESULTS_DIR / f"cpu-{env['hostname']}-{env['date_utc'][:10]}.json"
+    """``cpu-<cpu model>-<date>.json``: results of different CPU kinds never overwrite each other."""
+    model = "".join(c if c.isalnum() else "-" for c in env["cpu_model"].lower())
+    model = "-".join(part for part in model.split("-") if part and part not in ("r", "tm", "processor", "cpu"))
+    return RESULTS_DIR / f"cpu-{model}-{env['date_utc'][:10]}.json"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small inputs and 3 repeats (a smoke run, ~10 s)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these benchmarks (see --list)")
-    parser.add_argument("--out", type=Path, help="JSON output path (default benchmarks/results/cpu-<host>-<date>.json)")
+    parser.add_argument("--out", type=Path, help="JSON output path (default benchmarks/results/cpu-<cpu model>-<date>.json)")
     parser.add_argument("--threads", type=int, help="torch.set_num_threads before running (default: torch's choice)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic inputs")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")

@@ -70,6 +70,14 @@ def time_call(fn: Callable[[], object], *, warmup: int, repeats: int) -> Timing:
                   page_faults_per_call=faults / repeats)
 
 
+def _quartiles(values: tuple[float, ...]) -> tuple[float, float]:
+    """First and third quartile (the min and max with fewer than 4 values)."""
+    if len(values) < 4:
+        return min(values), max(values)
+    q = statistics.quantiles(values, n=4)
+    return q[0], q[2]
+
+
 @dataclass
 class Result:
     """One comparison of ours against a peer on the same input.
@@ -95,6 +103,16 @@ class Result:
         return ours / peer if self.direction == "overhead" else peer / ours
 
     @property
+    def ratio_range(self) -> tuple[float, float]:
+        """The ratio from the interquartile ranges of both timings (slowest vs fastest quartile pairing): the
+        spread a noisy run can move the ratio by."""
+        oq1, oq3 = _quartiles(self.ours_timing.all_s)
+        pq1, pq3 = _quartiles(self.peer_timing.all_s)
+        if self.direction == "overhead":
+            return oq1 / pq3, oq3 / pq1
+        return pq1 / oq3, pq3 / oq1
+
+    @property
     def status(self) -> str:
         if self.direction == "info" or self.target is None:
             return "INFO"
@@ -108,5 +126,5 @@ class Result:
 
     def to_json(self) -> dict:
         out = asdict(self)
-        out.update(ratio=self.ratio, status=self.status, target_text=self.target_text())
+        out.update(ratio=self.ratio, ratio_iqr=list(self.ratio_range), status=self.status, target_text=self.target_text())
         return out
