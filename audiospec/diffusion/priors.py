@@ -15,7 +15,9 @@ Names a user types, in YAML configs and on the command line:
 Every prior object has the same interface and acts on the last ``ndim`` axes (2 for
 spectrogram batches ``[..., F, T]``, 1 for waveforms ``[..., L]``):
 
-- ``sample(shape, *, generator, device, dtype)``: unit-variance noise of ``shape``;
+- ``sample(shape, *, generator, device, dtype)``: unit-variance noise of ``shape``, made by
+  ``colour(z)`` = S^{1/2} z from one white draw z, so the same generator state gives every prior
+  the same underlying draw (paired samples across priors);
 - ``spectrum(signal_shape)``: the diagonal S(f) of Sigma on the real-FFT grid
   (``[F, T // 2 + 1]`` or ``[L // 2 + 1]``, float64), normalised so that
   (1/N) sum_f S(f) = 1 over the full plane;
@@ -38,10 +40,8 @@ import torch
 from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
 from audiospec.functional.noise import (
-    colored_noise,
     estimate_spectrum,
     hermitian_weights,
-    matched_noise,
     normalize_spectrum,
     power_law_spectrum,
     radial_frequency,
@@ -196,8 +196,23 @@ class NoisePrior:
         device: torch.device | str | None = None,
         dtype: torch.dtype = torch.float32,
     ) -> torch.Tensor:
-        """Unit-variance noise of ``shape`` with power spectrum S (drawn on the generator's device)."""
-        raise NotImplementedError
+        """Unit-variance noise of ``shape`` with power spectrum S: :meth:`colour` of a white float64 draw z
+        (drawn on the generator's device). Every prior turns the same generator state into the same z, so
+        sample k of each prior comes from one underlying draw: the paired design of prior comparisons."""
+        _signal_shape(shape, self.ndim)
+        white = torch.randn(tuple(shape), generator=generator, device=_draw_device(generator, device),
+                            dtype=torch.float64)
+        eps = self.colour(white).to(dtype)
+        return eps.to(device) if device is not None else eps
+
+    def colour(self, white: torch.Tensor) -> torch.Tensor:
+        """S^{1/2} z in the orthonormal Fourier basis of the last ``ndim`` axes: this prior's noise made from a
+        white draw z (same shape and dtype)."""
+        signal = _signal_shape(white.shape, self.ndim)
+        dims = tuple(range(-self.ndim, 0))
+        coeffs = torch.fft.rfftn(white, dim=dims, norm="ortho")  # unit power at every frequency
+        scale = self.spectrum(signal).sqrt().to(device=white.device, dtype=coeffs.real.dtype)
+        return torch.fft.irfftn(coeffs * scale, s=signal, dim=dims, norm="ortho").to(white.dtype)
 
     def whiten(self, x: torch.Tensor) -> torch.Tensor:
         """Sigma^{-1/2} x over the last ``ndim`` axes of ``x`` (same shape and dtype)."""
@@ -222,10 +237,9 @@ class WhiteNoise(NoisePrior):
     def spectrum(self, signal_shape: Sequence[int]) -> torch.Tensor:
         return torch.ones_like(radial_frequency(_signal_shape(signal_shape, self.ndim)))
 
-    def sample(self, shape, *, generator=None, device=None, dtype=torch.float32):
-        _signal_shape(shape, self.ndim)
-        eps = torch.randn(tuple(shape), generator=generator, device=_draw_device(generator, device), dtype=dtype)
-        return eps.to(device) if device is not None else eps
+    def colour(self, white: torch.Tensor) -> torch.Tensor:
+        _signal_shape(white.shape, self.ndim)
+        return white
 
     def whiten(self, x: torch.Tensor) -> torch.Tensor:
         _signal_shape(x.shape, self.ndim)
@@ -252,12 +266,6 @@ class ColoredNoise(NoisePrior):
 
     def spectrum(self, signal_shape: Sequence[int]) -> torch.Tensor:
         return power_law_spectrum(_signal_shape(signal_shape, self.ndim), beta=float(self.beta))
-
-    def sample(self, shape, *, generator=None, device=None, dtype=torch.float32):
-        _signal_shape(shape, self.ndim)
-        eps = colored_noise(tuple(shape), beta=float(self.beta), ndim=self.ndim, generator=generator, device=device,
-                            dtype=dtype)
-        return eps.to(device) if device is not None else eps
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "beta": float(self.beta), "ndim": self.ndim}
@@ -320,12 +328,6 @@ class MatchedNoise(NoisePrior):
     def spectrum(self, signal_shape: Sequence[int]) -> torch.Tensor:
         self._check(signal_shape)
         return self._spectrum.clone()
-
-    def sample(self, shape, *, generator=None, device=None, dtype=torch.float32):
-        self._check(shape)
-        eps = matched_noise(tuple(shape), spectrum=self._spectrum, ndim=self.ndim, generator=generator, device=device,
-                            dtype=dtype)
-        return eps.to(device) if device is not None else eps
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "signal_shape": list(self.signal_shape), "floor": self.floor}

@@ -41,8 +41,8 @@ from audiospec.experiments.compare_order import (
     sweep_specs,
 )
 from audiospec.experiments.compare_summary import HEADLINE_METRICS, quality_table, summarize
-from audiospec.experiments.ordering import OrderSettings
-from audiospec.experiments.listen import write_patch_audio
+from audiospec.experiments.ordering import OrderSettings, record_trajectory
+from audiospec.experiments.listen import committed_bands, trajectory_points, write_patch_audio
 from audiospec.experiments.patches import PatchSet, corpus_patches
 from audiospec.experiments.results import CompareResult, Interval, Normalisation, OrderScores, SensitivityRow, to_json
 from audiospec.metrics import ClassifierConfig, TrainedClassifier, evaluate_samples, train_classifier
@@ -110,17 +110,30 @@ class CompareRunConfig:
     compare: CompareConfig = field(default_factory=CompareConfig)
 
 
-def _listen(model: Any, prior: NoisePrior, config: CompareConfig, shape: tuple[int, ...],
-            data: PatchSet, out_dir: Path, generator: torch.Generator) -> list[dict[str, Any]]:
-    """A few generated patches as WAV + spectrogram PNG (Griffin-Lim) for the listening section."""
+def _listen(model: Any, prior: NoisePrior, scores: OrderScores, config: CompareConfig, shape: tuple[int, ...],
+            data: PatchSet, out_dir: Path, seed: int) -> list[dict[str, Any]]:
+    """Listening entries: generated patches (sample k of every prior starts from the same white draw, so priors
+    are heard side by side), and one sampling trajectory as x̂0(t) at about six times with its committed bands."""
     steps, name = max(config.steps), prior.name
     patches = sample(model, prior=prior, n=config.listen_samples, steps=steps, sampler=config.sampler,
-                     shape=shape, generator=generator)
+                     shape=shape, generator=torch.Generator().manual_seed(seed))
     files = write_patch_audio(data.to_db(patches[:, 0]), mel=config.mel, out_dir=out_dir / "samples" / name,
                               n_iter=config.griffin_lim_iters, title=f"{name} prior, {steps} steps")
-    return [{"clip": i, "label": "generated", "domain": "generated", "prior": name, "level": f"{steps} steps",
-             "wav": f"samples/{name}/{wav}", "png": f"samples/{name}/{png}", "gain": gain}
-            for i, (wav, png, gain) in enumerate(files)]
+    entries = [{"clip": i, "label": "generated (paired across priors)", "domain": "generated", "prior": name,
+                "level": f"{steps} steps", "wav": f"samples/{name}/{wav}", "png": f"samples/{name}/{png}",
+                "gain": gain} for i, (wav, png, gain) in enumerate(files)]
+    trajectory, times = record_trajectory(model, prior, n=1, steps=config.trajectory_steps, shape=shape,
+                                          sampler=config.sampler, generator=torch.Generator().manual_seed(seed))
+    points = trajectory_points(times.tolist())
+    commit = scores.trained[0].views["cepstrum"].commit_t
+    titles = [f"{name}: x0 at t={float(times[i]):.2f}, {committed_bands(float(times[i]), commit)}/{len(commit)} "
+              "quefrency bands committed" for i in points]
+    files = write_patch_audio(data.to_db(trajectory[points, 0]), mel=config.mel, titles=titles, stem="step",
+                              out_dir=out_dir / "trajectory" / name, n_iter=config.griffin_lim_iters)
+    return entries + [{"clip": "trajectory", "label": "x0 prediction while sampling", "domain": "trajectory",
+                       "prior": name, "level": title.split(": ", 1)[1], "wav": f"trajectory/{name}/{wav}",
+                       "png": f"trajectory/{name}/{png}", "gain": gain}
+                      for (wav, png, gain), title in zip(files, titles)]
 
 
 def _train_arm(spec: PriorSpec, seeds: tuple[int, ...], data: PatchSet, test: PatchSet, classifier: TrainedClassifier,
@@ -222,7 +235,7 @@ def run_compare(config: CompareRunConfig, *, out_dir: Path, progress: bool = Tru
                                                 train=patches)
         orders[prior.name] = prior_orders(prior, models, patches, cfg, out_dir, progress)
         sensitivity_rows += sensitivity(prior, models[0][1], models[0][0], patches, cfg)
-        listening += _listen(models[0][1], prior, cfg, shape, data, out_dir, torch.Generator().manual_seed(cfg.seeds[0]))
+        listening += _listen(models[0][1], prior, orders[prior.name], cfg, shape, data, out_dir, cfg.seeds[0])
     alpha, sweep = None, None
     if cfg.colour_sweep:
         sweep_orders, sweep_rows = dict(orders), list(rows)

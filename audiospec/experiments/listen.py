@@ -18,7 +18,7 @@ from audiospec.functional.inversion import mel_to_waveform
 from audiospec.report.plots import plot_spectrogram
 from audiospec.transforms import MelConfig
 
-__all__ = ["PEAK", "listening_gain", "log_mel_to_audio", "write_patch_audio"]
+__all__ = ["PEAK", "listening_gain", "log_mel_to_audio", "write_patch_audio", "trajectory_points", "committed_bands"]
 
 PEAK = 0.98  # the loudest sample of a listening set after scaling (-0.18 dBFS): never exactly full scale
 
@@ -37,16 +37,30 @@ def log_mel_to_audio(log_mel_db: torch.Tensor, *, mel: MelConfig, n_iter: int = 
 
 
 def write_patch_audio(log_mel_db: torch.Tensor, *, mel: MelConfig, out_dir: Path, n_iter: int = 32,
-                      title: str = "") -> list[tuple[str, str, float]]:
-    """Write ``sample{i}.wav`` and ``sample{i}.png`` for each log-mel patch ``[n, M, T]`` (dB).
+                      title: str = "", titles: Sequence[str] | None = None,
+                      stem: str = "sample") -> list[tuple[str, str, float]]:
+    """Write ``{stem}{i}.wav`` and ``{stem}{i}.png`` for each log-mel patch ``[n, M, T]`` (dB), one gain each.
 
-    Returns (wav name, png name, gain applied) per patch.
+    ``titles``: one spectrogram title per patch (default ``"{title} #{i}"``). Returns (wav name,
+    png name, gain applied) per patch.
     """
     names = []
     for i, log_mel in enumerate(log_mel_db.float()):
         wave = log_mel_to_audio(log_mel, mel=mel, n_iter=n_iter)
         gain = listening_gain([wave])
-        write_wav(out_dir / f"sample{i}.wav", gain * wave, sample_rate=mel.sample_rate)
-        plot_spectrogram(log_mel, out_dir / f"sample{i}.png", title=f"{title} #{i}".strip(), mel=mel)
-        names.append((f"sample{i}.wav", f"sample{i}.png", gain))
+        write_wav(out_dir / f"{stem}{i}.wav", gain * wave, sample_rate=mel.sample_rate)
+        label = titles[i] if titles is not None else f"{title} #{i}".strip()
+        plot_spectrogram(log_mel, out_dir / f"{stem}{i}.png", title=label, mel=mel)
+        names.append((f"{stem}{i}.wav", f"{stem}{i}.png", gain))
     return names
+
+
+def trajectory_points(times: Sequence[float], n_points: int = 6) -> list[int]:
+    """Indices of about ``n_points`` recorded steps spread evenly from the first (noise) to the last (data)."""
+    last = len(times) - 1
+    return sorted({round(k * last / (n_points - 1)) for k in range(n_points)})
+
+
+def committed_bands(t: float, commit_t: Sequence[float]) -> int:
+    """How many bands have committed by time ``t`` (their commit time is at or above t; sampling runs 1 -> 0)."""
+    return sum(1 for c in commit_t if c >= t)

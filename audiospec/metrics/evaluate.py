@@ -23,10 +23,18 @@ __all__ = ["evaluate_samples"]
 Value = float | int | str | None
 
 
+_CLASSIFIER_KEYS = ("kid_classifier", "fd_classifier", "fd_dims", "confidence", "entropy", "marginal_entropy",
+                    "inception_score", "class_tv", "real_confidence", "real_entropy", "real_accuracy")
+
+
 def _classifier_metrics(
-    gen: torch.Tensor, ref: torch.Tensor, *, classifier: TrainedClassifier, real_labels: Sequence[str] | None
+    gen: torch.Tensor, ref: torch.Tensor, *, classifier: TrainedClassifier | None, real_labels: Sequence[str] | None
 ) -> dict[str, Value]:
-    """fd_classifier, the generated set's classifier statistics, and the real set's for reference."""
+    """KID / FD of the embeddings, the generated set's classifier statistics, and the real set's for reference
+    (all None, with ``classifier_skipped`` saying why, without a classifier)."""
+    if classifier is None:
+        return {**dict.fromkeys(_CLASSIFIER_KEYS),
+                "classifier_skipped": "no classifier given (train one with train_classifier on real patches)"}
     if isinstance(real_labels, str):
         raise AudiospecError(f"real_labels must be a list of class names, got the string {real_labels!r}")
     unknown = sorted(set(real_labels or ()) - set(classifier.classes))
@@ -51,6 +59,7 @@ def _classifier_metrics(
         "real_confidence": ref_stats["confidence"],
         "real_entropy": ref_stats["entropy"],
         "real_accuracy": None,
+        "classifier_skipped": None,
     }
     target = None
     if real_labels is not None:
@@ -157,14 +166,7 @@ def evaluate_samples(
         result.update(memorisation_ratio=ratio.ratio, nn_train_distance=ratio.sample_to_train,
                       nn_train_distance_real=ratio.test_to_train)
 
-    if classifier is not None:
-        result.update(_classifier_metrics(gen, ref, classifier=classifier, real_labels=real_labels))
-        result["classifier_skipped"] = None
-    else:
-        for key in ("kid_classifier", "fd_classifier", "fd_dims", "confidence", "entropy", "marginal_entropy", "inception_score", "class_tv",
-                    "real_confidence", "real_entropy", "real_accuracy"):
-            result[key] = None
-        result["classifier_skipped"] = "no classifier given (train one with train_classifier on real patches)"
+    result.update(_classifier_metrics(gen, ref, classifier=classifier, real_labels=real_labels))
 
     result.update(_fad_metrics(generated_audio_dir, real_audio_dir, fad_model=fad_model))
     return result

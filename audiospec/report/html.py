@@ -6,10 +6,12 @@ import base64
 import html
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import matplotlib.image
+import soundfile as sf
 
 from audiospec.atomic import atomic_write_text
 from audiospec.errors import AudiospecError
@@ -24,21 +26,39 @@ table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 img{max-width:100%;border:1px solid #eee;margin:.4em 0}
 .row{display:flex;flex-wrap:wrap;gap:.8em}.row figure{margin:0;width:330px}.row audio{width:100%}
-figcaption{font-size:.85em;color:#444}li{margin:.3em 0}.note{color:#666;font-size:.9em}
+figcaption{font-size:.85em;color:#444}figure{margin:.6em 0}nav ul{columns:2}li{margin:.3em 0}.note{color:#666;font-size:.9em}
 """
 
 _MIME = {".png": "image/png", ".wav": "audio/wav", ".json": "application/json"}
 
 
 def data_uri(path: Path) -> str:
-    """Inline a file as a base64 data URI (PNG, WAV); a PNG is checked to decode first."""
+    """Inline a file as a base64 data URI; a PNG is checked to decode first, a WAV is embedded as Ogg Vorbis.
+
+    The WAV files beside the report keep the exact samples; the page embeds a compressed copy
+    (about ten times smaller) so a report with a hundred players stays a few MB.
+    """
     if not path.is_file():
         raise AudiospecError(f"report asset {str(path)!r} is missing; re-run the step that writes it")
     mime = _MIME.get(path.suffix.lower(), "application/octet-stream")
     data = path.read_bytes()
     if mime == "image/png":
         _check_png(path, data)
+    if mime == "audio/wav":
+        mime, data = "audio/ogg", _ogg_vorbis(path, data)
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _ogg_vorbis(path: Path, data: bytes) -> bytes:
+    """The WAV ``data`` re-encoded as Ogg Vorbis (soundfile, quality 0.4); an unreadable WAV is embedded as is, so
+    the page's media check reports it instead of the report failing."""
+    try:
+        samples, rate = sf.read(io.BytesIO(data), dtype="float32")
+    except (sf.LibsndfileError, RuntimeError, ValueError):
+        return data
+    out = io.BytesIO()
+    sf.write(out, samples, rate, format="OGG", subtype="VORBIS", compression_level=0.6)
+    return out.getvalue()
 
 
 def _check_png(path: Path, data: bytes) -> None:
@@ -64,6 +84,11 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{_fmt(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _figure(out_dir: Path, name: str, alt: str, caption: str) -> str:
+    """An inlined plot with a one-line caption saying what to look for."""
+    return f"<figure>{_image(out_dir, name, alt)}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
 def _image(out_dir: Path, name: str, alt: str) -> str:
@@ -93,7 +118,7 @@ def analysis_section(result: AnalysisResult, out_dir: Path) -> str:
     skipped = "".join(f"<li>{html.escape(s.path)}: {html.escape(s.reason)}</li>" for s in result.skipped)
     skipped = f"<p>{len(result.skipped)} input file(s) were left out:</p><ul>{skipped}</ul>" if skipped else ""
     return f"""
-<h2>Spectral analysis</h2>
+<h2 id="analysis">Spectral analysis</h2>
 <p>{result.n_clips} clips of {result.clip_seconds:.1f} s at {result.sample_rate} Hz ({html.escape(classes)}).</p>
 {skipped}
 <ul>{findings}</ul>
@@ -101,15 +126,15 @@ def analysis_section(result: AnalysisResult, out_dir: Path) -> str:
 {_table(["spectrum", "alpha", "95% CI", "R²", "n"], fit_rows)}
 <h3>Autoregression order (+1 coarse-to-fine, 0 all at once, −1 fine-to-coarse)</h3>
 {_table(["domain", *priors], ar_rows)}
-{_image(out_dir, "snr_spectra.png", "data and noise spectra per domain")}
+{_figure(out_dir, "snr_spectra.png", "data and noise spectra per domain", "Where a noise curve lies above the data curve, that frequency is already drowned; the order says which drown first.")}
 <h3>Maximal detectable frequency f_max(t) (cycles/sample)</h3>
 {_table(fmax_head, fmax_rows)}
-{_image(out_dir, "fmax.png", "f_max(t)")}
+{_figure(out_dir, "fmax.png", "f_max(t)", "The highest frequency still above the noise at time t: a curve that falls steadily means coarse-to-fine.")}
 <h3>Spectra</h3>
-{_image(out_dir, "waveform_spectrum.png", "mean waveform spectrum")}
-{_image(out_dir, "mel_rapsd.png", "mel RAPSD")}
-{_image(out_dir, "cepstrum.png", "cepstral power")}
-{_image(out_dir, "hinge_mel.png", "hinge spectra")}
+{_figure(out_dir, "waveform_spectrum.png", "mean waveform spectrum", "A power law would be a straight line: the waveform spectrum rises to a peak first, so it is not one.")}
+{_figure(out_dir, "mel_rapsd.png", "mel RAPSD", "Log-mel patches read as images: close to a straight line (power law) with slope -alpha.")}
+{_figure(out_dir, "cepstrum.png", "cepstral power", "Cepstral power falls with quefrency: the spectral envelope (low quefrency) carries most of the variance.")}
+{_figure(out_dir, "hinge_mel.png", "hinge spectra", "Noised spectra bend (hinge) where the noise floor meets the data: the hinge moves to lower frequencies as t grows.")}
 """
 
 
@@ -141,9 +166,9 @@ def compare_section(result: CompareResult, out_dir: Path) -> str:
                   for name, e in (result.colour_sweep or {}).items() for view in e.exact.views]
     alpha = f"α̂ = {result.alpha_hat:.2f}" if result.alpha_hat is not None else "not run"
     listening = out_dir / "listening.json"
-    players = listening_section(_read_json(listening), out_dir) if listening.is_file() else ""
+    players = listening_section(_read_json(listening), out_dir, generated=True) if listening.is_file() else ""
     return f"""
-<h2>Noise priors compared: {html.escape(", ".join(result.priors))}</h2>
+<h2 id="compare">Noise priors compared: {html.escape(", ".join(result.priors))}</h2>
 <p>{len(result.seeds)} seeds per prior, {html.escape(result.sampler)} sampler; means with 95% CIs over seeds.
 Every quality metric compares generated patches with the {result.n_test_patches} patches of the held-out test split
 (recordings disjoint from training); "real train vs test" is the floor a perfect model reaches, "gaussian, train
@@ -156,20 +181,20 @@ trained models, over samples otherwise). Every trained score stands beside the e
 the centred training spectrum and a control network trained on Gaussian fields, measured the same way. The
 power-based order (log band power within 1 dB of its final value) is a secondary view.</p><ul>{q2}</ul>
 {_table(["prior", "view", "trained (content)", "exact linear-Gaussian", "control network", "trained (power, seed 1)", "exact (power)"], order_rows)}
-{_image(out_dir, "trajectory_heatmaps.png", "unexplained fraction of each quefrency band during sampling")}
-{_image(out_dir, "commit_times.png", "commit time per band, trained vs exact")}
+{_figure(out_dir, "trajectory_heatmaps.png", "unexplained fraction of each quefrency band during sampling", "Dark = band decided (little of its content left to change); low bands turning dark first means coarse-to-fine.")}
+{_figure(out_dir, "commit_times.png", "commit time per band, trained vs exact", "Solid: trained models; dashed: the exact linear-Gaussian model. A falling line means low bands commit earlier.")}
 <h3>Dose-response of the prior's colour (exact linear-Gaussian model, {alpha})</h3>
 <p class='note'>For a pure power law the order stays +1 for β &lt; α̂ while the spread shrinks to 0 at β = α̂; both flip
 sign beyond (fine-to-coarse).</p>
 {_table(["prior", "β", "view", "exact order", "exact spread (−dt*/dlog10 f)", "trained order",
          f"RAPSD error at {min(result.steps)} steps"], sweep_rows)}
-{_image(out_dir, "colour_sweep.png", "order and spread against the prior exponent")}
+{_figure(out_dir, "colour_sweep.png", "order and spread against the prior exponent", "The order stays +1 while beta is below the data slope, reaches 0 at the matched prior and flips beyond it.")}
 <h3>Question 3: does a pink prior beat white at equal compute?</h3><ul>{q3}</ul>
 {_table(["prior", "steps", *metrics], rows)}
 <p class='note'>Differences to white, paired by seed; intervals at the Bonferroni level over all comparisons of this
 report, p-values from a paired bootstrap with Holm's correction. "No reliable difference" is a result.</p>
 {_table(["prior", "steps", "metric", "difference to white", "Holm p", "verdict"], diff_rows)}
-{_image(out_dir, "metrics_vs_steps.png", "metrics against sampling steps")}
+{_figure(out_dir, "metrics_vs_steps.png", "metrics against sampling steps", "Lower is better for every metric; error bars are bootstrap intervals over seeds.")}
 {players}
 """
 
@@ -193,17 +218,27 @@ def _player(out_dir: Path, wav: str, png: str, caption: str) -> str:
     )
 
 
-def listening_section(manifest: dict[str, Any], out_dir: Path) -> str:
-    """Audio players and spectrograms for the files listed in ``corrupt.json`` (paths relative to ``out_dir``)."""
+_CORRUPT_NOTE = ("Waveform-domain noise is added at an SNR; mel-domain noise at flow time t (x_t = (1 − t) x0 + t ε "
+                 "on the centred log-mel patch, inverted with Griffin-Lim). 'griffin_lim' is the clean mel patch "
+                 "through the same inversion, the reference for the mel rows. The files of one clip share one gain, "
+                 "so their levels and SNRs are as computed.")
+_GENERATED_NOTE = ("Sample k of every prior starts from the same white draw (coloured for each prior), so the "
+                   "priors can be compared by ear side by side. The trajectory rows play the model's data "
+                   "prediction x̂0(t) from noise (t = 1) to data (t = 0), with how many quefrency bands have "
+                   "committed by then: under white noise the spectral envelope settles before the fine structure.")
+
+
+def listening_section(manifest: dict[str, Any], out_dir: Path, *, generated: bool = False) -> str:
+    """Audio players and spectrograms for the files a manifest lists (paths relative to ``out_dir``):
+    ``corrupt.json`` (clean / noised / blurred clips) or, with ``generated``, compare's ``listening.json``."""
     files = manifest["files"]
-    clips = sorted({entry["clip"] for entry in files})
-    parts = ["<h2>Listening: clean, noised and blurred clips</h2>",
-             "<p class='note'>Waveform-domain noise is added at an SNR; mel-domain noise at flow time t "
-             "(x_t = (1 − t) x0 + t ε on the standardised log-mel patch, inverted with Griffin-Lim). "
-             "'griffin_lim' is the clean mel patch through the same inversion, the reference for the mel rows.</p>"]
-    for clip in clips:
+    title = "Listening: generated samples and trajectories" if generated else "Listening: clean, noised and blurred clips"
+    anchor = "generated" if generated else "listening"
+    parts = [f"<h2 id='{anchor}'>{title}</h2>", f"<p class='note'>{_GENERATED_NOTE if generated else _CORRUPT_NOTE}</p>"]
+    for clip in dict.fromkeys(entry["clip"] for entry in files):  # in the order written
         entries = [e for e in files if e["clip"] == clip]
-        parts.append(f"<h3>Clip {clip} ({html.escape(entries[0]['label'])})</h3>")
+        heading = f"Clip {clip}" if isinstance(clip, int) else str(clip).capitalize()
+        parts.append(f"<h3>{html.escape(heading)} ({html.escape(entries[0]['label'])})</h3>")
         groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for entry in entries:
             groups.setdefault((entry["domain"], entry["prior"]), []).append(entry)
@@ -213,11 +248,31 @@ def listening_section(manifest: dict[str, Any], out_dir: Path) -> str:
     return "\n".join(parts)
 
 
-# Checks, once the page has loaded, that every player decoded its audio and every image
-# rendered; shows the result at the top and exposes it as data-* attributes on <body>
-# (read by the headless-browser test).
+# Machine-readable media check for the headless-browser test (nothing is shown on the page): once the
+# page has loaded, data-* attributes on <body> say how many players decoded audio of positive duration,
+# how many images rendered and are not blank, and how many errors reached the console.
+_ERROR_HOOK = """
+<script>
+window.__audiospecErrors = [];
+window.addEventListener('error', e => window.__audiospecErrors.push(String(e.message || e.type)), true);
+const __consoleError = console.error;
+console.error = (...args) => { window.__audiospecErrors.push(args.join(' ')); __consoleError(...args); };
+</script>
+"""
+
 _STATUS_SCRIPT = """
 <script>
+function nonBlank(img) {
+  const c = document.createElement('canvas');
+  c.width = 64; c.height = 64;
+  const g = c.getContext('2d');
+  g.drawImage(img, 0, 0, 64, 64);
+  const d = g.getImageData(0, 0, 64, 64).data;
+  let sum = 0, sq = 0;
+  for (let i = 0; i < d.length; i += 4) { const v = (d[i] + d[i + 1] + d[i + 2]) / 3; sum += v; sq += v * v; }
+  const n = d.length / 4, mean = sum / n;
+  return sq / n - mean * mean > 4;  // pixel std above 2 grey levels
+}
 window.addEventListener('load', () => {
   const audios = [...document.querySelectorAll('audio')];
   const images = [...document.querySelectorAll('img')];
@@ -233,13 +288,20 @@ window.addEventListener('load', () => {
     b.audioOk = ok.filter((v, i) => v && audios[i].duration > 0).length;
     b.imgTotal = images.length;
     b.imgOk = images.filter(i => i.complete && i.naturalWidth > 0).length;
+    b.imgNonBlank = images.filter(i => i.complete && i.naturalWidth > 0 && nonBlank(i)).length;
+    b.consoleErrors = window.__audiospecErrors.length;
     b.checked = 'yes';
-    document.getElementById('status').textContent =
-      `${b.audioOk}/${b.audioTotal} audio players ready, ${b.imgOk}/${b.imgTotal} images rendered`;
   });
 });
 </script>
 """
+
+
+def _contents(sections: list[str]) -> str:
+    """A contents list of the sections' <h2 id=...> headings."""
+    links = re.findall(r"<h2 id=['\"]([\w-]+)['\"]>(.*?)</h2>", "\n".join(sections))
+    items = "".join(f"<li><a href='#{anchor}'>{text}</a></li>" for anchor, text in links)
+    return f"<nav><strong>Contents</strong><ul>{items}</ul></nav>" if len(links) > 1 else ""
 
 
 def write_page(path: Path, *, title: str, sections: list[str]) -> Path:
@@ -247,9 +309,10 @@ def write_page(path: Path, *, title: str, sections: list[str]) -> Path:
     body = "\n".join(sections)
     page = (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
-        f"<p id='status' class='note'>checking media…</p>{body}"
-        "<p class='note'>Generated by audiospec. Every number here is also in the JSON files beside this page.</p>"
+        f"<style>{_STYLE}</style>{_ERROR_HOOK}</head><body><h1>{html.escape(title)}</h1>"
+        f"{_contents(sections)}{body}"
+        "<p class='note'>Generated by audiospec. Every number here is also in the JSON files beside this page; "
+        "the audio players embed Ogg Vorbis copies of the WAV files beside it.</p>"
         f"{_STATUS_SCRIPT}</body></html>\n"
     )
     atomic_write_text(path, page)

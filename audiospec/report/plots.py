@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 from audiospec.atomic import atomic_path  # noqa: E402
 from audiospec.experiments.results import AnalysisResult, CompareResult, PowerLawSummary  # noqa: E402
@@ -29,6 +30,12 @@ def _save(fig: plt.Figure, path: Path) -> None:
 def _loglog(ax: plt.Axes, xlabel: str, ylabel: str, title: str) -> None:
     ax.set_xscale("log")
     ax.set_yscale("log")
+    for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        axis.set_major_locator(LogLocator(base=10, numticks=8))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        short = 0 < low < high and np.log10(high / low) < 2  # label 2x and 5x too, never every minor tick
+        axis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0) if short else (2.0, 3.0, 5.0, 7.0)))
+        axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}") if short else NullFormatter())
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -229,9 +236,10 @@ def plot_colour_sweep(result: CompareResult, path: Path) -> None:
             trained = [(e.beta, e.trained_order[view].mean) for e in powers.values() if e.trained_order]
             if score == "order" and trained:
                 ax.plot(*zip(*trained), marker="s", ls="none", color=f"C{i}", mfc="none", label=f"{view} (trained)")
-            if "matched" in sweep:
-                ax.plot([result.alpha_hat], [getattr(sweep["matched"].exact.views[view], score).mean], marker="*",
-                        ms=12, ls="none", color=f"C{i}", label=f"{view}: matched" if j == 0 else None)
+            for name, entry in sweep.items():
+                if entry.beta is None:  # the data-matched prior, drawn at the data's own slope
+                    ax.plot([result.alpha_hat], [getattr(entry.exact.views[view], score).mean], marker="*",
+                            ms=12, ls="none", color=f"C{i}", label=f"{view}: {name}" if j == 0 else None)
         if result.alpha_hat is not None:
             ax.axvline(result.alpha_hat, color="grey", ls=":", label="α̂ (data slope)")
         ax.axhline(0.0, color="black", lw=0.6)

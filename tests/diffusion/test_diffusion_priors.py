@@ -154,3 +154,15 @@ def test_prior_errors_name_the_value_and_fix():
     with pytest.raises(AudiospecError, match="unknown prior kind 'violet'"):
         prior_from_state({"kind": "violet"}, {})
     assert prior_from_state({"kind": "colored", "beta": 1.0}, {}) == ColoredNoise(beta=1.0)  # older checkpoints
+
+
+def test_samples_of_every_prior_share_one_underlying_white_draw():
+    """The paired design: with one generator state, pink / matched noise is S^1/2 of the white prior's sample."""
+    patches = ColoredNoise(beta=2.0).sample((64, 1, 16, 32), generator=_gen(3))
+    priors = [ColoredNoise(beta=1.0), MatchedNoise.from_data(patches), make_prior("beta=3", ndim=2)]
+    white = WhiteNoise().sample((4, 1, 16, 32), generator=_gen(11), dtype=torch.float64)
+    for prior in priors:
+        eps = prior.sample((4, 1, 16, 32), generator=_gen(11), dtype=torch.float64)
+        torch.testing.assert_close(eps, prior.colour(white), rtol=0, atol=1e-12)  # measured: equal to ~1e-16
+        # and the colouring is undone by whitening: the same white draw comes back
+        torch.testing.assert_close(prior.whiten(eps), white, rtol=0, atol=1e-9)

@@ -102,6 +102,9 @@ def _check_run(out: Path) -> None:
     assert page.count("<audio") == len(wavs)
     assert len(re.findall(r'src="data:image/png;base64,', page)) >= 10
     assert "Question 3" in page and "Spectral analysis" in page
+    for prior in results["priors"]:  # paired generated samples and a trajectory row for every prior
+        assert f"<h4>generated / {prior}</h4>" in page and f"<h4>trajectory / {prior}</h4>" in page
+    assert "checking media" not in page and "data:audio/ogg;base64," in page
 
 
 def _run(recipe: str, out: Path, *extra: str) -> None:

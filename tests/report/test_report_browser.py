@@ -69,7 +69,10 @@ def test_report_players_load_and_images_render_in_chromium(run_dir, tmp_path_fac
     assert int(status["audio-total"]) == 2
     assert status["audio-ok"] == status["audio-total"], status
     assert int(status["img-total"]) >= 8
-    assert status["img-ok"] == status["img-total"], status
+    assert status["img-ok"] == status["img-total"] == status["img-non-blank"], status
+    assert status["console-errors"] == "0", status
+    assert "checking media" not in page.read_text() and "audio players ready" not in page.read_text()
+    assert "data:audio/ogg;base64," in page.read_text()
     shot = screenshot(page, profile, run_dir / "report.png")
     pixels = matplotlib.image.imread(shot)
     assert pixels.shape[0] > 1000 and float(np.std(pixels[..., :3])) > 0.01
