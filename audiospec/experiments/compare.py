@@ -72,6 +72,7 @@ class CompareConfig:
     control: bool = True
     colour_sweep: bool = True
     colour_sweep_seeds: tuple[int, ...] = ()
+    label: str = ""  # shown at the top of the report's comparison, e.g. "CPU preview, models not converged"
     split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     split_seed: int = 0
     split_file: str | None = None
@@ -250,7 +251,7 @@ def run_compare(config: CompareRunConfig, *, out_dir: Path, progress: bool = Tru
     result = dataclasses.replace(
         summarize(rows, orders, baseline, cfg, sensitivity_rows, floors), n_patches=int(patches.shape[0]),
         normalisation=Normalisation(data.mean_db, data.std_db), classifier=dataclasses.asdict(classifier.report),
-        colour_sweep=sweep, alpha_hat=alpha, n_test_patches=int(test.patches.shape[0]))
+        colour_sweep=sweep, alpha_hat=alpha, n_test_patches=int(test.patches.shape[0]), label=cfg.label)
     result = dataclasses.replace(result, plots=tuple(plot_compare(result, out_dir)))
     write_json(out_dir / "results.json", to_json(result))
     write_json(out_dir / "runs.json", rows)

@@ -247,6 +247,7 @@ class CompareResult:
     sensitivity: tuple[SensitivityRow, ...] = ()
     floors: dict[str, dict[str, Any]] | None = None
     n_test_patches: int = 0
+    label: str = ""
     normalisation: Normalisation | None = None
     n_patches: int = 0
     classifier: dict[str, Any] | None = None

@@ -169,6 +169,7 @@ def compare_section(result: CompareResult, out_dir: Path) -> str:
     players = listening_section(_read_json(listening), out_dir, generated=True) if listening.is_file() else ""
     return f"""
 <h2 id="compare">Noise priors compared: {html.escape(", ".join(result.priors))}</h2>
+{f"<p><strong>{html.escape(result.label)}</strong></p>" if result.label else ""}
 <p>{len(result.seeds)} seeds per prior, {html.escape(result.sampler)} sampler; means with 95% CIs over seeds.
 Every quality metric compares generated patches with the {result.n_test_patches} patches of the held-out test split
 (recordings disjoint from training); "real train vs test" is the floor a perfect model reaches, "gaussian, train
