@@ -142,7 +142,7 @@ class Interval:
 @dataclass(frozen=True)
 class Difference(Interval):
     """A paired difference to the reference prior: interval at ``level`` (Bonferroni over all comparisons of the
-    report), bootstrap ``p_value``, Holm-adjusted ``p_holm`` and whether Holm's procedure calls it ``reliable``."""
+    report), exact sign-flip ``p_value`` over seeds, Holm-adjusted ``p_holm`` and whether Holm's procedure calls it ``reliable``."""
 
     level: float = 0.95
     p_value: float | None = None

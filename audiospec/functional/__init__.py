@@ -42,6 +42,7 @@ from audiospec.functional.stats import (
     holm_adjusted,
     mean_confidence_interval,
     paired_bootstrap_pvalue,
+    sign_flip_pvalue,
     rankdata,
     spearman,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "holm",
     "holm_adjusted",
     "paired_bootstrap_pvalue",
+    "sign_flip_pvalue",
     "stft_power",
     "time_from_log_snr",
 ]

@@ -213,6 +213,27 @@ def paired_bootstrap_pvalue(
     return (1 + extreme) / (n_bootstrap + 1)
 
 
+def sign_flip_pvalue(differences: torch.Tensor | Sequence[float]) -> float:
+    """Exact two-sided sign-flip (paired permutation) p-value for H0: paired ``differences`` ``[n]`` are symmetric
+    about 0 (Fisher 1935; Good 2005, ch. 3), enumerating all 2^n sign patterns (n <= 16):
+
+        p = #{s in {-1, +1}^n : |mean(s * d)| >= |mean(d)|} / 2^n.
+
+    Unlike the bootstrap it stays valid for the handful of seeds a training comparison has: with n
+    pairs p >= 2 / 2^n, so 3 seeds can never give p < 0.25, and a Holm correction over m comparisons
+    needs 2 / 2^n < alpha / m before anything can be called reliable.
+    """
+    d = _as_sample(differences, name="sign_flip_pvalue", minimum=2)
+    n = d.numel()
+    if n > 16:
+        raise AudiospecError(f"sign_flip_pvalue enumerates 2^n patterns; n = {n} > 16 pairs: use "
+                             "paired_bootstrap_pvalue for large samples")
+    bits = (torch.arange(2**n)[:, None] >> torch.arange(n)[None, :]) & 1  # [2^n, n]
+    means = ((1 - 2 * bits).to(torch.float64) * d).mean(1)  # [2^n]
+    observed = abs(float(d.mean()))
+    return float((means.abs() >= observed - 1e-12 * max(observed, 1.0)).double().mean())
+
+
 def holm_adjusted(pvalues: Sequence[float]) -> list[float]:
     """Holm (1979) step-down adjusted p-values, in the input order.
 

@@ -220,3 +220,17 @@ def test_bad_input():
         holm_adjusted([])
     with pytest.raises(AudiospecError, match=r"alpha must lie in \(0, 1\), got 5"):
         holm([0.01], alpha=5)
+
+
+def test_sign_flip_pvalue_is_exact_and_honest_with_few_seeds():
+    from audiospec.functional.stats import sign_flip_pvalue
+
+    # hand-worked: d = (1, 2, 3): of the 8 sign patterns only (+,+,+) and (-,-,-) reach |mean| = 2
+    assert sign_flip_pvalue([1.0, 2.0, 3.0]) == 0.25
+    # d = (1, -1, 2, 2): |mean| = 1; patterns reaching it: 6 of 16
+    assert sign_flip_pvalue([1.0, -1.0, 2.0, 2.0]) == pytest.approx(6 / 16)
+    # 3 seeds can never be significant, however clear the shift; 8 clear seeds can
+    assert sign_flip_pvalue([-5.0, -6.0, -7.0]) == 0.25
+    assert sign_flip_pvalue([-5.0, -6.0, -7.0, -5.5, -6.5, -5.2, -6.1, -7.3]) == pytest.approx(2 / 256)
+    with pytest.raises(AudiospecError, match="n = 17 > 16"):
+        sign_flip_pvalue([1.0] * 17)
