@@ -22,7 +22,7 @@ from audiospec.diffusion.priors import NoisePrior
 from audiospec.diffusion.schedule_design import velocity_gain
 from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
-from audiospec.functional.noise import radial_frequency
+from audiospec.functional.noise import colour_white, radial_frequency
 
 __all__ = ["LinearGaussianVelocity", "gaussian_fields"]
 
@@ -66,8 +66,6 @@ class LinearGaussianVelocity:
 def gaussian_fields(spectrum: torch.Tensor, shape: Sequence[int], *, generator: torch.Generator | None = None,
                     dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Zero-mean Gaussian fields of ``shape`` ``[..., F, T]`` with power spectrum ``spectrum`` (not renormalised)."""
-    F, T = (int(s) for s in tuple(shape)[-2:])
-    spectrum = _check_spectrum(spectrum, (F, T))
+    spectrum = _check_spectrum(spectrum, tuple(int(s) for s in tuple(shape)[-2:]))
     white = torch.randn(tuple(shape), generator=generator, dtype=torch.float64)
-    coeffs = torch.fft.rfft2(white, norm="ortho")  # unit power per frequency
-    return torch.fft.irfft2(coeffs * spectrum.sqrt(), s=(F, T), norm="ortho").to(dtype)
+    return colour_white(white, spectrum=spectrum, ndim=2).to(dtype)

@@ -40,6 +40,7 @@ import torch
 from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
 from audiospec.functional.noise import (
+    colour_white,
     estimate_spectrum,
     hermitian_weights,
     normalize_spectrum,
@@ -208,11 +209,7 @@ class NoisePrior:
     def colour(self, white: torch.Tensor) -> torch.Tensor:
         """S^{1/2} z in the orthonormal Fourier basis of the last ``ndim`` axes: this prior's noise made from a
         white draw z (same shape and dtype)."""
-        signal = _signal_shape(white.shape, self.ndim)
-        dims = tuple(range(-self.ndim, 0))
-        coeffs = torch.fft.rfftn(white, dim=dims, norm="ortho")  # unit power at every frequency
-        scale = self.spectrum(signal).sqrt().to(device=white.device, dtype=coeffs.real.dtype)
-        return torch.fft.irfftn(coeffs * scale, s=signal, dim=dims, norm="ortho").to(white.dtype)
+        return colour_white(white, spectrum=self.spectrum(_signal_shape(white.shape, self.ndim)), ndim=self.ndim)
 
     def whiten(self, x: torch.Tensor) -> torch.Tensor:
         """Sigma^{-1/2} x over the last ``ndim`` axes of ``x`` (same shape and dtype)."""

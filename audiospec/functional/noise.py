@@ -32,6 +32,7 @@ __all__ = [
     "estimate_spectrum",
     "colored_noise",
     "matched_noise",
+    "colour_white",
     "add_noise",
     "add_noise_at_time",
 ]
@@ -168,11 +169,18 @@ def matched_noise(
     if generator is not None:
         device = generator.device
     spectrum = normalize_spectrum(spectrum.to(device=device, dtype=torch.float64), signal_shape)
-    dims = tuple(range(-ndim, 0))
     white = torch.randn(tuple(shape), generator=generator, device=device, dtype=torch.float64)
+    return colour_white(white, spectrum=spectrum, ndim=ndim).to(dtype)
+
+
+def colour_white(white: torch.Tensor, *, spectrum: torch.Tensor, ndim: NDim = 1) -> torch.Tensor:
+    """S^{1/2} z: white noise ``z`` ``[..., *signal]`` given the power spectrum ``spectrum`` (rfft grid of the last
+    ``ndim`` axes, used as it is: not renormalised) in the orthonormal Fourier basis. Same shape and dtype as z."""
+    signal_shape = _signal_shape(white.shape, ndim)
+    dims = tuple(range(-ndim, 0))
     coeffs = torch.fft.rfftn(white, dim=dims, norm="ortho")  # unit power at every frequency
-    colored = torch.fft.irfftn(coeffs * spectrum.sqrt(), s=signal_shape, dim=dims, norm="ortho")
-    return colored.to(dtype)
+    scale = spectrum.sqrt().to(device=white.device, dtype=coeffs.real.dtype)
+    return torch.fft.irfftn(coeffs * scale, s=signal_shape, dim=dims, norm="ortho").to(white.dtype)
 
 
 def colored_noise(

@@ -223,3 +223,13 @@ def test_add_noise_at_time_endpoints_and_scalar_t():
     torch.testing.assert_close(add_noise_at_time(x0, eps, t=0.0), x0)  # t = 0: clean data
     torch.testing.assert_close(add_noise_at_time(x0, eps, t=1.0), eps)  # t = 1: pure noise
     torch.testing.assert_close(add_noise_at_time(x0, eps, t=1.0, process="vp_cosine"), eps, rtol=0, atol=1e-6)
+
+
+def test_colour_white_scales_each_frequency_by_the_root_of_the_spectrum():
+    from audiospec.functional.noise import colour_white
+
+    z = torch.randn(3, 16, 24, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    spectrum = power_law_spectrum((16, 24), beta=1.5) * 4.0  # used as given: not renormalised
+    coloured = colour_white(z, spectrum=spectrum, ndim=2)
+    ratio = torch.fft.rfft2(coloured, norm="ortho") / torch.fft.rfft2(z, norm="ortho")
+    torch.testing.assert_close(ratio.abs(), spectrum.sqrt().expand_as(ratio.abs()), rtol=1e-9, atol=0)
