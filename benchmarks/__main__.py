@@ -81,6 +81,9 @@ def environment(quick: bool) -> dict:
     }
 
 
+LOAD_WARNING = 0.5  # 1-minute load average above which another job is probably running
+
+
 def load_average() -> list[float] | None:
     try:
         return list(os.getloadavg())
@@ -153,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Context(quick=args.quick, seed=args.seed)
     env = environment(args.quick)
     env["loadavg_before"] = load_average()
+    if env["loadavg_before"] and env["loadavg_before"][0] > LOAD_WARNING:
+        print(f"WARNING: the 1-minute load average is {env['loadavg_before'][0]:.2f} before the run: another job is "
+              "probably using the CPU and will distort every ratio; wait for it or run on an idle machine.")
     cpu_before, wall_before = cpu_seconds(), time.perf_counter()
     print(f"{env['cpu_model']} | {env['logical_cpus']} logical CPUs | torch {env['versions']['torch']} "
           f"with {env['torch_threads']} threads | {env['date_utc']}")

@@ -35,6 +35,11 @@ class Context:
         return 3 if self.quick else 9
 
     @property
+    def slow_repeats(self) -> int:
+        """Timed calls of a slow peer (a per-item Python loop): never fewer than 5 outside ``--quick``."""
+        return 3 if self.quick else 5
+
+    @property
     def warmup(self) -> int:
         # torch's first calls on a new shape are slow (FFT plans, allocator growth, page faults);
         # three untimed calls make the median stable on the 2-vCPU VMs this was written on

@@ -18,6 +18,7 @@ import warnings
 import torch
 
 from audiospec.errors import AudiospecError
+from audiospec.functional._complex import squared_magnitude_
 from audiospec.functional._shape import check_finite, check_min_length
 
 __all__ = ["hz_to_mel", "mel_to_hz", "mel_filterbank", "stft_power", "power_to_db", "log_mel_spectrogram"]
@@ -199,7 +200,7 @@ def log_mel_spectrogram(
     for i in range(N):  # frame blocks keep the FFT temporaries in cache (2-4x faster than one big STFT)
         for j in range(0, T, _FRAME_BLOCK):
             coeffs = torch.fft.rfft(frames[i, j : j + _FRAME_BLOCK] * window)  # [t, K]
-            spec = coeffs.real.square() + coeffs.imag.square()
+            spec = squared_magnitude_(coeffs)
             if power != 2.0:
                 spec = spec.pow(power / 2.0)
             mel[i, :, j : j + _FRAME_BLOCK] = torch.sparse.mm(fb_t, spec.transpose(0, 1))  # [M, K] @ [K, t]

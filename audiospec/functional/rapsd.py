@@ -31,11 +31,13 @@ instead of N (van der Schaaf & van Hateren 1996; timestep notebook).
 
 from __future__ import annotations
 
+import functools
 from typing import Literal, NamedTuple
 
 import torch
 
 from audiospec.errors import AudiospecError
+from audiospec.functional._complex import squared_magnitude_
 from audiospec.functional._shape import check_finite
 from audiospec.functional.noise import hermitian_weights
 
@@ -166,6 +168,13 @@ def ring_weights(
     return A[:, :n_rings] / rings.totals, rings.freqs
 
 
+@functools.lru_cache(maxsize=32)
+def _cached_ring_map(H: int, W: int, mode: RapsdMode, ring_step: RingStep, device: str) -> RingMap:
+    """:func:`ring_map`, built once per field size, mode and device (building it costs about as much as the
+    FFT of 128 mel-sized fields; :func:`rapsd` only reads it)."""
+    return ring_map(H, W, mode=mode, ring_step=ring_step, device=device)
+
+
 def _kaiser_taper(field: torch.Tensor, beta: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Remove the windowed mean and apply a separable periodic Kaiser window; returns (tapered, sum w^2)."""
     H, W = field.shape[-2:]
@@ -202,24 +211,26 @@ def rapsd(
     H, W = field.shape[-2:]
     x = field if torch.is_floating_point(field) else field.to(torch.float64)
     if rings is None:
-        rings = ring_map(H, W, mode=mode, ring_step=ring_step, device=x.device)
+        rings = _cached_ring_map(H, W, mode, ring_step, str(x.device))
     elif rings.lower.numel() != H * (W // 2 + 1):
         raise AudiospecError(f"the ring map does not fit a {H} x {W} field; build it with ring_map({H}, {W}, ...)")
     lead = x.shape[:-2]
     flat = x.reshape(-1, H, W)  # [N, H, W]
     n_rings = rings.freqs.numel()
+    split = bool((rings.upper != rings.lower).any())  # normalized mode: bins shared by two neighbouring rings
     w_lower, w_upper = rings.w_lower.to(x.dtype), rings.w_upper.to(x.dtype)
     out = torch.zeros(flat.shape[0], n_rings + 1, dtype=x.dtype, device=x.device)
+    norm = float(H * W)
     for start in range(0, flat.shape[0], chunk):
         block = flat[start : start + chunk]
-        norm = float(H * W)
         if window == "kaiser":
             block, norm = _kaiser_taper(block, kaiser_beta)
-        coeffs = torch.fft.rfft2(block)  # [n, H, Wr]
-        power = (coeffs.real.square() + coeffs.imag.square()).reshape(block.shape[0], -1) / norm  # [n, H * Wr]
+        power = squared_magnitude_(torch.fft.rfft2(block)).reshape(block.shape[0], -1)  # [n, H * Wr]
         part = out[start : start + chunk]
-        part.index_add_(1, rings.lower, power * w_lower).index_add_(1, rings.upper, power * w_upper)
-    power = out[:, :n_rings] / rings.totals.to(x.dtype)
+        if split:
+            part.index_add_(1, rings.upper, power * w_upper)
+        part.index_add_(1, rings.lower, power.mul_(w_lower))
+    power = out[:, :n_rings] / (rings.totals.to(x.dtype) * norm)
     if not bool(torch.isfinite(power).all()):  # NaN/Inf anywhere in a field reach every ring: name the input
         check_finite(field, name="field")
         raise AudiospecError("the RAPSD overflowed (field values too large for its dtype); rescale the field")

@@ -12,6 +12,7 @@ from typing import Literal, NamedTuple
 import torch
 
 from audiospec.errors import AudiospecError
+from audiospec.functional._complex import squared_magnitude_
 from audiospec.functional._shape import check_finite, check_min_length
 
 __all__ = ["Spectrum", "power_spectrum", "log_domain_mean", "onesided_scale"]
@@ -90,7 +91,7 @@ def power_spectrum(
         if detrend:
             frames = frames - frames.mean(dim=-1, keepdim=True)
         coeffs = torch.fft.rfft(frames * win, dim=-1)  # [n, S, K]
-        power[start : start + _CLIP_BLOCK] = (coeffs.real.square() + coeffs.imag.square()).mean(dim=-2) * scale
+        power[start : start + _CLIP_BLOCK] = squared_magnitude_(coeffs).mean(dim=-2) * scale
     freqs = torch.fft.rfftfreq(n_fft, d=1.0 / sample_rate, dtype=torch.float64, device=x.device)
     return Spectrum(freqs=freqs, power=power.reshape(*x.shape[:-1], -1))
 
