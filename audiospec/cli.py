@@ -69,7 +69,7 @@ def _clean_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # the sections of a recipe file; a command reads the ones it knows and skips the others
-RECIPE_SECTIONS = ("data", "analysis", "corrupt", "compare")
+RECIPE_SECTIONS = ("data", "analysis", "corrupt", "compare", "curve")
 
 
 def _run_config(cls: type[C], config: Optional[Path], **data: Any) -> C:
@@ -160,7 +160,15 @@ _data_command(
     config_class=_lazy("audiospec.experiments.compare", "CompareRunConfig"),
     summary="Noise priors compared: train per prior and seed, sample at several step counts, score.",
     examples="  audiospec compare --config recipes/mini/conf/cpu.yaml --out runs/compare-mini",
-    done=lambda result, out: "\n".join(result.answers.question_3_pink_vs_white) or f"results in {out}")
+    done=lambda result, out: "\n".join(result.answers.question_3_pink_vs_white
+                                       + result.answers.question_4_loss_and_schedule) or f"results in {out}")
+_data_command(
+    "curve", run=_lazy("audiospec.experiments.curve", "run_curve"),
+    config_class=_lazy("audiospec.experiments.curve", "CurveRunConfig"),
+    summary="Training curves on the validation split (held-out loss and KID against steps) and whether the "
+            "comparison's training budget is on the plateau.",
+    examples="  audiospec curve --config recipes/mini/conf/curve.yaml --out runs/curve-mini",
+    done=lambda result, out: "\n".join(result.verdicts) + f"\ncurve: {out / 'curve.png'}")
 _data_command(
     "run", run=_lazy("audiospec.experiments.pipeline", "run_pipeline"),
     config_class=_lazy("audiospec.experiments.pipeline", "PipelineConfig"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import matplotlib
 
@@ -19,6 +19,9 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: 
 
 from audiospec.atomic import atomic_path  # noqa: E402
 from audiospec.experiments.results import AnalysisResult, CompareResult, PowerLawSummary  # noqa: E402
+
+if TYPE_CHECKING:
+    from audiospec.experiments.curve import CurveResult
 
 __all__ = ["PLOTS", "COMPARE_PLOTS", "plot_all", "plot_compare", "plot_spectrogram"]
 
@@ -269,3 +272,28 @@ def plot_compare(result: CompareResult, out_dir: Path) -> list[str]:
     for name, draw in COMPARE_PLOTS.items():
         draw(result, out_dir / name)
     return list(COMPARE_PLOTS)
+
+
+def plot_curve(result: CurveResult, path: Path) -> str:
+    """Held-out loss and held-out KID (jackknife 95% bars) against training steps, one line per prior and seed;
+    returns the file name."""
+    fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.8))
+    for (prior, seed) in dict.fromkeys((p.prior, p.seed) for p in result.points):
+        mine = sorted((p for p in result.points if p.prior == prior and p.seed == seed), key=lambda p: p.step)
+        steps = np.array([p.step for p in mine], dtype=float)
+        label = f"{prior}, seed {seed}"
+        axes[0].plot(steps, [p.train_loss for p in mine], marker="o", label=label)
+        axes[1].plot(steps, [p.heldout_loss for p in mine], marker="o", label=label)
+        kid = np.array([p.kid.mean for p in mine])
+        err = np.vstack([kid - np.array([p.kid.low for p in mine]), np.array([p.kid.high for p in mine]) - kid])
+        axes[2].errorbar(steps, kid, yerr=err, marker="o", capsize=3, label=label)
+    titles = ("training loss (mean since last checkpoint)", "held-out loss (validation split)",
+              f"held-out KID ({result.n_samples} samples, {result.sample_steps} Euler steps)")
+    for ax, title in zip(axes, titles):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("training steps")
+        ax.set_title(title, fontsize=9)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    _save(fig, path)
+    return path.name

@@ -1,0 +1,243 @@
+"""Training curves on held-out data: is a training budget on the plateau? (``audiospec curve``)
+
+For each prior and seed of the ``curve`` section, one model is trained with the recipe's
+``compare`` settings (same patches, mel, split, budget per step) and evaluated at every
+step count of ``curve.checkpoints``. Training resumes from the previous checkpoint (the
+learning rate is warm-up then constant, so the model at step s is the model a run of s
+steps ends with; :mod:`audiospec.diffusion.training`). At each checkpoint, with the EMA
+weights and only the **validation** split (the test split stays untouched for the
+comparison):
+
+- held-out loss: the flow-matching loss on every validation patch, ``loss_draws`` times,
+  with fixed draws of t (stratified over [0, 1)) and noise, identical at every checkpoint;
+- KID (unbiased, cubic kernel, the project classifier's embedding) of ``n_samples``
+  samples at ``sample_steps`` Euler steps, drawn from the same initial noise at every
+  checkpoint, with a delete-one jackknife 95% interval over the generated samples (the
+  validation set is fixed, so this is the interval that matters between checkpoints).
+
+Plateau rule (issue 12): a budget S is on the plateau when the last 20% of its steps
+improve held-out KID by less than the half-width of its interval:
+KID(s') − KID(S) < half-width(S), s' the last checkpoint ≤ 0.8 S (a worse KID counts as
+no improvement). ``curve.json`` and ``curve.png`` hold the result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from audiospec.atomic import write_json
+from audiospec.config import save_config
+from audiospec.data import DataConfig, load_corpus
+from audiospec.diffusion.checkpoint import load_checkpoint
+from audiospec.diffusion.config import check_training_data
+from audiospec.diffusion.losses import diffusion_loss
+from audiospec.diffusion.priors import NoisePrior, PriorSpec, make_prior
+from audiospec.diffusion.samplers import sample
+from audiospec.diffusion.training import train
+from audiospec.errors import AudiospecError
+from audiospec.experiments.compare import CompareConfig, project_classifier, split_patches
+from audiospec.experiments.results import Interval, to_json
+from audiospec.metrics.kid import kernel_inception_distance
+
+__all__ = ["CurveConfig", "CurveRunConfig", "CurvePoint", "CurveResult", "heldout_loss", "jackknife_kid",
+           "on_plateau", "run_curve"]
+
+
+@dataclass(frozen=True)
+class CurveConfig:
+    """Settings of :func:`run_curve` (YAML section ``curve``); ``priors`` empty = the compare section's."""
+
+    checkpoints: tuple[int, ...] = (100, 200, 400, 800, 1600)
+    priors: tuple[PriorSpec, ...] = ()
+    seeds: tuple[int, ...] = (0,)
+    n_samples: int = 64
+    sample_steps: int = 16
+    loss_draws: int = 4
+    plateau_fraction: float = 0.2
+
+    def __post_init__(self) -> None:
+        marks = list(self.checkpoints)
+        if not marks or min(marks) < 1 or marks != sorted(set(marks)):
+            raise AudiospecError(f"curve.checkpoints must be increasing positive step counts, got {marks}")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise AudiospecError(f"curve.seeds must be distinct and non-empty, got {list(self.seeds)}")
+        if self.n_samples < 3 or self.sample_steps < 1 or self.loss_draws < 1:
+            raise AudiospecError(f"curve needs n_samples >= 3, sample_steps >= 1 and loss_draws >= 1; got "
+                                 f"{self.n_samples}, {self.sample_steps}, {self.loss_draws}")
+        if not 0.0 < self.plateau_fraction < 1.0:
+            raise AudiospecError(f"curve.plateau_fraction must be in (0, 1), got {self.plateau_fraction}")
+
+
+@dataclass(frozen=True)
+class CurveRunConfig:
+    """``audiospec curve``: YAML sections ``data``, ``compare`` (model, patches, split, budget) and ``curve``."""
+
+    data: DataConfig
+    compare: CompareConfig = field(default_factory=CompareConfig)
+    curve: CurveConfig = field(default_factory=CurveConfig)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One checkpoint of one model: training loss (mean of the last ``log`` steps), held-out loss, held-out KID."""
+
+    prior: str
+    seed: int
+    step: int
+    train_loss: float
+    heldout_loss: float
+    kid: Interval
+    seconds: float  # training time of the steps this call ran (0 when they were already done)
+    steps_run: int
+
+
+@dataclass(frozen=True)
+class CurveResult:
+    """``curve.json``: every point, and per prior the plateau verdict of each checkpoint (seed-averaged KID)."""
+
+    points: tuple[CurvePoint, ...]
+    plateau: dict[str, dict[str, bool | None]]
+    sample_steps: int
+    n_samples: int
+    n_validation_patches: int
+    n_train_patches: int
+    steps_per_second: float
+    verdicts: tuple[str, ...] = ()
+    plots: tuple[str, ...] = ()
+
+
+@torch.no_grad()
+def heldout_loss(model: Any, prior: NoisePrior, patches: torch.Tensor, *, draws: int, seed: int,
+                 whiten: bool = False, batch_size: int = 64) -> float:
+    """Mean flow-matching loss of ``model`` on ``patches`` ``[N, C, M, T]`` over ``draws`` fixed draws of (t, eps).
+
+    t is stratified over [0, 1) (one point per patch in each of N equal bins, shuffled) and eps
+    drawn from ``prior``, both from a generator seeded with ``seed``: the same draws at every call,
+    so checkpoints differ only by the model.
+    """
+    n = patches.shape[0]
+    if n < 1:
+        raise AudiospecError("the held-out loss needs at least one patch")
+    gen = torch.Generator().manual_seed(seed)
+    total = 0.0
+    for _ in range(draws):
+        t = ((torch.arange(n, dtype=torch.float64) + torch.rand(n, generator=gen, dtype=torch.float64)) / n)
+        t = t[torch.randperm(n, generator=gen)].float()
+        eps = prior.sample(tuple(patches.shape), generator=gen, dtype=torch.float32)
+        for start in range(0, n, batch_size):
+            part = slice(start, start + batch_size)
+            loss = diffusion_loss(model, patches[part].float(), t=t[part], eps=eps[part], objective="flow_matching",
+                                  prior=prior, whiten=whiten)
+            total += float(loss) * patches[part].shape[0]
+    return total / (n * draws)
+
+
+def jackknife_kid(generated: torch.Tensor, reference: torch.Tensor, *, level: float = 0.95) -> Interval:
+    """KID of embeddings ``generated`` ``[N, D]`` vs ``reference`` ``[M, D]`` with a delete-one jackknife interval
+    over the generated set (normal quantile; the reference set is held fixed)."""
+    n = generated.shape[0]
+    if n < 3:
+        raise AudiospecError(f"a jackknife interval needs at least 3 generated embeddings, got {n}")
+    kid = kernel_inception_distance(generated, reference)
+    keep = ~torch.eye(n, dtype=torch.bool)
+    leave_one = torch.tensor([kernel_inception_distance(generated[keep[i]], reference) for i in range(n)],
+                             dtype=torch.float64)
+    se = math.sqrt((n - 1) / n * float((leave_one - leave_one.mean()).square().sum()))
+    z = float(torch.distributions.Normal(0.0, 1.0).icdf(torch.tensor(0.5 + level / 2)))
+    return Interval(mean=kid, low=kid - z * se, high=kid + z * se, n=n)
+
+
+def on_plateau(kids: dict[int, Interval], budget: int, *, fraction: float = 0.2) -> bool | None:
+    """True when the last ``fraction`` of ``budget`` steps improved KID by less than its interval half-width
+    (module doc); None when no checkpoint lies at or before (1 - fraction) * budget."""
+    earlier = [s for s in kids if s <= (1.0 - fraction) * budget]
+    if not earlier or budget not in kids:
+        return None
+    final, before = kids[budget], kids[max(earlier)]
+    half_width = 0.5 * ((final.high or final.mean) - (final.low or final.mean))
+    return before.mean - final.mean < half_width
+
+
+def _mean_interval(values: list[Interval]) -> Interval:
+    """Average of per-seed intervals (mean and bounds averaged: seeds share the validation set)."""
+    mean = sum(v.mean for v in values) / len(values)
+    low = sum(v.low if v.low is not None else v.mean for v in values) / len(values)
+    high = sum(v.high if v.high is not None else v.mean for v in values) / len(values)
+    return Interval(mean=mean, low=low, high=high, n=sum(v.n for v in values))
+
+
+def _verdicts(plateau: dict[str, dict[str, bool | None]], budget: int) -> list[str]:
+    lines = []
+    for prior, marks in plateau.items():
+        reached = [int(s) for s, ok in marks.items() if ok]
+        verdict = marks.get(str(budget))
+        state = {True: "ON the plateau", False: "NOT on the plateau", None: "not tested (no earlier checkpoint)"}
+        first = f"; first checkpoint on it: {min(reached)} steps" if reached else "; no checkpoint reached it"
+        lines.append(f"{prior} prior: the comparison's budget of {budget} steps is {state[verdict]} "
+                     f"(last 20% of its steps improve validation KID by less than its 95% half-width){first}.")
+    return lines
+
+
+def _points_for(prior: NoisePrior, seed: int, cfg: CurveRunConfig, parts: dict[str, Any], classifier: Any,
+                out_dir: Path, progress: bool) -> list[CurvePoint]:
+    data, validation = parts["train"], parts["validation"]
+    curve, compare = cfg.curve, cfg.compare
+    shape = tuple(data.patches.shape[-2:])
+    reference = classifier.embed(validation.patches)
+    points = []
+    for step in curve.checkpoints:
+        trained = train(dataclasses.replace(compare.train, seed=seed, steps=step), data.patches, prior=prior,
+                        out_dir=out_dir / "models" / prior.name / f"seed{seed}", progress=progress)
+        model = load_checkpoint(trained.checkpoint)[1]
+        generated = sample(model, prior=prior, n=curve.n_samples, steps=curve.sample_steps, shape=shape,
+                           sampler="euler", generator=torch.Generator().manual_seed(10_000 + seed))
+        window = trained.losses[-max(1, min(len(trained.losses), compare.train.checkpoint_every)):]
+        points.append(CurvePoint(
+            prior=prior.name, seed=seed, step=step, train_loss=float(sum(window) / len(window)),
+            heldout_loss=heldout_loss(model, prior, validation.patches, draws=curve.loss_draws, seed=seed,
+                                      whiten=compare.train.whiten_loss),
+            kid=jackknife_kid(classifier.embed(generated), reference), seconds=trained.seconds,
+            steps_run=trained.steps - trained.start_step))
+    return points
+
+
+def run_curve(config: CurveRunConfig, *, out_dir: Path, progress: bool = True) -> CurveResult:
+    """Train each prior and seed through ``curve.checkpoints``, evaluating on the validation split (module doc)."""
+    from audiospec.report.plots import plot_curve
+
+    curve, compare = config.curve, config.compare
+    if compare.mel.sample_rate != config.data.sample_rate:
+        raise AudiospecError(f"compare.mel.sample_rate={compare.mel.sample_rate} differs from "
+                             f"data.sample_rate={config.data.sample_rate}")
+    out_dir = Path(out_dir)
+    save_config(config, out_dir / "config.yaml")
+    parts = split_patches(load_corpus(config.data, progress=progress), compare, out_dir)
+    check_training_data(compare.train, parts["train"].patches)
+    classifier = project_classifier(parts["train"], compare, out_dir, progress)
+    points: list[CurvePoint] = []
+    for spec in tqdm(curve.priors or compare.priors, desc="curve", disable=not progress):
+        prior = make_prior(spec, data=parts["train"].patches)
+        for seed in curve.seeds:
+            points += _points_for(prior, seed, config, parts, classifier, out_dir, progress)
+    plateau: dict[str, dict[str, bool | None]] = {}
+    for name in dict.fromkeys(p.prior for p in points):
+        kids = {s: _mean_interval([p.kid for p in points if p.prior == name and p.step == s])
+                for s in curve.checkpoints}
+        plateau[name] = {str(s): on_plateau(kids, s, fraction=curve.plateau_fraction) for s in curve.checkpoints}
+    ran, seconds = sum(p.steps_run for p in points), sum(p.seconds for p in points)
+    result = CurveResult(
+        points=tuple(points), plateau=plateau, sample_steps=curve.sample_steps, n_samples=curve.n_samples,
+        n_validation_patches=int(parts["validation"].patches.shape[0]),
+        n_train_patches=int(parts["train"].patches.shape[0]),
+        steps_per_second=ran / seconds if ran and seconds > 0 else 0.0,
+        verdicts=tuple(_verdicts(plateau, compare.train.steps)))
+    result = dataclasses.replace(result, plots=(plot_curve(result, out_dir / "curve.png"),))
+    write_json(out_dir / "curve.json", to_json(result))
+    return result
