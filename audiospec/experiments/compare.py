@@ -32,6 +32,7 @@ from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, PriorSpec, d
 from audiospec.diffusion.samplers import sample
 from audiospec.diffusion.training import train
 from audiospec.errors import AudiospecError
+from audiospec.experiments.compare_arms import OPTIMIZED, WHITENED, optimized_grids, whitened_priors
 from audiospec.experiments.compare_order import (
     alpha_hat,
     colour_sweep,
@@ -49,7 +50,7 @@ from audiospec.metrics import ClassifierConfig, TrainedClassifier, evaluate_samp
 from audiospec.report.plots import plot_compare
 from audiospec.transforms import MelConfig
 
-__all__ = ["CompareConfig", "CompareRunConfig", "run_compare"]
+__all__ = ["CompareConfig", "CompareRunConfig", "project_classifier", "run_compare", "split_patches"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ class CompareConfig:
     control: bool = True
     colour_sweep: bool = True
     colour_sweep_seeds: tuple[int, ...] = ()
+    whitened_loss: bool = False  # an extra arm per non-white prior trained with the whitened loss
+    optimized_grid_steps: tuple[int, ...] = ()  # also sample every model on the Benita-optimised grid at these
     label: str = ""  # shown at the top of the report's comparison, e.g. "CPU preview, models not converged"
     split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     split_seed: int = 0
@@ -96,6 +99,9 @@ class CompareConfig:
             raise AudiospecError(f"seeds must be distinct and non-empty, got {list(self.seeds)}")
         if not self.steps or min(self.steps) < 1:
             raise AudiospecError(f"steps must be positive step counts, got {list(self.steps)}")
+        if not set(self.optimized_grid_steps) <= set(self.steps):
+            raise AudiospecError(f"optimized_grid_steps {list(self.optimized_grid_steps)} must be among steps "
+                                 f"{list(self.steps)} (each is compared with the uniform grid at the same count)")
         if self.n_samples < 2 or self.trajectory_samples < 2 or min(self.trajectory_steps, self.sensitivity_steps) < 2:
             raise AudiospecError(
                 f"need n_samples >= 2, trajectory_samples >= 2, trajectory_steps and sensitivity_steps >= 2; got "
@@ -138,20 +144,37 @@ def _listen(model: Any, prior: NoisePrior, scores: OrderScores, config: CompareC
 
 
 def _train_arm(spec: PriorSpec, seeds: tuple[int, ...], data: PatchSet, test: PatchSet, classifier: TrainedClassifier,
-               cfg: CompareConfig, out_dir: Path, progress: bool, *, steps: tuple[int, ...] | None = None
-               ) -> tuple[NoisePrior, list[tuple[int, Any]], list[dict[str, Any]]]:
-    """Train (or resume) one model per seed on ``data`` with the prior ``spec``, scored against ``test``.
+               cfg: CompareConfig, out_dir: Path, progress: bool, *, steps: tuple[int, ...] | None = None,
+               whiten: bool = False) -> tuple[NoisePrior, list[tuple[int, Any]], list[dict[str, Any]]]:
+    """Train (or resume) one model per seed on ``data`` with the prior ``spec`` (the whitened loss with
+    ``whiten``: arm ``<prior>+whitened``), scored against ``test``.
 
     Returns (prior, [(seed, EMA network)], metric rows).
     """
     prior = make_prior(spec, data=data.patches)
+    arm = prior.name + (WHITENED if whiten else "")
     models, rows = [], []
     for seed in seeds:
-        trained = train(dataclasses.replace(cfg.train, seed=seed), data.patches, prior=prior,
-                        out_dir=out_dir / "models" / prior.name / f"seed{seed}", progress=progress)
+        trained = train(dataclasses.replace(cfg.train, seed=seed, whiten_loss=whiten or cfg.train.whiten_loss),
+                        data.patches, prior=prior, out_dir=out_dir / "models" / arm / f"seed{seed}", progress=progress)
         models.append((seed, load_checkpoint(trained.checkpoint)[1]))  # sample with the EMA weights
-        rows += _evaluate(models[-1][1], prior, seed, test, classifier, cfg, steps or cfg.steps, data.patches)
+        rows += _evaluate(models[-1][1], prior, seed, test, classifier, cfg, steps or cfg.steps, data.patches, arm=arm)
     return prior, models, rows
+
+
+def _extra_arms(spec: PriorSpec, prior: NoisePrior, models: list[tuple[int, Any]], data: PatchSet, test: PatchSet,
+                classifier: TrainedClassifier, cfg: CompareConfig, out_dir: Path, progress: bool) -> list[dict[str, Any]]:
+    """Rows of the optimised-grid arm (the same models) and the whitened-loss arm (new models) of one prior."""
+    rows: list[dict[str, Any]] = []
+    if cfg.optimized_grid_steps:
+        grids = optimized_grids(prior, data_spectrum(data.patches), tuple(data.patches.shape[-2:]),
+                                cfg.optimized_grid_steps)
+        for seed, model in models:
+            rows += _evaluate(model, prior, seed, test, classifier, cfg, cfg.optimized_grid_steps, data.patches,
+                              arm=prior.name + OPTIMIZED, grids=grids)
+    if prior.name in whitened_priors(cfg):
+        rows += _train_arm(spec, cfg.seeds, data, test, classifier, cfg, out_dir, progress, whiten=True)[2]
+    return rows
 
 
 def _few_step_quality(rows: list[dict[str, Any]], steps: int) -> dict[str, dict[str, Interval]]:
@@ -161,14 +184,16 @@ def _few_step_quality(rows: list[dict[str, Any]], steps: int) -> dict[str, dict[
     return {name: {m: v for m, v in table[name][str(steps)].items() if m in HEADLINE_METRICS} for name in names}
 
 
-def _split_patches(corpus: Corpus, cfg: CompareConfig, out_dir: Path) -> tuple[PatchSet, PatchSet]:
-    """Train and test patches of a split by source recording (written to ``splits.json``); test centred like train."""
+def split_patches(corpus: Corpus, cfg: CompareConfig, out_dir: Path) -> dict[str, PatchSet]:
+    """Train, validation and test patches of a split by source recording (written to ``splits.json``); validation
+    and test are centred and scaled like train."""
     splits = split_corpus(corpus, fractions=cfg.split_fractions, seed=cfg.split_seed,
                           split_file=Path(cfg.split_file) if cfg.split_file else None)
     check_disjoint(splits)  # no recording in two splits: evaluation never reads a training clip
     write_json(out_dir / "splits.json", {name: list(part.sources) for name, part in splits.items()})
     train_set = corpus_patches(splits["train"], mel=cfg.mel, patch_frames=cfg.patch_frames)
-    return train_set, corpus_patches(splits["test"], mel=cfg.mel, patch_frames=cfg.patch_frames, like=train_set)
+    return {"train": train_set, **{name: corpus_patches(splits[name], mel=cfg.mel, patch_frames=cfg.patch_frames,
+                                                       like=train_set) for name in ("validation", "test")}}
 
 
 def _floors(data: PatchSet, test: PatchSet, classifier: TrainedClassifier, cfg: CompareConfig) -> dict[str, Any]:
@@ -184,20 +209,23 @@ def _floors(data: PatchSet, test: PatchSet, classifier: TrainedClassifier, cfg: 
 
 
 def _evaluate(model: Any, prior: NoisePrior, seed: int, data: PatchSet, classifier: TrainedClassifier,
-              cfg: CompareConfig, steps_list: tuple[int, ...], train: torch.Tensor) -> list[dict[str, Any]]:
-    """Quality metrics of ``n_samples`` samples at each step count of ``steps_list`` against ``data``: one row each."""
+              cfg: CompareConfig, steps_list: tuple[int, ...], train: torch.Tensor, *, arm: str | None = None,
+              grids: dict[int, torch.Tensor] | None = None) -> list[dict[str, Any]]:
+    """Quality metrics of ``n_samples`` samples at each step count of ``steps_list`` against ``data``: one row each,
+    labelled ``arm`` (default the prior's name). ``grids`` replaces the uniform grid per step count; the initial
+    noise depends only on seed and step count, so arms sampled from the same model are paired sample by sample."""
     rows = []
     for steps in steps_list:
         generated = sample(model, prior=prior, n=cfg.n_samples, steps=steps, sampler=cfg.sampler,
-                           shape=tuple(data.patches.shape[-2:]),
+                           times=grids[steps] if grids else None, shape=tuple(data.patches.shape[-2:]),
                            generator=torch.Generator().manual_seed(10_000 * seed + steps))
-        rows.append({"prior": prior.name, "seed": seed, "steps": steps,
+        rows.append({"prior": arm or prior.name, "seed": seed, "steps": steps,
                      **evaluate_samples(generated, data.patches, classifier=classifier, real_labels=data.labels,
                                         train=train)})
     return rows
 
 
-def _classifier(data: PatchSet, cfg: CompareConfig, out_dir: Path, progress: bool) -> TrainedClassifier:
+def project_classifier(data: PatchSet, cfg: CompareConfig, out_dir: Path, progress: bool) -> TrainedClassifier:
     """The project classifier of the metrics, trained once per run folder and reused on resume."""
     classifier_dir = out_dir / "classifier"
     if (classifier_dir / "classifier.json").is_file():
@@ -217,11 +245,12 @@ def run_compare(config: CompareRunConfig, *, out_dir: Path, progress: bool = Tru
         )
     out_dir = Path(out_dir)
     save_config(config, out_dir / "config.yaml")
-    data, test = _split_patches(load_corpus(config.data, progress=progress), cfg, out_dir)
+    parts = split_patches(load_corpus(config.data, progress=progress), cfg, out_dir)
+    data, test = parts["train"], parts["test"]
     patches = data.patches  # [N, 1, M, T]: the training split; every quality metric compares with `test`
     shape = tuple(patches.shape[-2:])  # (M, T)
     check_training_data(cfg.train, patches)  # fails before any work on impossible settings
-    classifier = _classifier(data, cfg, out_dir, progress)
+    classifier = project_classifier(data, cfg, out_dir, progress)
     floors = _floors(data, test, classifier, cfg)
     rows: list[dict[str, Any]] = []
     orders: dict[str, OrderScores] = {}
@@ -230,7 +259,7 @@ def run_compare(config: CompareRunConfig, *, out_dir: Path, progress: bool = Tru
     baseline: dict[str, dict[str, Any]] = {}
     for spec in tqdm(cfg.priors, desc="compare", disable=not progress):
         prior, models, arm_rows = _train_arm(spec, cfg.seeds, data, test, classifier, cfg, out_dir, progress)
-        rows += arm_rows
+        rows += arm_rows + _extra_arms(spec, prior, models, data, test, classifier, cfg, out_dir, progress)
         noise = prior.sample((cfg.n_samples, 1, *shape), generator=torch.Generator().manual_seed(cfg.seeds[0]))
         baseline[prior.name] = evaluate_samples(noise, test.patches, classifier=classifier, real_labels=test.labels,
                                                 train=patches)

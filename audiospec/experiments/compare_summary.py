@@ -7,11 +7,13 @@ Works on the per-run metric rows and per-seed trajectories that
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any, Sequence
 
 from audiospec.diffusion.priors import REFERENCE_PRIOR
 import torch
 
+from audiospec.experiments.compare_arms import arm_pairs
 from audiospec.experiments.results import Answers, CompareResult, Difference, Interval, OrderScores, SensitivityRow
 from audiospec.functional.stats import bootstrap_interval, holm_adjusted, paired_bootstrap_pvalue, sign_flip_pvalue
 from audiospec.metrics import summarize_runs
@@ -19,7 +21,7 @@ from audiospec.metrics import summarize_runs
 if TYPE_CHECKING:
     from audiospec.experiments.compare import CompareConfig
 
-__all__ = ["HEADLINE_METRICS", "PRIMARY_METRIC", "quality_table", "summarize", "answers", "robustness"]
+__all__ = ["HEADLINE_METRICS", "PRIMARY_METRIC", "quality_table", "summarize", "answers", "arm_answers", "robustness"]
 
 HEADLINE_METRICS: tuple[str, ...] = ("kid_classifier", "fd_classifier", "rapsd_error", "cepstrum_error", "lsd",
                                       "mcd_nn_mean")
@@ -40,14 +42,16 @@ def _interval(values: Sequence[float], *, bounds=(0.0, None), level: float = 0.9
 
 
 def quality_table(rows: list[dict[str, Any]], names: list[str], steps_list: Sequence[int]) -> dict[str, Any]:
-    """prior -> steps -> metric -> interval over seeds, for every numeric metric."""
+    """arm -> steps -> metric -> interval over seeds, for every numeric metric and every step count the arm was
+    sampled at (of ``steps_list``)."""
     table: dict[str, Any] = {}
     for name in names:
         table[name] = {}
         for steps in steps_list:
             runs = [r for r in rows if r["prior"] == name and r["steps"] == steps]
-            table[name][str(steps)] = {m: _interval(_values(runs, m), bounds=_BOUNDS.get(m, (0.0, None)))
-                                       for m in summarize_runs(runs)}
+            if runs:
+                table[name][str(steps)] = {m: _interval(_values(runs, m), bounds=_BOUNDS.get(m, (0.0, None)))
+                                           for m in summarize_runs(runs)}
     return table
 
 
@@ -55,15 +59,18 @@ def _values(runs: list[dict[str, Any]], metric: str) -> list[float]:
     return [float(r[metric]) for r in runs if isinstance(r.get(metric), (int, float)) and r[metric] == r[metric]]
 
 
-def _differences(rows: list[dict[str, Any]], names: list[str], steps_list: Sequence[int]) -> dict[str, Any]:
-    """Paired (by seed) differences to the reference prior for every headline metric, prior and step count, with a
-    p-value (exact sign-flip test over seeds; a bootstrap is anti-conservative with a handful of seeds), Holm's
-    correction over all of them, and intervals at the Bonferroni level 1 - alpha/m."""
+def _differences(rows: list[dict[str, Any]], pairs: Sequence[tuple[str, str]], steps_list: Sequence[int]
+                 ) -> dict[str, Any]:
+    """Paired (by seed) differences of each arm to its reference arm (``pairs``) for every headline metric and step
+    count, with a p-value (exact sign-flip test over seeds; a bootstrap is anti-conservative with a handful of
+    seeds), Holm's correction over all of them together, and intervals at the Bonferroni level 1 - alpha/m."""
     paired: dict[tuple[str, str, str], list[float]] = {}
-    for name in (n for n in names if n != REFERENCE_PRIOR):
+    for name, reference in pairs:
         for steps in steps_list:
             mine = {r["seed"]: r for r in rows if r["steps"] == steps and r["prior"] == name}
-            ref = {r["seed"]: r for r in rows if r["steps"] == steps and r["prior"] == REFERENCE_PRIOR}
+            ref = {r["seed"]: r for r in rows if r["steps"] == steps and r["prior"] == reference}
+            if not mine:
+                continue
             for m in HEADLINE_METRICS:
                 paired[name, str(steps), m] = [float(mine[s][m]) - float(ref[s][m]) for s in sorted(mine)
                                                if s in ref and len(_values([mine[s], ref[s]], m)) == 2]
@@ -87,14 +94,20 @@ def summarize(rows: list[dict[str, Any]], orders: dict[str, OrderScores], baseli
               floors: dict[str, dict[str, Any]] | None = None) -> CompareResult:
     """Bootstrap intervals over seeds, Holm-corrected paired differences to white, the calibrated orders, answers."""
     names = [spec.name for spec in cfg.priors]
-    table = quality_table(rows, names, cfg.steps)
-    differences = _differences(rows, names, cfg.steps)
-    return CompareResult(
+    pairs = arm_pairs(cfg)
+    arms = {arm: reference for arm, reference in pairs if arm not in names}
+    table = quality_table(rows, names + list(arms), cfg.steps)
+    everything = _differences(rows, pairs, cfg.steps)  # one Holm family for the whole report
+    differences = {name: everything[name] for name in names if name in everything}
+    result = CompareResult(
         priors=tuple(names), seeds=tuple(cfg.seeds), steps=tuple(cfg.steps), sampler=cfg.sampler,
         metrics=table, prior_baseline=baseline, difference_to_white=differences, autoregression_order=orders,
         answers=answers(table, differences, orders, baseline, cfg, robustness(sensitivity), floors or {}),
-        sensitivity=tuple(sensitivity), floors=floors,
+        sensitivity=tuple(sensitivity), floors=floors, arms=arms,
+        arm_differences={arm: everything[arm] for arm in arms if arm in everything},
     )
+    return dataclasses.replace(result, answers=dataclasses.replace(
+        result.answers, question_4_loss_and_schedule=tuple(arm_answers(result, floors or {}))))
 
 
 def _ci_text(stat: Interval | None) -> str:
@@ -146,8 +159,8 @@ def answers(table: dict[str, Any], differences: dict[str, Any], order: dict[str,
     learned = []
     most = str(max(cfg.steps))
     for name in table:
-        generated = table[name][most].get("rapsd_error")
-        prior_error = baseline[name].get("rapsd_error")
+        generated = table[name].get(most, {}).get("rapsd_error")
+        prior_error = baseline.get(name, {}).get("rapsd_error")
         if generated is None or prior_error is None:
             continue
         closer = "closer to" if generated.mean < prior_error else "NOT closer to"
@@ -156,23 +169,36 @@ def answers(table: dict[str, Any], differences: dict[str, Any], order: dict[str,
                        f"{closer} the data's spectrum than its prior is.")
     q2 = [_order_answer(name, view, scores) for name, scores in order.items() for view in scores.trained_order]
     q2 += list(robust)
-    q3 = []
-    floors = floors or {}
-    floor = floors.get("real train vs test", {}).get(PRIMARY_METRIC)
-    floor_text = f" (floor, real training vs test patches: {floor:.4f})" if isinstance(floor, float) else ""
-    for name, per_steps in differences.items():
-        for steps in cfg.steps:
-            diff = per_steps[str(steps)][PRIMARY_METRIC]
-            if diff is None:
-                continue
-            if diff.p_holm is None:
-                verdict = "one seed: not tested"
-            elif diff.reliable:
-                verdict = f"{'better (lower)' if diff.mean < 0 else 'worse (higher)'} than white, reliably"
-            else:
-                verdict = "no reliable difference"
-            p = f", Holm-corrected p = {diff.p_holm:.3f}" if diff.p_holm is not None else ""
-            q3.append(f"{name} vs white at {steps} steps: KID difference {_ci_text(diff)} "
-                      f"({100 * diff.level:.2f}% interval){p}{floor_text}: {verdict}.")
+    q3 = [line for name, per_steps in differences.items()
+          for line in _difference_lines(name, REFERENCE_PRIOR, per_steps, floors or {})]
     return Answers(samples_vs_prior=tuple(learned), question_2_cepstral_autoregression=tuple(q2),
                    question_3_pink_vs_white=tuple(q3))
+
+
+def _difference_lines(name: str, reference: str, per_steps: dict[str, dict[str, Difference | None]],
+                      floors: dict[str, dict[str, Any]]) -> list[str]:
+    """One sentence per step count: the primary metric's paired difference of ``name`` to ``reference``, its
+    Holm-corrected verdict and the real-vs-real floor beside it."""
+    floor = floors.get("real train vs test", {}).get(PRIMARY_METRIC)
+    floor_text = f" (floor, real training vs test patches: {floor:.4f})" if isinstance(floor, float) else ""
+    lines = []
+    for steps, per_metric in per_steps.items():
+        diff = per_metric.get(PRIMARY_METRIC)
+        if diff is None:
+            continue
+        if diff.p_holm is None:
+            verdict = "one seed: not tested"
+        elif diff.reliable:
+            verdict = f"{'better (lower)' if diff.mean < 0 else 'worse (higher)'} than {reference}, reliably"
+        else:
+            verdict = "no reliable difference"
+        p = f", Holm-corrected p = {diff.p_holm:.3f}" if diff.p_holm is not None else ""
+        lines.append(f"{name} vs {reference} at {steps} steps: KID difference {_ci_text(diff)} "
+                     f"({100 * diff.level:.2f}% interval){p}{floor_text}: {verdict}.")
+    return lines
+
+
+def arm_answers(result: CompareResult, floors: dict[str, dict[str, Any]]) -> list[str]:
+    """DESIGN.md question 4 at equal compute: whitened vs plain loss, optimised vs uniform Euler grid."""
+    return [line for arm, reference in result.arms.items()
+            for line in _difference_lines(arm, reference, result.arm_differences.get(arm, {}), floors)]

@@ -10,7 +10,7 @@ Non-finite floats are stored as ``null``, hence the ``float | None`` fields.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -222,6 +222,7 @@ class Answers:
     samples_vs_prior: tuple[str, ...]
     question_2_cepstral_autoregression: tuple[str, ...]
     question_3_pink_vs_white: tuple[str, ...]
+    question_4_loss_and_schedule: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -252,6 +253,8 @@ class CompareResult:
     n_patches: int = 0
     classifier: dict[str, Any] | None = None
     plots: tuple[str, ...] = ()
+    arms: dict[str, str] = field(default_factory=dict)  # extra arm -> its reference arm (whitened loss, grids)
+    arm_differences: dict[str, dict[str, dict[str, Difference | None]]] = field(default_factory=dict)
 
 
 def to_json(result: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import soundfile as sf
 
 from audiospec.atomic import atomic_write_text
 from audiospec.errors import AudiospecError
+from audiospec.diffusion.priors import REFERENCE_PRIOR
 from audiospec.experiments.results import AnalysisResult, CompareResult, Interval, PowerLawSummary
 
 __all__ = ["data_uri", "analysis_section", "compare_section", "listening_section", "write_page"]
@@ -144,14 +145,18 @@ def compare_section(result: CompareResult, out_dir: Path) -> str:
     q2 = "".join(f"<li>{html.escape(a)}</li>" for a in answers.question_2_cepstral_autoregression)
     q3 = "".join(f"<li>{html.escape(a)}</li>" for a in answers.question_3_pink_vs_white)
     learned = "".join(f"<li>{html.escape(a)}</li>" for a in answers.samples_vs_prior)
+    q4 = "".join(f"<li>{html.escape(a)}</li>" for a in answers.question_4_loss_and_schedule)
+    q4 = (f"<h3>Question 4: do the whitened loss and the optimised time grid help at equal compute?</h3><ul>{q4}</ul>"
+          if q4 else "")
     metrics = ["kid_classifier", "fd_classifier", "rapsd_error", "cepstrum_error", "lsd", "mcd_nn_mean",
                "memorisation_ratio"]
-    diff_rows = [[prior, steps, metric, _ci(d), "–" if d.p_holm is None else f"{d.p_holm:.3f}",
+    references = {**{prior: REFERENCE_PRIOR for prior in result.difference_to_white}, **result.arms}
+    diff_rows = [[prior, references[prior], steps, metric, _ci(d), "–" if d.p_holm is None else f"{d.p_holm:.3f}",
                   "reliable" if d.reliable else "no reliable difference"]
-                 for prior, per_steps in result.difference_to_white.items() for steps, per_metric in per_steps.items()
-                 for metric, d in per_metric.items() if d is not None]
-    rows = [[prior, steps, *(_ci(result.metrics[prior][str(steps)].get(m)) for m in metrics)]
-            for prior in result.priors for steps in result.steps]
+                 for prior, per_steps in {**result.difference_to_white, **result.arm_differences}.items()
+                 for steps, per_metric in per_steps.items() for metric, d in per_metric.items() if d is not None]
+    rows = [[prior, steps, *(_ci(per_metric.get(m)) for m in metrics)]
+            for prior in (*result.priors, *result.arms) for steps, per_metric in result.metrics[prior].items()]
     rows += [[f"{prior} (its own noise, no learning)", 0, *(_fmt(result.prior_baseline[prior].get(m)) for m in metrics)]
              for prior in result.priors]
     rows += [[f"reference: {name}", "–", *(_fmt(values.get(m)) for m in metrics)]
@@ -192,9 +197,12 @@ sign beyond (fine-to-coarse).</p>
 {_figure(out_dir, "colour_sweep.png", "order and spread against the prior exponent", "The order stays +1 while beta is below the data slope, reaches 0 at the matched prior and flips beyond it.")}
 <h3>Question 3: does a pink prior beat white at equal compute?</h3><ul>{q3}</ul>
 {_table(["prior", "steps", *metrics], rows)}
-<p class='note'>Differences to white, paired by seed; intervals at the Bonferroni level over all comparisons of this
-report, p-values from a paired bootstrap with Holm's correction. "No reliable difference" is a result.</p>
-{_table(["prior", "steps", "metric", "difference to white", "Holm p", "verdict"], diff_rows)}
+{q4}
+<p class='note'>Differences to the reference arm (priors to white; whitened loss to the plain loss of the same
+prior; the optimised Euler grid to the uniform grid of the same models and initial noise), paired by seed;
+intervals at the Bonferroni level over all comparisons of this report, p-values from an exact sign-flip test over
+seeds with Holm's correction over all of them. "No reliable difference" is a result.</p>
+{_table(["arm", "reference", "steps", "metric", "difference", "Holm p", "verdict"], diff_rows)}
 {_figure(out_dir, "metrics_vs_steps.png", "metrics against sampling steps", "Lower is better for every metric; error bars are bootstrap intervals over seeds.")}
 {players}
 """

@@ -68,7 +68,10 @@ def _check_run(out: Path) -> None:
             assert -1.0 <= analysis["autoregression_order"][domain][kind] <= 1.0
     assert 0.0 < analysis["mel"]["alpha"] < 6.0 and 0.0 <= analysis["mel"]["r2"] <= 1.0
     results = json.loads((out / "compare" / "results.json").read_text())
-    assert set(results["metrics"]) == set(results["priors"])
+    assert set(results["metrics"]) == set(results["priors"]) | set(results["arms"])
+    for arm, reference in results["arms"].items():  # question 4 arms (mini debug recipe): paired with their reference
+        assert arm.startswith(reference) and arm in results["arm_differences"]
+        assert results["arm_differences"][arm]["2"]["kid_classifier"]["p_holm"] is not None
     for prior, per_steps in results["metrics"].items():
         for stats in per_steps.values():
             assert stats["kid_classifier"]["low"] is not None and "memorisation_ratio" in stats
@@ -105,6 +108,7 @@ def _check_run(out: Path) -> None:
     for prior in results["priors"]:  # paired generated samples and a trajectory row for every prior
         assert f"<h4>generated / {prior}</h4>" in page and f"<h4>trajectory / {prior}</h4>" in page
     assert "checking media" not in page and "data:audio/ogg;base64," in page
+    assert ("Question 4" in page) == bool(results["arms"])
 
 
 def _run(recipe: str, out: Path, *extra: str) -> None:
@@ -143,6 +147,9 @@ def test_mini_recipe_on_a_fake_package_tree_and_resume(tmp_path):
     prepare_mini(tmp_path / "data" / "mini", music_dir=music, speech_dir=speech, n_per_class=4, progress=False)
     _run("mini", tmp_path / "run", "--data-dir", str(tmp_path / "data"))
     _check_run(tmp_path / "run")
+    arms = json.loads((tmp_path / "run" / "compare" / "results.json").read_text())["arms"]
+    assert arms == {"pink+whitened": "pink", "matched+whitened": "matched", "white@optimized": "white",
+                    "pink@optimized": "pink", "matched@optimized": "matched"}
     stamp = (tmp_path / "run" / "compare" / "results.json").stat().st_mtime_ns
     _run("mini", tmp_path / "run", "--data-dir", str(tmp_path / "data"))  # resumes: nothing recomputed
     assert (tmp_path / "run" / "compare" / "results.json").stat().st_mtime_ns == stamp
