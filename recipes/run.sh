@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Run one recipe end to end: prepare -> analyze -> corrupt -> train per prior -> compare -> report.
-# Usage: recipes/run.sh RECIPE [--debug | --gpu] [any `audiospec run` option, e.g. --source PATH --out DIR]
+# Usage: recipes/run.sh RECIPE [--debug | --gpu | --protocol] [any `audiospec run` option, e.g. --source PATH --out DIR]
+# (--protocol: conf/protocol.yaml, the full CPU protocol; only the mini recipe has one)
 # The run folder defaults to runs/RECIPE-CONF and is resumed when it exists.
 set -euo pipefail
 recipes="$(cd "$(dirname "$0")" && pwd)"
-recipe="${1:?usage: recipes/run.sh RECIPE [--debug|--gpu] [options]}"; shift
+recipe="${1:?usage: recipes/run.sh RECIPE [--debug|--gpu|--protocol] [options]}"; shift
 conf=cpu
-case "${1:-}" in --debug) conf=debug; shift ;; --gpu) conf=gpu; shift ;; esac
+case "${1:-}" in --debug) conf=debug; shift ;; --gpu) conf=gpu; shift ;; --protocol) conf=protocol; shift ;; esac
 audiospec="$recipes/../.venv/bin/audiospec"
 [ -x "$audiospec" ] || audiospec=audiospec
 exec "$audiospec" run --config "$recipes/$recipe/conf/$conf.yaml" --out "runs/$recipe-$conf" "$@"

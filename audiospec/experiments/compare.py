@@ -6,9 +6,13 @@ compute; each is sampled at several step counts and scored with offline metrics 
 the real patches. While sampling, the model's data prediction x̂0(t) is recorded at every
 step to measure when each quefrency / modulation / RAPSD band is decided; every such score
 stands beside the exact linear-Gaussian model and a control network measured the same way
-(:mod:`audiospec.experiments.compare_order`). Quality results are means with 95% Student-t
-intervals over seeds; prior-vs-white differences are paired by seed
-(:mod:`audiospec.experiments.compare_summary`). Patches are centred per mel bin
+(:mod:`audiospec.experiments.compare_order`). Optional arms at equal compute (whitened loss,
+Benita-optimised Euler grid; :mod:`audiospec.experiments.compare_arms`). The split is by
+source recording: models, matched prior, standardisation and classifier see the training
+split only, and every quality metric compares samples with the test split. Quality results
+are means with bootstrap intervals over seeds clipped to each metric's range; every arm's
+difference to its reference is paired by seed, tested exactly (sign flips) and Holm-corrected
+in one family (:mod:`audiospec.experiments.compare_summary`). Patches are centred per mel bin
 (:mod:`audiospec.experiments.patches`).
 """
 
@@ -74,7 +78,9 @@ class CompareConfig:
     colour_sweep: bool = True
     colour_sweep_seeds: tuple[int, ...] = ()
     whitened_loss: bool = False  # an extra arm per non-white prior trained with the whitened loss
+    whitened_seeds: tuple[int, ...] = ()  # seeds of the whitened arms (a subset of seeds; empty: all of them)
     optimized_grid_steps: tuple[int, ...] = ()  # also sample every model on the Benita-optimised grid at these
+    primary_steps: int | None = None  # the pre-specified primary test: KID vs white at this step count (None: fewest)
     label: str = ""  # shown at the top of the report's comparison, e.g. "CPU preview, models not converged"
     split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     split_seed: int = 0
@@ -99,6 +105,11 @@ class CompareConfig:
             raise AudiospecError(f"seeds must be distinct and non-empty, got {list(self.seeds)}")
         if not self.steps or min(self.steps) < 1:
             raise AudiospecError(f"steps must be positive step counts, got {list(self.steps)}")
+        if not set(self.whitened_seeds) <= set(self.seeds):
+            raise AudiospecError(f"whitened_seeds {list(self.whitened_seeds)} must be among seeds {list(self.seeds)} "
+                                 "(each whitened model is paired with the plain model of its seed)")
+        if self.primary_steps is not None and self.primary_steps not in self.steps:
+            raise AudiospecError(f"primary_steps={self.primary_steps} must be one of steps {list(self.steps)}")
         if not set(self.optimized_grid_steps) <= set(self.steps):
             raise AudiospecError(f"optimized_grid_steps {list(self.optimized_grid_steps)} must be among steps "
                                  f"{list(self.steps)} (each is compared with the uniform grid at the same count)")
@@ -173,7 +184,8 @@ def _extra_arms(spec: PriorSpec, prior: NoisePrior, models: list[tuple[int, Any]
             rows += _evaluate(model, prior, seed, test, classifier, cfg, cfg.optimized_grid_steps, data.patches,
                               arm=prior.name + OPTIMIZED, grids=grids)
     if prior.name in whitened_priors(cfg):
-        rows += _train_arm(spec, cfg.seeds, data, test, classifier, cfg, out_dir, progress, whiten=True)[2]
+        rows += _train_arm(spec, cfg.whitened_seeds or cfg.seeds, data, test, classifier, cfg, out_dir, progress,
+                           whiten=True)[2]
     return rows
 
 

@@ -59,11 +59,15 @@ def _values(runs: list[dict[str, Any]], metric: str) -> list[float]:
     return [float(r[metric]) for r in runs if isinstance(r.get(metric), (int, float)) and r[metric] == r[metric]]
 
 
-def _differences(rows: list[dict[str, Any]], pairs: Sequence[tuple[str, str]], steps_list: Sequence[int]
-                 ) -> dict[str, Any]:
+def _differences(rows: list[dict[str, Any]], pairs: Sequence[tuple[str, str]], steps_list: Sequence[int],
+                 primary: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     """Paired (by seed) differences of each arm to its reference arm (``pairs``) for every headline metric and step
     count, with a p-value (exact sign-flip test over seeds; a bootstrap is anti-conservative with a handful of
-    seeds), Holm's correction over all of them together, and intervals at the Bonferroni level 1 - alpha/m."""
+    seeds) and intervals at the Bonferroni level 1 - alpha/m of their family.
+
+    Two families, each Holm-corrected on its own: the pre-specified ``primary`` comparisons ((arm, steps) of
+    :data:`PRIMARY_METRIC`) and all the others (secondary). With n seeds the exact test cannot go below
+    p = 2 / 2^n, so only a small primary family can reach a verdict with a handful of seeds."""
     paired: dict[tuple[str, str, str], list[float]] = {}
     for name, reference in pairs:
         for steps in steps_list:
@@ -74,18 +78,20 @@ def _differences(rows: list[dict[str, Any]], pairs: Sequence[tuple[str, str]], s
             for m in HEADLINE_METRICS:
                 paired[name, str(steps), m] = [float(mine[s][m]) - float(ref[s][m]) for s in sorted(mine)
                                                if s in ref and len(_values([mine[s], ref[s]], m)) == 2]
-    tested = [k for k, d in paired.items() if len(d) >= 2]
-    p = [sign_flip_pvalue(paired[k]) if len(paired[k]) <= 16 else
-         paired_bootstrap_pvalue(paired[k], generator=torch.Generator().manual_seed(0)) for k in tested]
-    adjusted = dict(zip(tested, holm_adjusted(p)))
-    raw = dict(zip(tested, p))
-    level = 1.0 - _ALPHA / max(len(tested), 1)
+    first = {(name, str(steps), PRIMARY_METRIC) for name, steps in primary}
     out: dict[str, Any] = {}
-    for (name, steps, m), diffs in paired.items():
-        base = _interval(diffs, bounds=(None, None), level=level) if diffs else None
-        out.setdefault(name, {}).setdefault(steps, {})[m] = None if base is None else Difference(
-            **vars(base), level=level, p_value=raw.get((name, steps, m)), p_holm=adjusted.get((name, steps, m)),
-            reliable=adjusted.get((name, steps, m), 1.0) < _ALPHA)
+    for family in (first, set(paired) - first):
+        tested = [k for k in paired if k in family and len(paired[k]) >= 2]
+        p = [sign_flip_pvalue(paired[k]) if len(paired[k]) <= 16 else
+             paired_bootstrap_pvalue(paired[k], generator=torch.Generator().manual_seed(0)) for k in tested]
+        adjusted, raw = dict(zip(tested, holm_adjusted(p) if p else [])), dict(zip(tested, p))
+        level = 1.0 - _ALPHA / max(len(tested), 1)
+        for key in (k for k in paired if k in family):
+            diffs = paired[key]
+            base = _interval(diffs, bounds=(None, None), level=level) if diffs else None
+            out.setdefault(key[0], {}).setdefault(key[1], {})[key[2]] = None if base is None else Difference(
+                **vars(base), level=level, p_value=raw.get(key), p_holm=adjusted.get(key),
+                reliable=adjusted.get(key, 1.0) < _ALPHA, primary=family is first)
     return out
 
 
@@ -97,7 +103,8 @@ def summarize(rows: list[dict[str, Any]], orders: dict[str, OrderScores], baseli
     pairs = arm_pairs(cfg)
     arms = {arm: reference for arm, reference in pairs if arm not in names}
     table = quality_table(rows, names + list(arms), cfg.steps)
-    everything = _differences(rows, pairs, cfg.steps)  # one Holm family for the whole report
+    primary = [(name, cfg.primary_steps or min(cfg.steps)) for name in names if name != REFERENCE_PRIOR]
+    everything = _differences(rows, pairs, cfg.steps, primary)  # primary and secondary Holm families
     differences = {name: everything[name] for name in names if name in everything}
     result = CompareResult(
         priors=tuple(names), seeds=tuple(cfg.seeds), steps=tuple(cfg.steps), sampler=cfg.sampler,
@@ -169,8 +176,9 @@ def answers(table: dict[str, Any], differences: dict[str, Any], order: dict[str,
                        f"{closer} the data's spectrum than its prior is.")
     q2 = [_order_answer(name, view, scores) for name, scores in order.items() for view in scores.trained_order]
     q2 += list(robust)
-    q3 = [line for name, per_steps in differences.items()
-          for line in _difference_lines(name, REFERENCE_PRIOR, per_steps, floors or {})]
+    q3 = sorted((line for name, per_steps in differences.items()
+                 for line in _difference_lines(name, REFERENCE_PRIOR, per_steps, floors or {})),
+                key=lambda line: not line.startswith("PRIMARY"))  # the pre-specified test first
     return Answers(samples_vs_prior=tuple(learned), question_2_cepstral_autoregression=tuple(q2),
                    question_3_pink_vs_white=tuple(q3))
 
@@ -193,7 +201,8 @@ def _difference_lines(name: str, reference: str, per_steps: dict[str, dict[str, 
         else:
             verdict = "no reliable difference"
         p = f", Holm-corrected p = {diff.p_holm:.3f}" if diff.p_holm is not None else ""
-        lines.append(f"{name} vs {reference} at {steps} steps: KID difference {_ci_text(diff)} "
+        family = "PRIMARY (pre-specified, its own Holm family): " if diff.primary else ""
+        lines.append(f"{family}{name} vs {reference} at {steps} steps: KID difference {_ci_text(diff)} "
                      f"({100 * diff.level:.2f}% interval){p}{floor_text}: {verdict}.")
     return lines
 

@@ -142,12 +142,14 @@ class Interval:
 @dataclass(frozen=True)
 class Difference(Interval):
     """A paired difference to the reference prior: interval at ``level`` (Bonferroni over all comparisons of the
-    report), exact sign-flip ``p_value`` over seeds, Holm-adjusted ``p_holm`` and whether Holm's procedure calls it ``reliable``."""
+    report), exact sign-flip ``p_value`` over seeds, Holm-adjusted ``p_holm`` within its family (``primary`` or
+    secondary) and whether Holm's procedure calls it ``reliable``."""
 
     level: float = 0.95
     p_value: float | None = None
     p_holm: float | None = None
     reliable: bool = False
+    primary: bool = False  # in the pre-specified primary family (Holm within it) rather than the secondary one
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def _rows(arm: str, steps: int, kid: list[float]) -> list[dict]:
             for s, k in enumerate(kid)]
 
 
-def test_differences_are_paired_by_seed_and_share_one_holm_family():
+def test_differences_are_paired_by_seed_and_secondary_ones_share_one_holm_family():
     base = [0.30, 0.10, 0.50, 0.20, 0.40]
     rows = _rows("white", 4, base) + _rows("pink", 4, [b - 0.05 for b in base])
     rows += _rows("pink@optimized", 4, [b - 0.05 - 0.01 * (s + 1) for s, b in enumerate(base)])
@@ -50,6 +50,22 @@ def test_differences_are_paired_by_seed_and_share_one_holm_family():
     assert pink.p_value == pytest.approx(2 / 32)
     assert pink.p_holm == pytest.approx(min(1.0, 12 * 2 / 32)) and not pink.reliable
     assert "8" not in diffs["pink"]  # no rows at 8 steps: nothing compared
+    assert not pink.primary
+
+
+def test_the_primary_family_is_corrected_on_its_own_and_needs_enough_seeds():
+    for n_seeds, reliable in ((5, False), (7, True)):
+        base = [0.1 * (s + 1) for s in range(n_seeds)]
+        rows = _rows("white", 8, base) + _rows("pink", 8, [b - 0.02 - 0.001 * s for s, b in enumerate(base)])
+        rows += _rows("matched", 8, [b + 0.01 * (-1) ** s for s, b in enumerate(base)])
+        diffs = _differences(rows, [("pink", "white"), ("matched", "white")], (8,),
+                             primary=[("pink", 8), ("matched", 8)])
+        pink, matched = diffs["pink"]["8"]["kid_classifier"], diffs["matched"]["8"]["kid_classifier"]
+        assert pink.primary and matched.primary and not diffs["pink"]["8"]["lsd"].primary
+        assert pink.p_value == pytest.approx(2 / 2**n_seeds)  # every seed agrees: the exact test's floor
+        assert pink.p_holm == pytest.approx(2 * 2 / 2**n_seeds)  # Holm over the 2 primary tests only
+        assert pink.reliable is reliable and not matched.reliable  # matched alternates in sign
+        assert pink.level == pytest.approx(1 - 0.05 / 2)
 
 
 def test_quality_table_keeps_only_sampled_step_counts_and_answers_name_the_reference():

@@ -1,0 +1,40 @@
+"""Every committed recipe configuration parses into the configs its commands build (a typo fails here, not after
+an hour of training)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audiospec.cli import _run_config
+from audiospec.config import read_yaml
+from audiospec.diffusion.priors import REFERENCE_PRIOR
+from audiospec.experiments.curve import CurveRunConfig
+from audiospec.experiments.pipeline import PipelineConfig
+
+CONFS = sorted((Path(__file__).resolve().parents[2] / "recipes").glob("*/conf/*.yaml"))
+
+
+def test_there_are_recipe_configs():
+    assert len(CONFS) >= 10 and any(p.name == "protocol.yaml" for p in CONFS)
+
+
+@pytest.mark.parametrize("path", CONFS, ids=lambda p: f"{p.parts[-3]}/{p.name}")
+def test_recipe_config_parses(path):
+    pipeline = _run_config(PipelineConfig, path)
+    assert pipeline.compare.train.steps >= 1 and REFERENCE_PRIOR in [s.name for s in pipeline.compare.priors]
+    if "curve" in read_yaml(path):
+        curve = _run_config(CurveRunConfig, path)
+        assert curve.compare == pipeline.compare  # the curve trains exactly the comparison's models
+
+
+def test_protocol_can_reach_a_verdict_and_matches_the_demo_models():
+    protocol = _run_config(PipelineConfig, next(p for p in CONFS if p.name == "protocol.yaml")).compare
+    demo = _run_config(PipelineConfig, next(p for p in CONFS if p.parts[-3] == "mini" and p.name == "cpu.yaml")).compare
+    # two primary tests under Holm need 2 * 2 / 2^n < 0.05, i.e. n >= 7 seeds
+    assert len(protocol.seeds) >= 7 and protocol.primary_steps in protocol.steps
+    for name in ("mel", "patch_frames", "split_fractions", "split_seed"):
+        assert getattr(protocol, name) == getattr(demo, name)
+    same = {k: v for k, v in vars(protocol.train).items() if k not in ("steps", "checkpoint_every")}
+    assert same == {k: v for k, v in vars(demo.train).items() if k not in ("steps", "checkpoint_every")}
