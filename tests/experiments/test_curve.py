@@ -10,7 +10,7 @@ import torch
 from audiospec.diffusion.gaussian import LinearGaussianVelocity
 from audiospec.diffusion.priors import WhiteNoise
 from audiospec.errors import AudiospecError
-from audiospec.experiments.curve import CurveConfig, heldout_loss, jackknife_kid, on_plateau
+from audiospec.experiments.curve import CurveConfig, heldout_loss, jackknife_kid, on_loss_plateau, on_plateau
 from audiospec.experiments.results import Interval
 
 
@@ -68,8 +68,17 @@ def test_plateau_rule():
     assert on_plateau(worse, 200) is True  # getting worse is not an improvement
 
 
+def test_loss_plateau_rule():
+    losses = {100: 1.0, 400: 0.60, 500: 0.597, 800: 0.55}
+    assert on_loss_plateau(losses, 500) is True  # 0.6 -> 0.597: 0.5% < 1%
+    assert on_loss_plateau(losses, 800) is False  # 0.597 -> 0.55: 8.5%
+    assert on_loss_plateau(losses, 800, tolerance=0.1) is True
+    assert on_loss_plateau(losses, 100) is None
+
+
 @pytest.mark.parametrize("bad", [dict(checkpoints=(200, 100)), dict(checkpoints=()), dict(seeds=(0, 0)),
-                                 dict(n_samples=2), dict(plateau_fraction=1.0)])
+                                 dict(n_samples=2), dict(plateau_fraction=1.0),
+                                 dict(loss_tolerance=0.0)])
 def test_curve_config_rejects_bad_settings(bad):
     with pytest.raises(AudiospecError):
         CurveConfig(**bad)
