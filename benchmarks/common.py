@@ -111,8 +111,8 @@ class Result:
     def ratio_range(self) -> tuple[float, float]:
         """The ratio from the interquartile ranges of both timings (slowest vs fastest quartile pairing): the
         spread a noisy run can move the ratio by."""
-        oq1, oq3 = _quartiles(self.ours_timing.all_s)
-        pq1, pq3 = _quartiles(self.peer_timing.all_s)
+        oq1, oq3 = _quartiles(self.ours_timing.all_s or (self.ours_timing.median_s,))
+        pq1, pq3 = _quartiles(self.peer_timing.all_s or (self.peer_timing.median_s,))  # a fixed budget has no samples
         if self.direction == "overhead":
             return oq1 / pq3, oq3 / pq1
         return pq1 / oq3, pq3 / oq1

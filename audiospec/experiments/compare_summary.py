@@ -202,8 +202,8 @@ def _difference_lines(name: str, reference: str, per_steps: dict[str, dict[str, 
             verdict = "no reliable difference"
         p = f", Holm-corrected p = {diff.p_holm:.3f}" if diff.p_holm is not None else ""
         family = "PRIMARY (pre-specified, its own Holm family): " if diff.primary else ""
-        lines.append(f"{family}{name} vs {reference} at {steps} steps: KID difference {_ci_text(diff)} "
-                     f"({100 * diff.level:.2f}% interval){p}{floor_text}: {verdict}.")
+        lines.append(f"{family}{name} vs {reference} at {steps} steps: KID difference "
+                     f"{diff.text(signed=True, label=f'{100 * diff.level:.2f}% CI ')}{p}{floor_text}: {verdict}.")
     return lines
 
 
