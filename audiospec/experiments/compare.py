@@ -12,7 +12,8 @@ source recording: models, matched prior, standardisation and classifier see the 
 split only, and every quality metric compares samples with the test split. Quality results
 are means with bootstrap intervals over seeds clipped to each metric's range; every arm's
 difference to its reference is paired by seed, tested exactly (sign flips) and Holm-corrected
-in one family (:mod:`audiospec.experiments.compare_summary`). Patches are centred per mel bin
+within its family, the pre-specified primary test or the secondary rest
+(:mod:`audiospec.experiments.compare_summary`). Patches are centred per mel bin
 (:mod:`audiospec.experiments.patches`).
 """
 
@@ -190,8 +191,9 @@ def _extra_arms(spec: PriorSpec, prior: NoisePrior, models: list[tuple[int, Any]
 
 
 def _few_step_quality(rows: list[dict[str, Any]], steps: int) -> dict[str, dict[str, Interval]]:
-    """Per prior: the headline metrics at ``steps`` sampling steps, mean and interval over seeds."""
-    names = sorted({row["prior"] for row in rows})
+    """Per arm sampled at ``steps`` steps: the headline metrics there, mean and interval over seeds (an arm of the
+    optimised grid may not be sampled at that count)."""
+    names = sorted({row["prior"] for row in rows if row["steps"] == steps})
     table = quality_table(rows, names, (steps,))
     return {name: {m: v for m, v in table[name][str(steps)].items() if m in HEADLINE_METRICS} for name in names}
 

@@ -60,7 +60,7 @@ def _values(runs: list[dict[str, Any]], metric: str) -> list[float]:
 
 
 def _differences(rows: list[dict[str, Any]], pairs: Sequence[tuple[str, str]], steps_list: Sequence[int],
-                 primary: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+                 primary: Sequence[tuple[str, int]] = ()) -> dict[str, Any]:
     """Paired (by seed) differences of each arm to its reference arm (``pairs``) for every headline metric and step
     count, with a p-value (exact sign-flip test over seeds; a bootstrap is anti-conservative with a handful of
     seeds) and intervals at the Bonferroni level 1 - alpha/m of their family.
@@ -106,15 +106,15 @@ def summarize(rows: list[dict[str, Any]], orders: dict[str, OrderScores], baseli
     primary = [(name, cfg.primary_steps or min(cfg.steps)) for name in names if name != REFERENCE_PRIOR]
     everything = _differences(rows, pairs, cfg.steps, primary)  # primary and secondary Holm families
     differences = {name: everything[name] for name in names if name in everything}
-    result = CompareResult(
+    arm_differences = {arm: everything[arm] for arm in arms if arm in everything}
+    replies = dataclasses.replace(
+        answers(table, differences, orders, baseline, cfg, robustness(sensitivity), floors or {}),
+        question_4_loss_and_schedule=tuple(arm_answers(arms, arm_differences, floors or {})))
+    return CompareResult(
         priors=tuple(names), seeds=tuple(cfg.seeds), steps=tuple(cfg.steps), sampler=cfg.sampler,
         metrics=table, prior_baseline=baseline, difference_to_white=differences, autoregression_order=orders,
-        answers=answers(table, differences, orders, baseline, cfg, robustness(sensitivity), floors or {}),
-        sensitivity=tuple(sensitivity), floors=floors, arms=arms,
-        arm_differences={arm: everything[arm] for arm in arms if arm in everything},
+        answers=replies, sensitivity=tuple(sensitivity), floors=floors, arms=arms, arm_differences=arm_differences,
     )
-    return dataclasses.replace(result, answers=dataclasses.replace(
-        result.answers, question_4_loss_and_schedule=tuple(arm_answers(result, floors or {}))))
 
 
 def _ci_text(stat: Interval | None) -> str:
@@ -207,7 +207,9 @@ def _difference_lines(name: str, reference: str, per_steps: dict[str, dict[str, 
     return lines
 
 
-def arm_answers(result: CompareResult, floors: dict[str, dict[str, Any]]) -> list[str]:
-    """DESIGN.md question 4 at equal compute: whitened vs plain loss, optimised vs uniform Euler grid."""
-    return [line for arm, reference in result.arms.items()
-            for line in _difference_lines(arm, reference, result.arm_differences.get(arm, {}), floors)]
+def arm_answers(arms: dict[str, str], arm_differences: dict[str, Any], floors: dict[str, dict[str, Any]]
+                ) -> list[str]:
+    """DESIGN.md question 4 at equal compute (whitened vs plain loss, optimised vs uniform Euler grid): one sentence
+    per arm (``arms``: arm -> reference arm) and step count."""
+    return [line for arm, reference in arms.items()
+            for line in _difference_lines(arm, reference, arm_differences.get(arm, {}), floors)]

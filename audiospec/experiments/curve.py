@@ -36,7 +36,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import torch
 from tqdm.auto import tqdm
@@ -167,13 +167,20 @@ def jackknife_kid(generated: torch.Tensor, reference: torch.Tensor, *, level: fl
     return Interval(mean=kid, low=kid - z * se, high=kid + z * se, n=n)
 
 
+def _checkpoint_before(steps: Iterable[int], budget: int, fraction: float) -> int | None:
+    """The last checkpoint at or before (1 - fraction) * budget, None when there is none or budget is not measured."""
+    steps = list(steps)
+    earlier = [s for s in steps if s <= (1.0 - fraction) * budget]
+    return max(earlier) if earlier and budget in steps else None
+
+
 def on_plateau(kids: dict[int, Interval], budget: int, *, fraction: float = 0.2) -> bool | None:
     """True when the last ``fraction`` of ``budget`` steps improved KID by less than its interval half-width
     (module doc); None when no checkpoint lies at or before (1 - fraction) * budget."""
-    earlier = [s for s in kids if s <= (1.0 - fraction) * budget]
-    if not earlier or budget not in kids:
+    earlier = _checkpoint_before(kids, budget, fraction)
+    if earlier is None:
         return None
-    final, before = kids[budget], kids[max(earlier)]
+    final, before = kids[budget], kids[earlier]
     half_width = 0.5 * ((final.high or final.mean) - (final.low or final.mean))
     return before.mean - final.mean < half_width
 
@@ -182,10 +189,10 @@ def on_loss_plateau(losses: dict[int, float], budget: int, *, fraction: float = 
                     tolerance: float = 0.01) -> bool | None:
     """True when the last ``fraction`` of ``budget`` steps improved the held-out loss by less than ``tolerance``
     (relative to the loss at ``budget``); None when no checkpoint lies at or before (1 - fraction) * budget."""
-    earlier = [s for s in losses if s <= (1.0 - fraction) * budget]
-    if not earlier or budget not in losses:
+    earlier = _checkpoint_before(losses, budget, fraction)
+    if earlier is None:
         return None
-    return losses[max(earlier)] - losses[budget] < tolerance * abs(losses[budget])
+    return losses[earlier] - losses[budget] < tolerance * abs(losses[budget])
 
 
 def _mean_interval(values: list[Interval]) -> Interval:

@@ -9,10 +9,9 @@ from audiospec.diffusion.priors import PriorSpec, make_prior
 from audiospec.diffusion.schedule_design import gaussian_divergence, output_spectrum
 from audiospec.diffusion.samplers import uniform_time_grid
 from audiospec.errors import AudiospecError
-from audiospec.experiments.compare import CompareConfig
+from audiospec.experiments.compare import CompareConfig, _few_step_quality
 from audiospec.experiments.compare_arms import arm_pairs, optimized_grids
 from audiospec.experiments.compare_summary import HEADLINE_METRICS, _differences, arm_answers, quality_table
-from audiospec.experiments.results import CompareResult
 from audiospec.functional.noise import hermitian_weights, power_law_spectrum
 
 
@@ -74,10 +73,7 @@ def test_quality_table_keeps_only_sampled_step_counts_and_answers_name_the_refer
     table = quality_table(rows, ["white", "white@optimized"], (4, 8))
     assert set(table["white"]) == {"4", "8"} and set(table["white@optimized"]) == {"4"}
     diffs = _differences(rows, [("white@optimized", "white")], (4, 8))
-    result = CompareResult(priors=("white",), seeds=(0, 1, 2), steps=(4, 8), sampler="euler", metrics=table,
-                           prior_baseline={}, difference_to_white={}, autoregression_order={}, answers=None,
-                           arms={"white@optimized": "white"}, arm_differences=diffs)
-    lines = arm_answers(result, {"real train vs test": {"kid_classifier": 0.01}})
+    lines = arm_answers({"white@optimized": "white"}, diffs, {"real train vs test": {"kid_classifier": 0.01}})
     assert len(lines) == 1 and lines[0].startswith("white@optimized vs white at 4 steps: KID difference -0.100")
     assert "floor, real training vs test patches: 0.0100" in lines[0] and "no reliable difference" in lines[0]
 
@@ -107,3 +103,9 @@ def test_compare_config_reads_the_new_fields_from_yaml_form():
     assert config_from_dict(CompareConfig, config_to_dict(cfg), where="compare") == cfg
     with pytest.raises(AudiospecError, match="whitened_loss"):
         config_from_dict(CompareConfig, {**raw, "whitened_loss": "yes"}, where="compare")
+
+
+def test_few_step_quality_skips_arms_not_sampled_at_that_step_count():
+    rows = _rows("white", 4, [0.3, 0.1, 0.5]) + _rows("white@optimized", 8, [0.2, 0.0, 0.4])
+    quality = _few_step_quality(rows, 4)
+    assert set(quality) == {"white"} and quality["white"]["kid_classifier"].mean == pytest.approx(0.3)
