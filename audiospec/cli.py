@@ -69,7 +69,7 @@ def _clean_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # the sections of a recipe file; a command reads the ones it knows and skips the others
-RECIPE_SECTIONS = ("data", "analysis", "corrupt", "compare", "curve")
+RECIPE_SECTIONS = ("data", "analysis", "corrupt", "compare", "curve", "probe")
 
 
 def _run_config(cls: type[C], config: Optional[Path], **data: Any) -> C:
@@ -169,6 +169,14 @@ _data_command(
             "comparison's training budget is on the plateau.",
     examples="  audiospec curve --config recipes/mini/conf/curve.yaml --out runs/curve-mini",
     done=lambda result, out: "\n".join(result.verdicts) + f"\ncurve: {out / 'curve.png'}")
+_data_command(
+    "probe", run=_lazy("audiospec.experiments.probe", "run_probe"),
+    config_class=_lazy("audiospec.experiments.probe", "ProbeRunConfig"),
+    summary="Beyond correlation, on the compare stage's models (RUN/compare/models, beside --out): a causal test "
+            "(swap the low quefrencies of two sampling trajectories: does the fine content follow?) and "
+            "probability-flow likelihoods of the test split per prior, each beside the exact Gaussian model.",
+    examples="  audiospec probe --config recipes/mini/conf/protocol.yaml --out runs/mini-protocol/probe",
+    done=lambda result, out: "\n".join(result.answers) + f"\nresults: {out / 'probe.json'}")
 _data_command(
     "run", run=_lazy("audiospec.experiments.pipeline", "run_pipeline"),
     config_class=_lazy("audiospec.experiments.pipeline", "PipelineConfig"),

@@ -23,6 +23,19 @@ def audio_folder(root: Path) -> Path:
     return root
 
 
+def split_folder(root: Path, *, sr: int = 22050, seconds: float = 3.0) -> Path:
+    """Six recordings per class (tones for music, noise for speech), so that every split of a
+    train / validation / test split by recording gets one."""
+    rng = np.random.default_rng(0)
+    t = np.arange(int(seconds * sr)) / sr
+    for label in ("music", "speech"):
+        (root / label).mkdir(parents=True)
+        for i in range(6):
+            tone = np.sin(2 * np.pi * (220 + 40 * i) * t) if label == "music" else rng.standard_normal(t.size)
+            sf.write(root / label / f"{label}{i}.wav", (0.2 * tone).astype(np.float32), sr)
+    return root
+
+
 def analysis_config(path: Path, folder: Path, **analysis_overrides) -> Path:
     config = {
         "data": {"dataset": f"folder:{folder}", "sample_rate": 8000, "clip_seconds": 0.6},

@@ -55,7 +55,7 @@ from audiospec.metrics import ClassifierConfig, TrainedClassifier, evaluate_samp
 from audiospec.report.plots import plot_compare
 from audiospec.transforms import MelConfig
 
-__all__ = ["CompareConfig", "CompareRunConfig", "project_classifier", "run_compare", "split_patches"]
+__all__ = ["CompareConfig", "CompareRunConfig", "project_classifier", "run_compare", "split_patches", "trained_model"]
 
 
 @dataclass(frozen=True)
@@ -155,6 +155,16 @@ def _listen(model: Any, prior: NoisePrior, scores: OrderScores, config: CompareC
                       for (wav, png, gain), title in zip(files, titles)]
 
 
+def trained_model(prior: NoisePrior, seed: int, patches: torch.Tensor, cfg: CompareConfig, out_dir: Path,
+                  progress: bool, *, whiten: bool = False) -> Any:
+    """The EMA network (what every sampler uses) of one prior and seed, trained, resumed or just loaded from
+    ``out_dir/models/<arm>/seed<seed>`` (arm = the prior's name, ``+whitened`` with the whitened loss)."""
+    arm = prior.name + (WHITENED if whiten else "")
+    trained = train(dataclasses.replace(cfg.train, seed=seed, whiten_loss=whiten or cfg.train.whiten_loss),
+                    patches, prior=prior, out_dir=out_dir / "models" / arm / f"seed{seed}", progress=progress)
+    return load_checkpoint(trained.checkpoint)[1]
+
+
 def _train_arm(spec: PriorSpec, seeds: tuple[int, ...], data: PatchSet, test: PatchSet, classifier: TrainedClassifier,
                cfg: CompareConfig, out_dir: Path, progress: bool, *, steps: tuple[int, ...] | None = None,
                whiten: bool = False) -> tuple[NoisePrior, list[tuple[int, Any]], list[dict[str, Any]]]:
@@ -167,9 +177,7 @@ def _train_arm(spec: PriorSpec, seeds: tuple[int, ...], data: PatchSet, test: Pa
     arm = prior.name + (WHITENED if whiten else "")
     models, rows = [], []
     for seed in seeds:
-        trained = train(dataclasses.replace(cfg.train, seed=seed, whiten_loss=whiten or cfg.train.whiten_loss),
-                        data.patches, prior=prior, out_dir=out_dir / "models" / arm / f"seed{seed}", progress=progress)
-        models.append((seed, load_checkpoint(trained.checkpoint)[1]))  # sample with the EMA weights
+        models.append((seed, trained_model(prior, seed, data.patches, cfg, out_dir, progress, whiten=whiten)))
         rows += _evaluate(models[-1][1], prior, seed, test, classifier, cfg, steps or cfg.steps, data.patches, arm=arm)
     return prior, models, rows
 

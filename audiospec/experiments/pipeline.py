@@ -1,8 +1,9 @@
-"""The whole job a recipe runs: prepare -> analyze -> corrupt -> train per prior -> compare -> report.
+"""The whole job a recipe runs: prepare -> analyze -> corrupt -> train per prior -> compare -> probe -> report.
 
 Each stage writes into its own sub-folder of the run folder and is skipped when its
 result is already there (``analysis/analysis.json``, ``corrupt/corrupt.json``,
-``compare/results.json``), so an interrupted run resumes where it stopped; training
+``compare/results.json``, ``probe/probe.json``; the probe stage runs only when the recipe
+has a ``probe`` section, on the compare stage's models), so an interrupted run resumes where it stopped; training
 itself resumes from its last checkpoint.
 """
 
@@ -18,6 +19,7 @@ from audiospec.data import DataConfig, prepare_dataset
 from audiospec.experiments.analysis import AnalysisConfig, AnalyzeRunConfig, run_analysis
 from audiospec.experiments.compare import CompareConfig, CompareRunConfig, run_compare
 from audiospec.experiments.corrupt import CorruptConfig, CorruptRunConfig, run_corrupt
+from audiospec.experiments.probe import ProbeConfig, ProbeRunConfig, run_probe
 from audiospec.report.build import build_report
 
 __all__ = ["PipelineConfig", "run_pipeline"]
@@ -25,12 +27,13 @@ __all__ = ["PipelineConfig", "run_pipeline"]
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """A recipe's ``conf/*.yaml``: sections ``data``, ``analysis``, ``corrupt``, ``compare``."""
+    """A recipe's ``conf/*.yaml``: sections ``data``, ``analysis``, ``corrupt``, ``compare`` and optionally ``probe``."""
 
     data: DataConfig
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     corrupt: CorruptConfig = field(default_factory=CorruptConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
+    probe: ProbeConfig | None = None
 
 
 def run_pipeline(config: PipelineConfig, *, out_dir: Path, progress: bool = True) -> Path:
@@ -46,6 +49,9 @@ def run_pipeline(config: PipelineConfig, *, out_dir: Path, progress: bool = True
         ("corrupt", "corrupt.json", CorruptRunConfig(data=data, corrupt=config.corrupt), run_corrupt),
         ("compare", "results.json", CompareRunConfig(data=data, compare=config.compare), run_compare),
     ]
+    if config.probe is not None:
+        stages.append(("probe", "probe.json", ProbeRunConfig(data=data, compare=config.compare, probe=config.probe),
+                       run_probe))
     for folder, result, stage_config, run in stages:
         if not _done(out_dir / folder, result, stage_config):
             run(stage_config, out_dir=out_dir / folder, progress=progress)

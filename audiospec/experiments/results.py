@@ -20,7 +20,7 @@ from audiospec.errors import AudiospecError
 __all__ = [
     "PowerLawSummary", "WaveformShape", "WaveformSummary", "MelSummary", "CepstrumSummary", "Normalisation",
     "FmaxTable", "SkippedInput", "AnalysisResult", "Interval", "Difference", "ViewOrder", "Measurement", "OrderScores",
-    "SweepEntry", "SensitivityRow", "Answers", "CompareResult", "from_json", "to_json", "read_result",
+    "SweepEntry", "SensitivityRow", "Answers", "CompareResult", "SwapRow", "LikelihoodRow", "ProbeResult", "from_json", "to_json", "read_result",
 ]
 
 R = TypeVar("R")
@@ -257,6 +257,53 @@ class CompareResult:
     plots: tuple[str, ...] = ()
     arms: dict[str, str] = field(default_factory=dict)  # extra arm -> its reference arm (whitened loss, grids)
     arm_differences: dict[str, dict[str, dict[str, Difference | None]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SwapRow:
+    """One prior at one swap time: donor share of the un-swapped (high) bands for the trained models and the exact
+    Gaussian model, their paired difference (``excess``), and the per-band shares (means) behind them."""
+
+    prior: str
+    time: float
+    trained: Interval
+    exact: Interval
+    excess: Interval
+    reliable: bool
+    band_shares: tuple[float, ...]
+    exact_band_shares: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class LikelihoodRow:
+    """Bits per dimension of the test patches under one model family (or the closed-form Gaussian); for priors the
+    paired difference to white, the calibration (ODE on the exact field − closed form) and the integration check
+    (first seed: half the steps − full)."""
+
+    name: str
+    bits_per_dim: Interval
+    versus_white: Interval | None = None
+    reliable: bool = False
+    calibration: float | None = None
+    integration: float | None = None
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """``probe.json``."""
+
+    swap: tuple[SwapRow, ...]
+    likelihood: tuple[LikelihoodRow, ...]
+    band_centres: tuple[float, ...]
+    kept_bands: tuple[int, ...]
+    k_cut: int
+    swap_level: float
+    likelihood_level: float
+    seeds: tuple[int, ...]
+    n_pairs: int
+    n_test_patches: int
+    answers: tuple[str, ...] = ()
+    plots: tuple[str, ...] = ()
 
 
 def to_json(result: Any) -> dict[str, Any]:

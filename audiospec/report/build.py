@@ -1,7 +1,7 @@
 """Assemble one self-contained HTML report from whatever a run folder holds.
 
 A run folder may contain ``analysis/`` (``audiospec analyze``), ``corrupt/``
-(``audiospec corrupt``) and ``compare/`` (``audiospec compare``); each present part
+(``audiospec corrupt``), ``compare/`` (``audiospec compare``) and ``probe/`` (``audiospec probe``); each present part
 becomes a section of ``RUN_DIR/report.html``.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from audiospec.errors import AudiospecError
-from audiospec.experiments.results import AnalysisResult, CompareResult, read_result
-from audiospec.report.html import analysis_section, compare_section, listening_section, write_page
+from audiospec.experiments.results import AnalysisResult, CompareResult, ProbeResult, read_result
+from audiospec.report.html import analysis_section, compare_section, listening_section, probe_section, write_page
 
 __all__ = ["SECTIONS", "build_report"]
 
@@ -33,6 +33,7 @@ SECTIONS: list[tuple[str, str, Callable[[Path], Any], Callable[[Any, Path], str]
     ("analysis", "analysis.json", lambda path: read_result(AnalysisResult, path), analysis_section),
     ("corrupt", "corrupt.json", _manifest, listening_section),
     ("compare", "results.json", lambda path: read_result(CompareResult, path), compare_section),
+    ("probe", "probe.json", lambda path: read_result(ProbeResult, path), probe_section),
 ]
 
 

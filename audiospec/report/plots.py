@@ -22,8 +22,9 @@ from audiospec.experiments.results import AnalysisResult, CompareResult, PowerLa
 
 if TYPE_CHECKING:
     from audiospec.experiments.curve import CurveResult
+    from audiospec.experiments.results import ProbeResult
 
-__all__ = ["PLOTS", "COMPARE_PLOTS", "plot_all", "plot_compare", "plot_spectrogram"]
+__all__ = ["PLOTS", "COMPARE_PLOTS", "plot_all", "plot_compare", "plot_curve", "plot_probe", "plot_spectrogram"]
 
 
 def _save(fig: plt.Figure, path: Path, *, dpi: int = 110) -> None:
@@ -297,3 +298,39 @@ def plot_curve(result: CurveResult, path: Path) -> str:
         ax.legend(fontsize=7)
     _save(fig, path)
     return path.name
+
+
+def plot_probe(result: ProbeResult, out_dir: Path) -> list[str]:
+    """``probe_swap.png``: donor share per quefrency band after a swap at each time, trained models (solid, per
+    prior) against the exact Gaussian model (dashed), the swapped coefficients shaded; ``probe_likelihood.png``:
+    bits/dim per prior with intervals and the closed-form Gaussian. Returns the file names."""
+    times = sorted({row.time for row in result.swap}, reverse=True)
+    fig, axes = plt.subplots(1, len(times), figsize=(4.2 * len(times), 3.6), squeeze=False, sharey=True)
+    centres = _np(result.band_centres)
+    cut = 0.5 * (centres[result.kept_bands[0] - 1] + centres[result.kept_bands[0]]) if result.kept_bands else None
+    for ax, t in zip(axes[0], times):
+        for i, row in enumerate(r for r in result.swap if r.time == t):
+            ax.plot(centres, row.band_shares, marker="o", color=f"C{i}", label=f"{row.prior}, trained")
+            ax.plot(centres, row.exact_band_shares, ls="--", color=f"C{i}", alpha=0.7, label=f"{row.prior}, exact")
+        if cut is not None:
+            ax.axvspan(0, cut, color="0.9", zorder=0)
+        ax.set_xscale("symlog", linthresh=float(centres[1]) if len(centres) > 1 else 1e-3)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("quefrency (cycles per mel bin)")
+        ax.set_title(f"low quefrencies swapped at t = {t:g}", fontsize=9)
+        ax.grid(True, alpha=0.3)
+    axes[0][0].set_ylabel("donor share (0 own, 1 donor)")
+    axes[0][0].legend(fontsize=7)
+    _save(fig, out_dir / "probe_swap.png")
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    rows = list(result.likelihood)
+    means = np.array([r.bits_per_dim.mean for r in rows])
+    low = np.array([r.bits_per_dim.low if r.bits_per_dim.low is not None else r.bits_per_dim.mean for r in rows])
+    high = np.array([r.bits_per_dim.high if r.bits_per_dim.high is not None else r.bits_per_dim.mean for r in rows])
+    ax.errorbar(np.arange(len(rows)), means, yerr=np.vstack([means - low, high - means]), fmt="o", capsize=4)
+    ax.set_xticks(np.arange(len(rows)), [r.name.split(" (")[0] for r in rows], rotation=20, fontsize=8)
+    ax.set_ylabel("bits / dim (test patches, model space)")
+    ax.set_title(f"probability-flow likelihood ({100 * result.likelihood_level:g}% intervals)", fontsize=9)
+    ax.grid(True, alpha=0.3)
+    _save(fig, out_dir / "probe_likelihood.png")
+    return ["probe_swap.png", "probe_likelihood.png"]

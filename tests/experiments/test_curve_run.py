@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import json
-import math
 
-import numpy as np
-import soundfile as sf
 import yaml
 from typer.testing import CliRunner
 
 from audiospec.cli import app
+from helpers_cli import split_folder
 
-SR = 22050
 runner = CliRunner()
 
 
-def _corpus(root):
-    rng = np.random.default_rng(0)
-    t = np.arange(3 * SR) / SR
-    for label in ("music", "speech"):
-        (root / label).mkdir(parents=True)
-        for i in range(6):  # 6 recordings per class: every split gets one
-            tone = np.sin(2 * math.pi * (220 + 40 * i) * t) if label == "music" else rng.standard_normal(t.size)
-            sf.write(root / label / f"{label}{i}.wav", (0.2 * tone).astype(np.float32), SR)
-
-
 def test_curve_writes_points_and_resumes_without_retraining(tmp_path):
-    _corpus(tmp_path / "audio")
+    split_folder(tmp_path / "audio")
     config = {
         "data": {"dataset": f"folder:{tmp_path / 'audio'}", "clip_seconds": 3.0},
         "compare": {"patch_frames": 32, "priors": ["white", "pink"], "seeds": [0],

@@ -12,6 +12,7 @@ from audiospec.config import read_yaml
 from audiospec.diffusion.priors import REFERENCE_PRIOR
 from audiospec.experiments.curve import CurveRunConfig
 from audiospec.experiments.pipeline import PipelineConfig
+from audiospec.experiments.probe import ProbeRunConfig
 
 CONFS = sorted((Path(__file__).resolve().parents[2] / "recipes").glob("*/conf/*.yaml"))
 
@@ -27,6 +28,8 @@ def test_recipe_config_parses(path):
     if "curve" in read_yaml(path):
         curve = _run_config(CurveRunConfig, path)
         assert curve.compare == pipeline.compare  # the curve trains exactly the comparison's models
+    if "probe" in read_yaml(path):
+        assert _run_config(ProbeRunConfig, path).probe == pipeline.probe is not None
 
 
 def test_protocol_can_reach_a_verdict_and_matches_the_demo_models():

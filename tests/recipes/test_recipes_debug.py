@@ -109,6 +109,11 @@ def _check_run(out: Path) -> None:
         assert f"<h4>generated / {prior}</h4>" in page and f"<h4>trajectory / {prior}</h4>" in page
     assert "checking media" not in page and "data:audio/ogg;base64," in page
     assert ("Question 4" in page) == bool(results["arms"])
+    if (out / "probe").is_dir():  # mini debug recipe: the probe stage on the compare stage's models
+        probe = json.loads((out / "probe" / "probe.json").read_text())
+        assert {row["prior"] for row in probe["swap"]} == set(results["priors"])
+        assert all(0.0 <= row["trained"]["mean"] <= 1.0 for row in probe["swap"]) and probe["answers"]
+        assert "Beyond correlation" in page
 
 
 def _run(recipe: str, out: Path, *extra: str) -> None:
@@ -146,6 +151,7 @@ def test_mini_recipe_on_a_fake_package_tree_and_resume(tmp_path):
     _write_tree(speech, {"cs": (_speech, "ogg")}, seconds=2.0, n=20)
     prepare_mini(tmp_path / "data" / "mini", music_dir=music, speech_dir=speech, n_per_class=4, progress=False)
     _run("mini", tmp_path / "run", "--data-dir", str(tmp_path / "data"))
+    assert (tmp_path / "run" / "probe" / "probe.json").is_file()  # the recipe's probe section ran
     _check_run(tmp_path / "run")
     arms = json.loads((tmp_path / "run" / "compare" / "results.json").read_text())["arms"]
     assert arms == {"pink+whitened": "pink", "matched+whitened": "matched", "white@optimized": "white",
