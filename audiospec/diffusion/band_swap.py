@@ -18,10 +18,10 @@ intervention (issue 14):
    is 0 when band j of y' is a's own, 1 when it is the donor's, 1/2 when it is equally far
    from both (or a fresh draw). Both directions of every pair are used (a ← b and b ← a).
 
-Known answers (tests): a linear field that acts only along time (data white along mel)
-commutes with every mel-axis projection, so shares are exactly 1 below ``k_cut`` and 0 above;
-the exact linear-Gaussian field's shares equal those of its closed-form flow map
-x_0 = irfft2(√λ_k / σ_k(t) · rfft2(x_t)), σ_k(t)² = (1 − t)² λ_k + t² S_k. High bands of a
+Known answers (tests): a linear field that acts only along time (data and prior white along
+mel) commutes with every mel-axis projection, so shares are exactly 1 below ``k_cut`` and 0
+above; the exact linear-Gaussian field's shares equal, up to the Euler error, those of its
+closed-form flow map x_0 = irfft2(√λ_k / σ_k(t) · rfft2(x_t)), σ_k(t)² = (1 − t)² λ_k + t² S_k. High bands of a
 Gaussian model move with the swapped low bands only through the leakage of that map between
 DCT bands; a model that generates fine content *from* coarse content shows shares above it.
 """
@@ -139,7 +139,7 @@ def band_swap(field: Field, *, prior: NoisePrior, shape: tuple[int, int], n_pair
     bands = quefrency_bands(M, n_bands=n_bands)
     if k_cut not in [start for start, _ in bands[1:]]:
         raise AudiospecError(f"k_cut={k_cut} splits a quefrency band; use a band edge: one of "
-                             f"{[start for start, _ in bands[2:]]} for {M} mel bins and n_bands={n_bands}")
+                             f"{[start for start, _ in bands[1:]]} for {M} mel bins and n_bands={n_bands}")
     x1 = prior.sample((2 * n_pairs, 1, *shape), generator=generator)
     states: dict[int, torch.Tensor] = {}
 

@@ -68,7 +68,10 @@ def _per_dim_bits(nll: torch.Tensor, dims: int) -> torch.Tensor:
 
 def gaussian_log_likelihood(x: torch.Tensor, *, spectrum: torch.Tensor) -> torch.Tensor:
     """log N(x; 0, Σ) of fields ``x`` ``[B, ..., F, T]`` (all axes after B form one datum), Σ stationary with power
-    ``spectrum`` ``[F, T // 2 + 1]`` on the rfft grid in the orthonormal Fourier basis. Returns ``[B]`` float64 nats."""
+    ``spectrum`` ``[F, T // 2 + 1]`` on the rfft grid in the orthonormal Fourier basis. Returns ``[B]`` float64 nats.
+
+    The spectrum must be the rfft half of a real field's spectrum, S(−f) = S(f) (every estimate and prior here
+    is), so that the Hermitian multiplicities turn the half-plane sums into full-plane ones."""
     check_finite(x, name="fields")
     if x.ndim < 3:
         raise AudiospecError(f"fields must be [B, ..., F, T], got shape {tuple(x.shape)}")
@@ -122,9 +125,10 @@ def divergence(field: Field, x: torch.Tensor, t: torch.Tensor, *, estimator: Div
             for start in range(0, dims, chunk):
                 idx = torch.arange(start, min(start + chunk, dims), device=x.device)
                 basis = torch.zeros(idx.numel(), *x.shape, dtype=v.dtype, device=x.device)  # [c, B, ...]
-                basis.view(idx.numel(), x.shape[0], dims)[torch.arange(idx.numel()), :, idx] = 1.0
+                rows = torch.arange(idx.numel(), device=x.device)
+                basis.view(idx.numel(), x.shape[0], dims)[rows, :, idx] = 1.0
                 vjp = _vjps(v, x, basis).view(idx.numel(), x.shape[0], dims)
-                div += vjp[torch.arange(idx.numel()), :, idx].sum(0).double()  # sum_i (e_iᵀ J)_i
+                div += vjp[rows, :, idx].sum(0).double()  # sum_i (e_iᵀ J)_i
     return v.detach(), div.detach().double()
 
 
@@ -146,7 +150,8 @@ def ode_log_likelihood(field: Field, x0: torch.Tensor, *, prior: NoisePrior, ste
 
     ``field(x, t)`` is the model's velocity (flow matching), e.g. a trained network or
     :class:`~audiospec.diffusion.gaussian.LinearGaussianVelocity`. ``n_probes`` Rademacher probes per datum,
-    drawn once with ``generator``, estimate the divergence (``estimator="hutchinson"``).
+    drawn once with ``generator``, estimate the divergence (``estimator="hutchinson"``). With ``t_min`` > 0 the
+    result is −log p_{t_min}(x0), the density of the slightly noised data, not of the data itself.
     """
     check_finite(x0, name="data")
     if x0.ndim != 4:

@@ -261,8 +261,11 @@ class CompareResult:
 
 @dataclass(frozen=True)
 class SwapRow:
-    """One prior at one swap time: donor share of the un-swapped (high) bands for the trained models and the exact
-    Gaussian model, their paired difference (``excess``), and the per-band shares (means) behind them."""
+    """One prior at one swap time: donor share of the un-swapped (high) bands pooled (mean over pairs of each pair's
+    ratio) for the trained models and the exact Gaussian model, their paired difference (``excess``, interval at
+    the family's Bonferroni level), the exact sign-flip ``p_value`` over per-seed mean excesses, Holm-adjusted
+    within its family (``primary``: one pre-specified swap time per prior; secondary: the others), and the per-band
+    shares (ratio of sums over pairs, averaged over seeds) behind the figure."""
 
     prior: str
     time: float
@@ -272,13 +275,18 @@ class SwapRow:
     reliable: bool
     band_shares: tuple[float, ...]
     exact_band_shares: tuple[float, ...]
+    p_value: float | None = None
+    p_holm: float | None = None
+    primary: bool = False
 
 
 @dataclass(frozen=True)
 class LikelihoodRow:
-    """Bits per dimension of the test patches under one model family (or the closed-form Gaussian); for priors the
-    paired difference to white, the calibration (ODE on the exact field − closed form) and the integration check
-    (first seed: half the steps − full)."""
+    """Bits per dimension of the test patches under one model family (or the closed-form Gaussian, ``kind``
+    "gaussian"); for priors the paired difference to white (crossed bootstrap over seeds and the shared test
+    patches, exact sign-flip ``p_value`` over seeds, Holm-adjusted), the calibration (ODE on the exact field −
+    closed form) and the integration check (first seed: half the steps − full). ``trusted`` is False when either
+    check is at least half the difference: then no verdict is drawn."""
 
     name: str
     bits_per_dim: Interval
@@ -286,6 +294,10 @@ class LikelihoodRow:
     reliable: bool = False
     calibration: float | None = None
     integration: float | None = None
+    kind: str = "prior"
+    p_value: float | None = None
+    p_holm: float | None = None
+    trusted: bool = True
 
 
 @dataclass(frozen=True)
@@ -297,13 +309,14 @@ class ProbeResult:
     band_centres: tuple[float, ...]
     kept_bands: tuple[int, ...]
     k_cut: int
-    swap_level: float
+    swap_level: float  # the primary family's interval level
     likelihood_level: float
     seeds: tuple[int, ...]
     n_pairs: int
     n_test_patches: int
     answers: tuple[str, ...] = ()
     plots: tuple[str, ...] = ()
+    swap_secondary_level: float | None = None
 
 
 def to_json(result: Any) -> dict[str, Any]:

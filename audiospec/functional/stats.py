@@ -10,6 +10,7 @@ import torch
 from scipy import stats as _scipy_stats
 
 from audiospec.errors import AudiospecError
+from audiospec.functional._shape import check_finite
 
 __all__ = [
     "rankdata",
@@ -17,6 +18,7 @@ __all__ = [
     "mean_confidence_interval",
     "bootstrap_interval",
     "hierarchical_bootstrap",
+    "crossed_bootstrap",
     "paired_bootstrap_pvalue",
     "holm",
     "holm_adjusted",
@@ -190,6 +192,40 @@ def hierarchical_bootstrap(
             values[slots] = _resampled(x, count, statistic, generator)
     low, high = _percentile_interval(values.mean(dim=1), level=level, bounds=bounds)  # [B, S] -> [B]
     return point, low, high
+
+
+def crossed_bootstrap(
+    values: torch.Tensor,
+    *,
+    level: float = 0.95,
+    bounds: Bounds = (None, None),
+    n_bootstrap: int = 2000,
+    generator: torch.Generator | None = None,
+) -> tuple[float, float, float]:
+    """``(mean, low, high)`` of the grand mean of ``values`` ``[S, N]`` when the same N items (e.g. test patches)
+    are measured under each of S seeds: a crossed design.
+
+    Each replicate draws S seeds and N items with replacement, the *same* item draw for every seed (Owen 2007,
+    "The pigeonhole bootstrap", Ann. Appl. Stat.: resample both factors of a crossed design independently), and
+    averages values[seed, item] over both draws. Resampling items separately within each seed, as
+    :func:`hierarchical_bootstrap` does for nested data, would shrink the item variance by S.
+    """
+    _check_bootstrap(level, bounds, n_bootstrap)
+    v = torch.as_tensor(values, dtype=torch.float64)
+    if v.ndim != 2 or min(v.shape) < 1:
+        raise AudiospecError(f"crossed_bootstrap needs values [seeds, items], got shape {tuple(v.shape)}")
+    check_finite(v, name="crossed_bootstrap values")
+    S, N = v.shape
+    mean = float(v.mean())
+    if S * N < 2:
+        return mean, math.nan, math.nan
+    seeds = torch.randint(0, S, (n_bootstrap, S), generator=generator)  # [R, S]
+    items = torch.randint(0, N, (n_bootstrap, N), generator=generator)  # [R, N]
+    seed_w = torch.zeros(n_bootstrap, S, dtype=torch.float64).scatter_add_(1, seeds, torch.ones_like(seeds, dtype=torch.float64)) / S
+    item_w = torch.zeros(n_bootstrap, N, dtype=torch.float64).scatter_add_(1, items, torch.ones_like(items, dtype=torch.float64)) / N
+    replicates = ((seed_w @ v) * item_w).sum(-1)  # [R]: sum_s sum_n w_s w_n v[s, n]
+    low, high = _percentile_interval(replicates, level=level, bounds=bounds)
+    return mean, low, high
 
 
 def paired_bootstrap_pvalue(

@@ -74,7 +74,7 @@ def test_ode_likelihood_of_the_exact_gaussian_model_is_the_closed_form(prior):
     expected = -gaussian_log_likelihood(x0, spectrum=lam) / (math.prod(shape) * math.log(2.0))
     exact = ode_log_likelihood(field, x0, prior=prior, steps=24, estimator="exact")
     assert torch.allclose(exact.bits_per_dim, expected, atol=2e-3)
-    assert torch.allclose(exact.nll, exact.prior_nll - exact.divergence)
+    assert float(exact.divergence.abs().min()) > 1.0  # lambda != S: the divergence term carries the answer
 
 
 def test_hutchinson_ode_likelihood_is_within_a_hundredth_of_a_bit_on_average():

@@ -35,7 +35,7 @@ def test_probe_runs_on_the_compare_models_and_reports(tmp_path):
     run = tmp_path / "run"
     result = runner.invoke(app, ["probe", "--config", str(path), "--out", str(run / "probe"), "--no-progress"])
     assert result.exit_code == 0, result.output
-    assert "band swap, pink prior, swap at t=0.75" in result.output and "likelihood, pink − white" in result.output
+    assert "band swap (secondary), pink prior, swap at t=0.75" in result.output and "likelihood, pink − white" in result.output
     assert (run / "compare" / "models" / "pink" / "seed1" / "checkpoint.safetensors").is_file()
     probe = json.loads((run / "probe" / "probe.json").read_text())
     assert [(r["prior"], r["time"]) for r in probe["swap"]] == [(p, t) for p in ("white", "pink") for t in (0.75, 0.5)]
@@ -47,7 +47,11 @@ def test_probe_runs_on_the_compare_models_and_reports(tmp_path):
     assert rows["pink"]["versus_white"] is not None and rows["white"]["versus_white"] is None
     for name in ("white", "pink"):  # the ODE pipeline on the exact Gaussian field reproduces its closed form
         assert abs(rows[name]["calibration"]) < 0.05
-    assert probe["swap_level"] == pytest.approx(1 - 0.05 / 4) and probe["likelihood_level"] == pytest.approx(0.95)
+    assert probe["swap_level"] == pytest.approx(1 - 0.05 / 2) and probe["likelihood_level"] == pytest.approx(0.95)
+    assert probe["swap_secondary_level"] == pytest.approx(1 - 0.05 / 2)
+    assert [r["primary"] for r in probe["swap"]] == [False, True, False, True]  # primary_time 0.5 by default
+    assert all(r["p_value"] >= 0.5 and not r["reliable"] for r in probe["swap"])  # 2 seeds: p >= 2 / 4
+    assert rows["pink"]["p_value"] is not None and not rows["pink"]["reliable"]
     report = runner.invoke(app, ["report", str(run)])
     assert report.exit_code == 0, report.output
     page = (run / "report.html").read_text()
@@ -61,7 +65,11 @@ def test_probe_settings_are_checked():
     with pytest.raises(AudiospecError, match="among compare.seeds"):
         ProbeRunConfig(data=data, probe=ProbeConfig(seeds=(7,)))
     with pytest.raises(AudiospecError, match="swap_times"):
-        ProbeConfig(swap_steps=8, swap_times=(0.3,))
+        ProbeConfig(swap_steps=8, swap_times=(0.3, 0.5))
+    with pytest.raises(AudiospecError, match="distinct"):
+        ProbeConfig(swap_times=(0.5, 0.5))
+    with pytest.raises(AudiospecError, match="primary_time"):
+        ProbeConfig(swap_times=(0.75,))
     with pytest.raises(AudiospecError, match="likelihood_steps"):
         ProbeConfig(likelihood_steps=1)
     with pytest.raises(AudiospecError, match="n_pairs"):

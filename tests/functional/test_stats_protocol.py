@@ -12,6 +12,7 @@ import torch
 
 from audiospec.errors import AudiospecError
 from audiospec.functional.stats import (
+    crossed_bootstrap,
     bootstrap_interval,
     hierarchical_bootstrap,
     holm,
@@ -234,3 +235,21 @@ def test_sign_flip_pvalue_is_exact_and_honest_with_few_seeds():
     assert sign_flip_pvalue([-5.0, -6.0, -7.0, -5.5, -6.5, -5.2, -6.1, -7.3]) == pytest.approx(2 / 256)
     with pytest.raises(AudiospecError, match="n = 17 > 16"):
         sign_flip_pvalue([1.0] * 17)
+
+
+# --- crossed_bootstrap ---------------------------------------------------------------------------------
+
+
+def test_crossed_bootstrap_keeps_the_item_variance_that_nested_resampling_divides_by_the_seeds():
+    g = torch.Generator().manual_seed(0)
+    items = torch.randn(64, generator=g, dtype=torch.float64) * 2.0  # shared items dominate the variance
+    values = items[None, :] + 0.01 * torch.randn(7, 64, generator=g, dtype=torch.float64)  # [S, N]
+    mean, low, high = crossed_bootstrap(values, n_bootstrap=4000, generator=torch.Generator().manual_seed(1))
+    assert mean == pytest.approx(float(values.mean()))
+    expected = 2 * 1.96 * float(items.std()) / 64**0.5  # the items' own standard error: the seeds add nothing
+    assert (high - low) == pytest.approx(expected, rel=0.15)
+    _, nested_low, nested_high = hierarchical_bootstrap(list(values), n_bootstrap=4000,
+                                                        generator=torch.Generator().manual_seed(1))
+    assert (nested_high - nested_low) < 0.6 * (high - low)  # ~1/sqrt(7) of it: why the crossed design needs this
+    with pytest.raises(AudiospecError, match="seeds, items"):
+        crossed_bootstrap(torch.zeros(5))
