@@ -29,19 +29,18 @@ DCT bands; a model that generates fine content *from* coarse content shows share
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 import torch
 
 from audiospec.diffusion.priors import NoisePrior
-from audiospec.diffusion.samplers import euler_sample, uniform_time_grid
+from audiospec.diffusion.samplers import Field, euler_sample, uniform_time_grid
 from audiospec.errors import AudiospecError
 from audiospec.functional.cepstrum import dct_matrix, quefrency_axis
 from audiospec.functional.trajectory import band_edges
 
 __all__ = ["BandSwap", "swap_low_quefrency", "quefrency_bands", "band_swap", "donor_share"]
 
-Field = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def swap_low_quefrency(x: torch.Tensor, donor: torch.Tensor, *, k_cut: int) -> torch.Tensor:

@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Literal, get_args
+from typing import Literal, get_args
 
 import torch
 
 from audiospec.diffusion.priors import NoisePrior
+from audiospec.diffusion.samplers import Field
 from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
 from audiospec.functional.noise import hermitian_weights
@@ -48,7 +49,6 @@ __all__ = [
 
 DivergenceEstimator = Literal["hutchinson", "exact"]
 DIVERGENCE_ESTIMATORS: tuple[str, ...] = get_args(DivergenceEstimator)
-Field = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from audiospec.report.html import analysis_section, write_page
 from audiospec.report.plots import plot_all
 from audiospec.transforms import LogMelSpectrogram, MelConfig
 
-__all__ = ["AnalysisConfig", "AnalyzeRunConfig", "analyze_corpus", "mel_patches", "run_analysis"]
+__all__ = ["AnalysisConfig", "AnalyzeRunConfig", "analyze_corpus", "check_sample_rate", "mel_patches", "run_analysis"]
 
 
 @dataclass(frozen=True)
@@ -206,16 +206,19 @@ class AnalyzeRunConfig:
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
 
 
+def check_sample_rate(mel: MelConfig, data: DataConfig, *, section: str) -> None:
+    """A stage's mel settings must run at the rate the corpus is loaded at (YAML ``<section>.mel`` vs ``data``)."""
+    if mel.sample_rate != data.sample_rate:
+        raise AudiospecError(f"{section}.mel.sample_rate={mel.sample_rate} differs from "
+                             f"data.sample_rate={data.sample_rate}; set them equal")
+
+
 def run_analysis(config: AnalyzeRunConfig, *, out_dir: Path, progress: bool = True) -> Path:
     """Load the corpus, analyse it, and write ``analysis.json``, ``figures.json``, PNGs and ``report.html``.
 
     Returns the path of the HTML report. Every file is written atomically.
     """
-    if config.analysis.mel.sample_rate != config.data.sample_rate:
-        raise AudiospecError(
-            f"analysis.mel.sample_rate={config.analysis.mel.sample_rate} differs from "
-            f"data.sample_rate={config.data.sample_rate}; set them equal"
-        )
+    check_sample_rate(config.analysis.mel, config.data, section="analysis")
     out_dir = Path(out_dir)
     corpus = load_corpus(config.data, progress=progress)
     result, figures = analyze_corpus(

@@ -37,6 +37,7 @@ from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, PriorSpec, d
 from audiospec.diffusion.samplers import sample
 from audiospec.diffusion.training import train
 from audiospec.errors import AudiospecError
+from audiospec.experiments.analysis import check_sample_rate
 from audiospec.experiments.compare_arms import OPTIMIZED, WHITENED, optimized_grids, whitened_priors
 from audiospec.experiments.compare_order import (
     alpha_hat,
@@ -261,10 +262,7 @@ def project_classifier(data: PatchSet, cfg: CompareConfig, out_dir: Path, progre
 def run_compare(config: CompareRunConfig, *, out_dir: Path, progress: bool = True) -> CompareResult:
     """Train / load one model per prior and seed, sample, evaluate, and write ``results.json`` + plots."""
     cfg = config.compare
-    if cfg.mel.sample_rate != config.data.sample_rate:
-        raise AudiospecError(
-            f"compare.mel.sample_rate={cfg.mel.sample_rate} differs from data.sample_rate={config.data.sample_rate}"
-        )
+    check_sample_rate(cfg.mel, config.data, section="compare")
     out_dir = Path(out_dir)
     save_config(config, out_dir / "config.yaml")
     parts = split_patches(load_corpus(config.data, progress=progress), cfg, out_dir)

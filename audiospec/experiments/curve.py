@@ -51,6 +51,7 @@ from audiospec.diffusion.priors import NoisePrior, PriorSpec, make_prior
 from audiospec.diffusion.samplers import sample
 from audiospec.diffusion.training import train
 from audiospec.errors import AudiospecError
+from audiospec.experiments.analysis import check_sample_rate
 from audiospec.experiments.compare import CompareConfig, project_classifier, split_patches
 from audiospec.experiments.results import Interval, read_result, to_json
 from audiospec.metrics.kid import kernel_inception_distance
@@ -255,9 +256,7 @@ def run_curve(config: CurveRunConfig, *, out_dir: Path, progress: bool = True) -
     from audiospec.report.plots import plot_curve
 
     curve, compare = config.curve, config.compare
-    if compare.mel.sample_rate != config.data.sample_rate:
-        raise AudiospecError(f"compare.mel.sample_rate={compare.mel.sample_rate} differs from "
-                             f"data.sample_rate={config.data.sample_rate}")
+    check_sample_rate(compare.mel, config.data, section="compare")
     out_dir = Path(out_dir)
     save_config(config, out_dir / "config.yaml")
     parts = split_patches(load_corpus(config.data, progress=progress), compare, out_dir)

@@ -57,6 +57,7 @@ from audiospec.diffusion.gaussian import LinearGaussianVelocity
 from audiospec.diffusion.likelihood import gaussian_log_likelihood, ode_log_likelihood
 from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, make_prior
 from audiospec.errors import AudiospecError
+from audiospec.experiments.analysis import check_sample_rate
 from audiospec.experiments.compare import CompareConfig, split_patches, trained_model
 from audiospec.experiments.compare_order import data_spectrum
 from audiospec.experiments.results import Interval, LikelihoodRow, ProbeResult, SwapRow, to_json
@@ -169,16 +170,17 @@ def _swap_rows(prior: str, trained: list[BandSwap], exact: list[BandSwap], level
                primary_time: float) -> list[SwapRow]:
     rows = []
     kept = trained[0].kept_bands()
+    mine_all, theirs_all = ([s.pair_shares(kept) for s in swaps] for swaps in (trained, exact))  # [J, pairs] each
+    bands_mine, bands_theirs = (torch.stack([s.share() for s in swaps]).mean(0) for swaps in (trained, exact))
     for j, t in enumerate(trained[0].times):
         level = levels[t == primary_time]
-        mine = [s.pair_shares(kept)[j] for s in trained]  # per seed [pairs]
-        theirs = [s.pair_shares(kept)[j] for s in exact]
+        mine = [shares[j] for shares in mine_all]  # per seed [pairs]
+        theirs = [shares[j] for shares in theirs_all]
         excess = [a - b for a, b in zip(mine, theirs)]
         rows.append(SwapRow(
             prior=prior, time=t, trained=_interval(mine, level, j), exact=_interval(theirs, level, j),
             excess=_interval(excess, level, j), reliable=False,
-            band_shares=tuple(torch.stack([s.share()[j] for s in trained]).mean(0).tolist()),
-            exact_band_shares=tuple(torch.stack([s.share()[j] for s in exact]).mean(0).tolist()),
+            band_shares=tuple(bands_mine[j].tolist()), exact_band_shares=tuple(bands_theirs[j].tolist()),
             p_value=_sign_flip(excess), primary=t == primary_time))
     return rows
 
@@ -221,9 +223,7 @@ def run_probe(config: ProbeRunConfig, *, out_dir: Path, progress: bool = True) -
     from audiospec.report.plots import plot_probe
 
     cfg, probe = config.compare, config.probe
-    if cfg.mel.sample_rate != config.data.sample_rate:
-        raise AudiospecError(f"compare.mel.sample_rate={cfg.mel.sample_rate} differs from "
-                             f"data.sample_rate={config.data.sample_rate}")
+    check_sample_rate(cfg.mel, config.data, section="compare")
     seeds = probe.seeds or cfg.seeds
     out_dir = Path(out_dir)
     compare_dir = Path(probe.compare_dir) if probe.compare_dir else out_dir.parent / "compare"
