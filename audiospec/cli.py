@@ -69,7 +69,7 @@ def _clean_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # the sections of a recipe file; a command reads the ones it knows and skips the others
-RECIPE_SECTIONS = ("data", "analysis", "corrupt", "compare", "curve", "probe")
+RECIPE_SECTIONS = ("data", "analysis", "corrupt", "compare", "curve", "probe", "baselines")
 
 
 def _run_config(cls: type[C], config: Optional[Path], **data: Any) -> C:
@@ -177,6 +177,15 @@ _data_command(
             "probability-flow likelihoods of the test split per prior, each beside the exact Gaussian model.",
     examples="  audiospec probe --config recipes/mini/conf/protocol.yaml --out runs/mini-protocol/probe",
     done=lambda result, out: "\n".join(result.answers) + f"\nresults: {out / 'probe.json'}")
+_data_command(
+    "baselines", run=_lazy("audiospec.experiments.baselines", "run_baselines"),
+    config_class=_lazy("audiospec.experiments.baselines", "BaselinesRunConfig"),
+    summary="Explicit coarse-to-fine models beside the compare stage's diffusion models (RUN/compare, beside --out): "
+            "a cepstral autoregressive model (quefrency bands in turn) and heat dissipation (IHDM), trained with the "
+            "same budget and sampled at the same number of network evaluations, each with its exact-Gaussian "
+            "calibration and the floor.",
+    examples="  audiospec baselines --config recipes/mini/conf/protocol.yaml --out runs/mini-protocol/baselines",
+    done=lambda result, out: "\n".join(result.answers) + f"\nresults: {out / 'baselines.json'}")
 _data_command(
     "run", run=_lazy("audiospec.experiments.pipeline", "run_pipeline"),
     config_class=_lazy("audiospec.experiments.pipeline", "PipelineConfig"),

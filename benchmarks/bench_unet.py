@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from audiospec.diffusion.unet import ModelConfig, build_model, count_parameters
-from benchmarks.common import Context, Result, time_call
+from benchmarks.common import Context, Result, optimizer_step, time_call
 
 NAME = "unet"
 DESCRIPTION = "U-Net training step vs diffusers UNet2DModel of equal parameters (>= 0.91x, i.e. within 10%)"
@@ -31,10 +31,7 @@ def _diffusers_net(widths: tuple[int, ...]) -> torch.nn.Module:
 def _step(net: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, t: torch.Tensor,
           target: torch.Tensor, diffusers_api: bool) -> None:
     out = net(x, t).sample if diffusers_api else net(x, t)
-    loss = torch.nn.functional.mse_loss(out, target)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
+    optimizer_step(optimizer, torch.nn.functional.mse_loss(out, target))
 
 
 def run(ctx: Context) -> list[Result]:

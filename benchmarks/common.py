@@ -18,7 +18,7 @@ import resource
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Literal
+from typing import Any, Callable, Literal
 
 Direction = Literal["speedup", "overhead", "info"]
 
@@ -73,6 +73,13 @@ def time_call(fn: Callable[[], object], *, warmup: int, repeats: int) -> Timing:
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before
     return Timing(median_s=statistics.median(times), min_s=min(times), repeats=repeats, all_s=tuple(times),
                   page_faults_per_call=faults / repeats)
+
+
+def optimizer_step(optimizer: Any, loss: Any) -> None:
+    """One training update: zero the gradients, backpropagate ``loss``, step ``optimizer``."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
 
 
 def _quartiles(values: tuple[float, ...]) -> tuple[float, float]:

@@ -5,9 +5,10 @@ YAML form (unknown keys, also nested ones, are rejected with the list of valid k
     steps: 20000
     batch_size: 32
     lr: 2.0e-4
-    objective: flow_matching        # or vp_eps
+    objective: flow_matching        # or vp_eps; cepstral_ar / heat: the coarse-to-fine baselines
     whiten_loss: false
     timesteps: {kind: logit_normal, mu: 0.0, sigma: 1.0, shift: 1.0, spectral_weighting: false}
+    coarse_to_fine: {n_bands: 8, sigma_min: 0.5, sigma_max: 48.0, noise: 0.02}   # baselines only
     model: {preset: tiny, attention: false}   # preset first, then overrides
 
 The noise prior is not part of this config: it is an object passed to ``train`` (see
@@ -25,7 +26,8 @@ from typing import Any
 import torch
 
 from audiospec.config import config_from_dict, config_to_dict
-from audiospec.diffusion.path import OBJECTIVES, Objective
+from audiospec.diffusion.coarse_to_fine import CoarseToFineConfig
+from audiospec.diffusion.path import COARSE_TO_FINE, OBJECTIVES, Objective
 from audiospec.diffusion.runtime import PRECISIONS, Precision
 from audiospec.diffusion.timesteps import TimestepConfig
 from audiospec.diffusion.unet import ModelConfig
@@ -75,6 +77,7 @@ class TrainConfig:
     whiten_loss: bool = False
     precision: Precision = "bf16"
     timesteps: TimestepConfig = field(default_factory=TimestepConfig)
+    coarse_to_fine: CoarseToFineConfig = field(default_factory=CoarseToFineConfig)
     model: ModelConfig = field(default_factory=lambda: ModelConfig.preset("tiny"))
 
     def __post_init__(self) -> None:
@@ -101,6 +104,9 @@ class TrainConfig:
             raise AudiospecError(f"unknown precision {self.precision!r}; choose one of {PRECISIONS}")
         if not isinstance(self.whiten_loss, bool):
             raise AudiospecError(f"whiten_loss must be true or false, got {self.whiten_loss!r}")
+        if self.whiten_loss and self.objective in COARSE_TO_FINE:
+            raise AudiospecError(f"whiten_loss applies to diffusion objectives; the {self.objective!r} baseline "
+                                 "trains from white noise, so set whiten_loss: false")
         if not isinstance(self.timesteps, TimestepConfig):
             raise AudiospecError(f"timesteps must be a TimestepConfig, got {type(self.timesteps).__name__}")
         if not isinstance(self.model, ModelConfig):

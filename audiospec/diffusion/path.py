@@ -7,7 +7,9 @@ t runs from 0 (data) to 1 (pure noise), eps ~ N(0, Sigma) is drawn from a noise 
 - ``"rectified_flow"``: alpha_t = 1 - t, sigma_t = t (Liu et al. 2023; Lipman et al. 2023).
 - ``"vp_cosine"``:      alpha_t = cos(pi t / 2), sigma_t = sin(pi t / 2) (Nichol & Dhariwal 2021).
 
-Two training objectives (closed choice, :data:`Objective`), each tied to one process:
+Two diffusion objectives, each tied to one process (the closed choice :data:`Objective` also names
+the coarse-to-fine baselines of :data:`COARSE_TO_FINE`, which live in
+:mod:`audiospec.diffusion.coarse_to_fine`):
 
 - ``"flow_matching"`` on ``"rectified_flow"``: the network predicts the velocity
   v = d x_t / dt = eps - x0 (conditional flow matching, Lipman et al. 2023, the OT path with
@@ -32,6 +34,7 @@ from audiospec.functional.schedules import Process, process_coefficients
 __all__ = [
     "Objective",
     "OBJECTIVES",
+    "COARSE_TO_FINE",
     "process_for",
     "noisy_sample",
     "training_target",
@@ -39,8 +42,10 @@ __all__ = [
     "predict_eps",
 ]
 
-Objective = Literal["flow_matching", "vp_eps"]
+Objective = Literal["flow_matching", "vp_eps", "cepstral_ar", "heat"]
 OBJECTIVES: tuple[str, ...] = get_args(Objective)
+COARSE_TO_FINE: tuple[str, ...] = ("cepstral_ar", "heat")
+"""The explicit coarse-to-fine baselines, trained and sampled by :mod:`audiospec.diffusion.coarse_to_fine`."""
 
 
 def process_for(objective: Objective) -> Process:
@@ -49,6 +54,11 @@ def process_for(objective: Objective) -> Process:
         return "rectified_flow"
     if objective == "vp_eps":
         return "vp_cosine"
+    if objective in COARSE_TO_FINE:
+        raise AudiospecError(
+            f"objective {objective!r} is a coarse-to-fine baseline, not a diffusion process: sample it with "
+            "audiospec.diffusion.coarse_to_fine.sample_process (or the `audiospec baselines` stage)"
+        )
     raise AudiospecError(f"unknown objective {objective!r}; choose one of {OBJECTIVES}")
 
 

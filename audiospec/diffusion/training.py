@@ -12,12 +12,14 @@ One step (k = 0, 1, ...):
 
     x0 = patches[batch_k];  t ~ timestep sampler;  eps ~ prior
     loss = diffusion_loss(model, x0, t, eps)          (audiospec.diffusion.losses)
+           or, for the coarse-to-fine objectives, process_loss(model, process, x0, s, eps) with
+           s = process.training_time(t)               (audiospec.diffusion.coarse_to_fine)
     grad clipped to ``grad_clip``;  AdamW step at lr_k (warm-up then constant)
     theta_ema <- beta_k theta_ema + (1 - beta_k) theta  (audiospec.diffusion.ema)
 
 Files in ``out_dir``: ``config.yaml`` (resolved :class:`TrainConfig`), ``prior.yaml``,
 ``checkpoint.safetensors`` (:mod:`audiospec.diffusion.checkpoint`), ``loss.csv`` (step, loss)
-and, at the end, ``train_result.json``.
+and, at the end of a call that ran steps, ``train_result.json`` (its wall time and throughput).
 """
 
 from __future__ import annotations
@@ -35,11 +37,13 @@ from tqdm.auto import tqdm
 
 from audiospec.atomic import atomic_write_text, write_json
 from audiospec.config import save_config
+from audiospec.diffusion.coarse_to_fine import Process, make_process, process_loss
 from audiospec.diffusion.checkpoint import TrainingState, read_training_state, save_training_state
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.ema import ema_decay_at, update_ema
 from audiospec.diffusion.losses import diffusion_loss
-from audiospec.diffusion.priors import NoisePrior
+from audiospec.diffusion.path import COARSE_TO_FINE
+from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior
 from audiospec.diffusion.runtime import Runtime, SingleDevice, batch_shard
 from audiospec.diffusion.timesteps import TimestepSampler, make_timestep_sampler
 from audiospec.diffusion.unet import build_model
@@ -95,8 +99,17 @@ def _write_loss_csv(path: Path, losses: list[float]) -> None:
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
+def _resolved(saved: dict[str, Any], path: Path) -> dict[str, Any]:
+    """A checkpoint's saved config with every setting added since it was written at its default."""
+    try:
+        return TrainConfig.from_dict(saved).to_dict()
+    except AudiospecError as err:
+        raise AudiospecError(f"cannot resume {str(path)!r}: its saved settings are not a valid config ({err}); "
+                             "use a new out_dir or resume=False") from None
+
+
 def _check_resume(state: TrainingState, config: TrainConfig, prior: NoisePrior, fingerprint: list[float], path: Path) -> None:
-    saved = {k: v for k, v in state.config.items() if k not in _RESUMABLE_CHANGES}
+    saved = {k: v for k, v in _resolved(state.config, path).items() if k not in _RESUMABLE_CHANGES}
     current = {k: v for k, v in config.to_dict().items() if k not in _RESUMABLE_CHANGES}
     changed = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
     if changed:
@@ -125,6 +138,9 @@ def _checked_out_dir(config: TrainConfig, patches: torch.Tensor, prior: NoisePri
     if not isinstance(prior, NoisePrior):
         raise AudiospecError(f"prior must be a NoisePrior (WhiteNoise(), ColoredNoise(beta=...), MatchedNoise...), got {prior!r}")
     check_training_data(config, patches)
+    if config.objective in COARSE_TO_FINE and prior.name != REFERENCE_PRIOR:
+        raise AudiospecError(f"the {config.objective!r} baseline starts from white noise; train it with the "
+                             f"{REFERENCE_PRIOR!r} prior, not {prior.name!r}")
     N, C, M, T = patches.shape
     prior.spectrum((M, T))  # a matched prior of another patch size fails here
     out_dir = Path(out_dir)
@@ -188,7 +204,7 @@ def _save(run: _RunState, *, path: Path, config: TrainConfig, prior: NoisePrior,
 
 
 def _train_step(run: _RunState, data: torch.Tensor, *, config: TrainConfig, prior: NoisePrior, runtime: Runtime,
-                timestep_sampler: TimestepSampler) -> torch.Tensor:
+                timestep_sampler: TimestepSampler, process: Process | None) -> torch.Tensor:
     """One optimisation step at ``run.step`` on ``data`` ``[N, C, M, T]`` (module doc); returns the detached loss.
 
     Advances ``run.order`` / ``run.position`` (a fresh permutation each epoch), not ``run.step``.
@@ -200,13 +216,19 @@ def _train_step(run: _RunState, data: torch.Tensor, *, config: TrainConfig, prio
                         num_processes=runtime.num_processes)  # this process's share of the global batch
     run.position += B
     x0 = data[index.to(device)]  # [b, C, M, T], b = B / num_processes
-    t = timestep_sampler.sample(x0.shape[0], generator=run.gens["time"]).to(device)  # [b]
+    t = timestep_sampler.sample(x0.shape[0], generator=run.gens["time"])  # [b]
+    if process is not None:  # a coarse-to-fine baseline: its own time (the cepstral stage is drawn here)
+        t = process.training_time(t, generator=run.gens["time"])
+    t = t.to(device)
     eps = prior.sample(x0.shape, generator=run.gens["noise"], device=device, dtype=x0.dtype)  # [b, C, M, T]
     for group in run.optimizer.param_groups:
         group["lr"] = config.lr_at(run.step)
     with runtime.autocast():
-        loss = diffusion_loss(run.model, x0, t=t, eps=eps, objective=config.objective, prior=prior,
-                              whiten=config.whiten_loss)
+        if process is not None:
+            loss = process_loss(run.model, process, x0, s=t, eps=eps)
+        else:
+            loss = diffusion_loss(run.model, x0, t=t, eps=eps, objective=config.objective, prior=prior,
+                                  whiten=config.whiten_loss)
     run.optimizer.zero_grad(set_to_none=True)
     runtime.backward(loss)
     if config.grad_clip is not None:
@@ -218,6 +240,8 @@ def _train_step(run: _RunState, data: torch.Tensor, *, config: TrainConfig, prio
 
 def _train_loop(run: _RunState, data: torch.Tensor, *, config: TrainConfig, prior: NoisePrior, runtime: Runtime,
                 timestep_sampler: TimestepSampler, save: Callable[[], None], progress: bool) -> None:
+    process = (make_process(config.objective, config.coarse_to_fine, n_mels=data.shape[-2])
+               if config.objective in COARSE_TO_FINE else None)
     """Steps ``run.step`` .. ``config.steps``: losses logged every ``log_every``, checkpoints every
     ``checkpoint_every`` and at the end (main process); raises on a non-finite loss."""
     pending: list[torch.Tensor] = []
@@ -226,7 +250,7 @@ def _train_loop(run: _RunState, data: torch.Tensor, *, config: TrainConfig, prio
     try:
         while run.step < config.steps:
             pending.append(_train_step(run, data, config=config, prior=prior, runtime=runtime,
-                                       timestep_sampler=timestep_sampler))
+                                       timestep_sampler=timestep_sampler, process=process))
             run.step += 1
             step = run.step
             bar.update(1)
@@ -295,8 +319,8 @@ def train(
         out_dir=out_dir, checkpoint=checkpoint_path, steps=run.step, start_step=start_step,
         losses=tuple(run.losses), seconds=seconds, steps_per_second=ran / seconds if ran and seconds > 0 else 0.0,
     )
-    if runtime.is_main_process:
-        write_json(out_dir / "train_result.json", _summary(result))
+    if runtime.is_main_process and (ran or not (out_dir / "train_result.json").is_file()):
+        write_json(out_dir / "train_result.json", _summary(result))  # a call that only loads keeps the record
     return result
 
 

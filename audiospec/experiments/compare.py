@@ -56,7 +56,8 @@ from audiospec.metrics import ClassifierConfig, TrainedClassifier, evaluate_samp
 from audiospec.report.plots import plot_compare
 from audiospec.transforms import MelConfig
 
-__all__ = ["CompareConfig", "CompareRunConfig", "project_classifier", "run_compare", "split_patches", "trained_model"]
+__all__ = ["CompareConfig", "CompareRunConfig", "project_classifier", "quality_floors", "run_compare", "split_patches",
+           "trained_model"]
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,7 @@ def split_patches(corpus: Corpus, cfg: CompareConfig, out_dir: Path) -> dict[str
                                                        like=train_set) for name in ("validation", "test")}}
 
 
-def _floors(data: PatchSet, test: PatchSet, classifier: TrainedClassifier, cfg: CompareConfig) -> dict[str, Any]:
+def quality_floors(data: PatchSet, test: PatchSet, classifier: TrainedClassifier, cfg: CompareConfig) -> dict[str, Any]:
     """Reference rows of every quality table, all against the test split: real training patches (the floor a
     perfect model reaches) and Gaussian fields with the training split's centred spectrum (second order only)."""
     g = torch.Generator().manual_seed(cfg.split_seed)
@@ -271,7 +272,7 @@ def run_compare(config: CompareRunConfig, *, out_dir: Path, progress: bool = Tru
     shape = tuple(patches.shape[-2:])  # (M, T)
     check_training_data(cfg.train, patches)  # fails before any work on impossible settings
     classifier = project_classifier(data, cfg, out_dir, progress)
-    floors = _floors(data, test, classifier, cfg)
+    floors = quality_floors(data, test, classifier, cfg)
     rows: list[dict[str, Any]] = []
     orders: dict[str, OrderScores] = {}
     sensitivity_rows: list[SensitivityRow] = []

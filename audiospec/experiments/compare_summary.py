@@ -21,7 +21,8 @@ from audiospec.metrics import summarize_runs
 if TYPE_CHECKING:
     from audiospec.experiments.compare import CompareConfig
 
-__all__ = ["HEADLINE_METRICS", "PRIMARY_METRIC", "quality_table", "summarize", "answers", "arm_answers", "robustness"]
+__all__ = ["HEADLINE_METRICS", "PRIMARY_METRIC", "quality_table", "paired_differences", "summarize", "answers",
+           "arm_answers", "robustness"]
 
 HEADLINE_METRICS: tuple[str, ...] = ("kid_classifier", "fd_classifier", "rapsd_error", "cepstrum_error", "lsd",
                                       "mcd_nn_mean")
@@ -59,7 +60,7 @@ def _values(runs: list[dict[str, Any]], metric: str) -> list[float]:
     return [float(r[metric]) for r in runs if isinstance(r.get(metric), (int, float)) and r[metric] == r[metric]]
 
 
-def _differences(rows: list[dict[str, Any]], pairs: Sequence[tuple[str, str]], steps_list: Sequence[int],
+def paired_differences(rows: list[dict[str, Any]], pairs: Sequence[tuple[str, str]], steps_list: Sequence[int],
                  primary: Sequence[tuple[str, int]] = ()) -> dict[str, Any]:
     """Paired (by seed) differences of each arm to its reference arm (``pairs``) for every headline metric and step
     count, with a p-value (exact sign-flip test over seeds; a bootstrap is anti-conservative with a handful of
@@ -104,7 +105,7 @@ def summarize(rows: list[dict[str, Any]], orders: dict[str, OrderScores], baseli
     arms = {arm: reference for arm, reference in pairs if arm not in names}
     table = quality_table(rows, names + list(arms), cfg.steps)
     primary = [(name, cfg.primary_steps or min(cfg.steps)) for name in names if name != REFERENCE_PRIOR]
-    everything = _differences(rows, pairs, cfg.steps, primary)  # primary and secondary Holm families
+    everything = paired_differences(rows, pairs, cfg.steps, primary)  # primary and secondary Holm families
     differences = {name: everything[name] for name in names if name in everything}
     arm_differences = {arm: everything[arm] for arm in arms if arm in everything}
     replies = dataclasses.replace(

@@ -11,7 +11,7 @@ score always stands beside the exact linear-Gaussian answer measured the same wa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 
@@ -27,7 +27,8 @@ from audiospec.functional.trajectory import (
     unexplained_fraction,
 )
 
-__all__ = ["OrderSettings", "record_trajectory", "measure_trajectory", "measure_field", "bootstrap_mean", "content_order"]
+__all__ = ["OrderSettings", "record_trajectory", "recorded", "measure_trajectory", "measure_field", "bootstrap_mean",
+           "content_order"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,14 @@ def record_trajectory(field: Any, prior: NoisePrior, *, n: int, steps: int, shap
                       sampler: SamplerName = "euler", generator: torch.Generator | None = None
                       ) -> tuple[torch.Tensor, torch.Tensor]:
     """x̂0(t) at every step and the final sample: (``[S + 1, n, M, T]`` float64, times ``[S + 1]``)."""
+    return recorded(lambda callback: sample(field, prior=prior, n=n, steps=steps, sampler=sampler, shape=shape,
+                                            generator=generator, callback=callback))
+
+
+def recorded(draw: Callable[[Any], torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run ``draw(callback)``, any sampler calling ``callback(i, t_i, x_i, x0_hat_i)`` per step and returning the
+    final sample ``[n, 1, M, T]``: x̂0(t) at every step and the final sample (``[S + 1, n, M, T]`` float64) and
+    the times ``[S + 1]`` (0 last)."""
     snapshots: list[torch.Tensor] = []
     times: list[float] = []
 
@@ -53,8 +62,7 @@ def record_trajectory(field: Any, prior: NoisePrior, *, n: int, steps: int, shap
         snapshots.append(x0_hat[:, 0].detach().to("cpu", torch.float64))
         times.append(float(t))
 
-    final = sample(field, prior=prior, n=n, steps=steps, sampler=sampler, shape=shape, generator=generator,
-                   callback=record)
+    final = draw(record)
     snapshots.append(final[:, 0].to("cpu", torch.float64))
     times.append(0.0)
     return torch.stack(snapshots), torch.tensor(times, dtype=torch.float64)

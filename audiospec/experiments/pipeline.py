@@ -1,10 +1,11 @@
-"""The whole job a recipe runs: prepare -> analyze -> corrupt -> train per prior -> compare -> probe -> report.
+"""The whole job a recipe runs: prepare -> analyze -> corrupt -> train per prior -> compare -> probe -> baselines ->
+report.
 
 Each stage writes into its own sub-folder of the run folder and is skipped when its
 result is already there (``analysis/analysis.json``, ``corrupt/corrupt.json``,
-``compare/results.json``, ``probe/probe.json``; the probe stage runs only when the recipe
-has a ``probe`` section, on the compare stage's models), so an interrupted run resumes where it stopped; training
-itself resumes from its last checkpoint.
+``compare/results.json``, ``probe/probe.json``, ``baselines/baselines.json``; the probe and baselines stages run
+only when the recipe has a ``probe`` / ``baselines`` section, beside the compare stage's models), so an interrupted
+run resumes where it stopped; training itself resumes from its last checkpoint.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audiospec.config import config_to_dict, read_yaml, save_config
+from audiospec.config import config_from_dict, config_to_dict, read_yaml, save_config
 from audiospec.errors import AudiospecError
 from audiospec.data import DataConfig, prepare_dataset
+from audiospec.experiments.baselines import BaselinesConfig, BaselinesRunConfig, run_baselines
 from audiospec.experiments.analysis import AnalysisConfig, AnalyzeRunConfig, run_analysis
 from audiospec.experiments.compare import CompareConfig, CompareRunConfig, run_compare
 from audiospec.experiments.corrupt import CorruptConfig, CorruptRunConfig, run_corrupt
@@ -27,13 +29,15 @@ __all__ = ["PipelineConfig", "run_pipeline"]
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """A recipe's ``conf/*.yaml``: sections ``data``, ``analysis``, ``corrupt``, ``compare`` and optionally ``probe``."""
+    """A recipe's ``conf/*.yaml``: sections ``data``, ``analysis``, ``corrupt``, ``compare``, optionally ``probe`` and
+    ``baselines``."""
 
     data: DataConfig
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     corrupt: CorruptConfig = field(default_factory=CorruptConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
     probe: ProbeConfig | None = None
+    baselines: BaselinesConfig | None = None
 
 
 def run_pipeline(config: PipelineConfig, *, out_dir: Path, progress: bool = True) -> Path:
@@ -52,10 +56,22 @@ def run_pipeline(config: PipelineConfig, *, out_dir: Path, progress: bool = True
     if config.probe is not None:
         stages.append(("probe", "probe.json", ProbeRunConfig(data=data, compare=config.compare, probe=config.probe),
                        run_probe))
+    if config.baselines is not None:
+        stages.append(("baselines", "baselines.json",
+                       BaselinesRunConfig(data=data, compare=config.compare, baselines=config.baselines), run_baselines))
     for folder, result, stage_config, run in stages:
         if not _done(out_dir / folder, result, stage_config):
             run(stage_config, out_dir=out_dir / folder, progress=progress)
     return build_report(out_dir)
+
+
+def _resolved(saved: Any, cls: type) -> Any:
+    """A saved stage config with the settings added since it was written at their defaults (as saved when it does
+    not load: then it differs)."""
+    try:
+        return config_to_dict(config_from_dict(cls, saved))
+    except AudiospecError:
+        return saved
 
 
 def _done(stage_dir: Path, result: str, stage_config: Any) -> bool:
@@ -63,7 +79,7 @@ def _done(stage_dir: Path, result: str, stage_config: Any) -> bool:
     if not (stage_dir / result).is_file():
         return False
     saved = stage_dir / "config.yaml"
-    if saved.is_file() and read_yaml(saved) == config_to_dict(stage_config):
+    if saved.is_file() and _resolved(read_yaml(saved), type(stage_config)) == config_to_dict(stage_config):
         return True
     raise AudiospecError(
         f"{str(stage_dir)!r} holds results made with a different config; pass a new --out folder, "

@@ -20,7 +20,8 @@ from audiospec.errors import AudiospecError
 __all__ = [
     "PowerLawSummary", "WaveformShape", "WaveformSummary", "MelSummary", "CepstrumSummary", "Normalisation",
     "FmaxTable", "SkippedInput", "AnalysisResult", "Interval", "Difference", "ViewOrder", "Measurement", "OrderScores",
-    "SweepEntry", "SensitivityRow", "Answers", "CompareResult", "SwapRow", "LikelihoodRow", "ProbeResult", "from_json", "to_json", "read_result",
+    "SweepEntry", "SensitivityRow", "Answers", "CompareResult", "SwapRow", "LikelihoodRow", "ProbeResult",
+    "BaselinesResult", "from_json", "to_json", "read_result", "read_json", "read_json_rows",
 ]
 
 R = TypeVar("R")
@@ -319,6 +320,30 @@ class ProbeResult:
     swap_secondary_level: float | None = None
 
 
+@dataclass(frozen=True)
+class BaselinesResult:
+    """``baselines/baselines.json``: the coarse-to-fine baselines beside the diffusion models (tables keyed
+    arm -> steps -> metric, as :class:`CompareResult`'s; ``names`` = the priors, then the baselines); calibration rows
+    ``exact Gaussian, <baseline>`` in ``metrics``; ``orders``: the commit measure's cepstrum content order per
+    baseline; ``n_stages``: the cepstral model's bands; ``train_steps_per_second``: measured throughput per arm."""
+
+    kinds: tuple[str, ...]
+    names: tuple[str, ...]
+    seeds: tuple[int, ...]
+    steps: tuple[int, ...]
+    primary_steps: int
+    metrics: dict[str, dict[str, dict[str, Interval]]]
+    difference_to_white: dict[str, dict[str, dict[str, Difference | None]]]
+    floors: dict[str, dict[str, Any]]
+    orders: dict[str, Interval]
+    n_stages: int
+    heat_eta: float
+    n_test_patches: int
+    train_steps_per_second: dict[str, float] = field(default_factory=dict)
+    answers: tuple[str, ...] = ()
+    plots: tuple[str, ...] = ()
+
+
 def to_json(result: Any) -> dict[str, Any]:
     """The plain JSON-ready form of a result dataclass."""
     return config_to_dict(result)
@@ -332,10 +357,24 @@ def from_json(cls: type[R], data: Any, *, where: str) -> R:
         raise AudiospecError(f"{err}; the file is damaged or from another version: re-run the step that writes it") from None
 
 
-def read_result(cls: type[R], path: Path) -> R:
-    """Read a result JSON file written by :func:`audiospec.atomic.write_json`."""
+def read_json(path: Path) -> Any:
+    """The parsed content of a JSON file a stage wrote (:func:`audiospec.atomic.write_json`)."""
     try:
-        data = json.loads(Path(path).read_text())
+        return json.loads(Path(path).read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise AudiospecError(f"cannot read {str(path)!r}: {err}; re-run the step that writes it") from None
-    return from_json(cls, data, where=str(path))
+
+
+def read_json_rows(path: Path) -> list[dict[str, Any]]:
+    """A ``runs.json`` of metric rows (a list of mappings with ``prior``, ``seed``, ``steps`` and the metrics)."""
+    rows = read_json(path)
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and {"prior", "seed", "steps"} <= set(r)
+                                             for r in rows):
+        raise AudiospecError(f"{str(path)!r} is not a list of metric rows (prior, seed, steps, metrics); "
+                             "re-run the step that writes it")
+    return rows
+
+
+def read_result(cls: type[R], path: Path) -> R:
+    """Read a result JSON file written by :func:`audiospec.atomic.write_json`."""
+    return from_json(cls, read_json(path), where=str(path))

@@ -1,7 +1,8 @@
 """Assemble one self-contained HTML report from whatever a run folder holds.
 
 A run folder may contain ``analysis/`` (``audiospec analyze``), ``corrupt/``
-(``audiospec corrupt``), ``compare/`` (``audiospec compare``) and ``probe/`` (``audiospec probe``); each present part
+(``audiospec corrupt``), ``compare/`` (``audiospec compare``), ``probe/`` (``audiospec probe``) and ``baselines/``
+(``audiospec baselines``); each present part
 becomes a section of ``RUN_DIR/report.html``.
 """
 
@@ -12,8 +13,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 from audiospec.errors import AudiospecError
-from audiospec.experiments.results import AnalysisResult, CompareResult, ProbeResult, read_result
-from audiospec.report.html import analysis_section, compare_section, listening_section, probe_section, write_page
+from audiospec.experiments.results import AnalysisResult, BaselinesResult, CompareResult, ProbeResult, read_result
+from audiospec.report.html import (
+    analysis_section,
+    baselines_section,
+    compare_section,
+    listening_section,
+    probe_section,
+    write_page,
+)
 
 __all__ = ["SECTIONS", "build_report"]
 
@@ -34,6 +42,7 @@ SECTIONS: list[tuple[str, str, Callable[[Path], Any], Callable[[Any, Path], str]
     ("corrupt", "corrupt.json", _manifest, listening_section),
     ("compare", "results.json", lambda path: read_result(CompareResult, path), compare_section),
     ("probe", "probe.json", lambda path: read_result(ProbeResult, path), probe_section),
+    ("baselines", "baselines.json", lambda path: read_result(BaselinesResult, path), baselines_section),
 ]
 
 

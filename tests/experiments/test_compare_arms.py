@@ -11,7 +11,7 @@ from audiospec.diffusion.samplers import uniform_time_grid
 from audiospec.errors import AudiospecError
 from audiospec.experiments.compare import CompareConfig, _few_step_quality
 from audiospec.experiments.compare_arms import arm_pairs, optimized_grids
-from audiospec.experiments.compare_summary import HEADLINE_METRICS, _differences, arm_answers, quality_table
+from audiospec.experiments.compare_summary import HEADLINE_METRICS, paired_differences, arm_answers, quality_table
 from audiospec.functional.noise import hermitian_weights, power_law_spectrum
 
 
@@ -39,7 +39,7 @@ def test_differences_are_paired_by_seed_and_secondary_ones_share_one_holm_family
     base = [0.30, 0.10, 0.50, 0.20, 0.40]
     rows = _rows("white", 4, base) + _rows("pink", 4, [b - 0.05 for b in base])
     rows += _rows("pink@optimized", 4, [b - 0.05 - 0.01 * (s + 1) for s, b in enumerate(base)])
-    diffs = _differences(rows, [("pink", "white"), ("pink@optimized", "pink")], (4, 8))
+    diffs = paired_differences(rows, [("pink", "white"), ("pink@optimized", "pink")], (4, 8))
     pink = diffs["pink"]["4"]["kid_classifier"]
     assert pink.mean == pytest.approx(-0.05) and pink.low == pytest.approx(-0.05) and pink.high == pytest.approx(-0.05)
     grid = diffs["pink@optimized"]["4"]["kid_classifier"]
@@ -57,7 +57,7 @@ def test_the_primary_family_is_corrected_on_its_own_and_needs_enough_seeds():
         base = [0.1 * (s + 1) for s in range(n_seeds)]
         rows = _rows("white", 8, base) + _rows("pink", 8, [b - 0.02 - 0.001 * s for s, b in enumerate(base)])
         rows += _rows("matched", 8, [b + 0.01 * (-1) ** s for s, b in enumerate(base)])
-        diffs = _differences(rows, [("pink", "white"), ("matched", "white")], (8,),
+        diffs = paired_differences(rows, [("pink", "white"), ("matched", "white")], (8,),
                              primary=[("pink", 8), ("matched", 8)])
         pink, matched = diffs["pink"]["8"]["kid_classifier"], diffs["matched"]["8"]["kid_classifier"]
         assert pink.primary and matched.primary and not diffs["pink"]["8"]["lsd"].primary
@@ -72,7 +72,7 @@ def test_quality_table_keeps_only_sampled_step_counts_and_answers_name_the_refer
                                                                                         [0.2, 0.0, 0.4])
     table = quality_table(rows, ["white", "white@optimized"], (4, 8))
     assert set(table["white"]) == {"4", "8"} and set(table["white@optimized"]) == {"4"}
-    diffs = _differences(rows, [("white@optimized", "white")], (4, 8))
+    diffs = paired_differences(rows, [("white@optimized", "white")], (4, 8))
     lines = arm_answers({"white@optimized": "white"}, diffs, {"real train vs test": {"kid_classifier": 0.01}})
     assert len(lines) == 1 and lines[0].startswith("white@optimized vs white at 4 steps: KID difference -0.100")
     assert "floor, real training vs test patches: 0.0100" in lines[0] and "no reliable difference" in lines[0]

@@ -114,6 +114,10 @@ def _check_run(out: Path) -> None:
         assert {row["prior"] for row in probe["swap"]} == set(results["priors"])
         assert all(0.0 <= row["trained"]["mean"] <= 1.0 for row in probe["swap"]) and probe["answers"]
         assert "Beyond correlation" in page
+    if (out / "baselines").is_dir():  # mini debug recipe: the explicit coarse-to-fine models beside the diffusion ones
+        baselines = json.loads((out / "baselines" / "baselines.json").read_text())
+        assert baselines["names"] == [*results["priors"], "cepstral AR", "heat dissipation"] and baselines["answers"]
+        assert "exact Gaussian, cepstral AR" in baselines["metrics"] and "Explicit coarse-to-fine models" in page
 
 
 def _run(recipe: str, out: Path, *extra: str) -> None:
@@ -152,6 +156,7 @@ def test_mini_recipe_on_a_fake_package_tree_and_resume(tmp_path):
     prepare_mini(tmp_path / "data" / "mini", music_dir=music, speech_dir=speech, n_per_class=4, progress=False)
     _run("mini", tmp_path / "run", "--data-dir", str(tmp_path / "data"))
     assert (tmp_path / "run" / "probe" / "probe.json").is_file()  # the recipe's probe section ran
+    assert (tmp_path / "run" / "baselines" / "baselines.json").is_file()  # and its baselines section
     _check_run(tmp_path / "run")
     arms = json.loads((tmp_path / "run" / "compare" / "results.json").read_text())["arms"]
     assert arms == {"pink+whitened": "pink", "matched+whitened": "matched", "white@optimized": "white",

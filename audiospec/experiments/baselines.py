@@ -1,0 +1,278 @@
+"""Explicit coarse-to-fine baselines against the diffusion models (``audiospec baselines``; issue 14, part 1).
+
+If diffusion on log-mel patches *is* cepstral autoregression, a model that generates the
+cepstrum band by band should do as well; heat dissipation (IHDM) is the other explicit
+coarse-to-fine process. Both (:mod:`audiospec.diffusion.coarse_to_fine`) are trained here
+per seed with the compare section's budget (same U-Net, optimiser, steps, batch and training
+split), sampled at the compare section's step counts (equal NFE: one network evaluation per
+step) from the same initial-noise seeds, and scored with the same metrics against the test
+split. The diffusion models' rows are read from the compare stage's ``runs.json``
+(``<compare_dir>``, the folder ``compare`` beside ``--out`` by default), with its project
+classifier, so every number of this table comes through one pipeline.
+
+Beside each baseline:
+
+- its **calibration**, the exact model of the same process for Gaussian data with the
+  training split's mean and variance per 2-D DCT coefficient
+  (:class:`~audiospec.diffusion.coarse_to_fine.GaussianModel`), sampled at each step count
+  and scored the same way (what the sampler gives with a perfect second-order network; the
+  "gaussian, train spectrum" floor row is its continuous-time limit for a stationary field);
+- the **floor** (real training patches vs the test split) and the Gaussian with the training
+  spectrum, as in every quality table;
+- the **commit measure's order** on its trajectories (cepstrum view, the compare stage's
+  settings): the explicit cepstral model commits its bands in order by construction, so this
+  is a positive control of the measure the diffusion models' orders come from.
+
+Statistics as in ``audiospec compare``: differences to the white-prior diffusion model paired
+by seed, exact sign-flip p-values over seeds, Holm within the pre-specified primary family
+(KID at ``primary_steps``, one test per baseline) and within the secondary rest, intervals at
+the families' Bonferroni levels. With K cepstral bands the explicit model needs at least two
+steps per band to sample at all: at one step per band each band is its conditional mean given
+the lower ones (for the first band, a constant), so the primary step count defaults to the
+largest of the compare section's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from audiospec.atomic import write_json
+from audiospec.config import save_config
+from audiospec.data import DataConfig, load_corpus
+from audiospec.diffusion.checkpoint import load_checkpoint
+from audiospec.diffusion.coarse_to_fine import (
+    CepstralAR,
+    GaussianModel,
+    Process,
+    coefficient_stats,
+    make_process,
+    sample_process,
+)
+from audiospec.diffusion.path import COARSE_TO_FINE
+from audiospec.diffusion.priors import REFERENCE_PRIOR, WhiteNoise
+from audiospec.diffusion.training import train
+from audiospec.errors import AudiospecError
+from audiospec.experiments.analysis import check_sample_rate
+from audiospec.experiments.compare import CompareConfig, project_classifier, quality_floors, split_patches
+from audiospec.experiments.compare_summary import PRIMARY_METRIC, paired_differences, quality_table
+from audiospec.experiments.ordering import bootstrap_mean, measure_trajectory, recorded
+from audiospec.experiments.patches import PatchSet
+from audiospec.experiments.results import BaselinesResult, Difference, read_json, read_json_rows, to_json
+from audiospec.metrics import TrainedClassifier, evaluate_samples
+
+__all__ = ["BaselinesConfig", "BaselinesRunConfig", "run_baselines", "BASELINE_NAMES"]
+
+BASELINE_NAMES = {"cepstral_ar": "cepstral AR", "heat": "heat dissipation"}
+CALIBRATION = "exact Gaussian, "  # + the baseline's name: its calibration row
+
+
+@dataclass(frozen=True)
+class BaselinesConfig:
+    """Settings of :func:`run_baselines` (YAML section ``baselines``).
+
+    ``kinds``: which baselines (``cepstral_ar``, ``heat``); ``seeds``: empty = the compare
+    section's; ``primary_steps``: the step count of the primary test (None = the largest of
+    ``compare.steps``); ``heat_eta``: the heat sampler's fresh-noise share (1 = IHDM's sampler,
+    0 = deterministic); ``compare_dir``: the compare stage's folder ("" = ``compare`` beside
+    ``--out``), whose ``runs.json`` and classifier are read.
+    """
+
+    kinds: tuple[str, ...] = COARSE_TO_FINE
+    seeds: tuple[int, ...] = ()
+    primary_steps: int | None = None
+    heat_eta: float = 1.0
+    compare_dir: str = ""
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.kinds) - set(COARSE_TO_FINE))
+        if unknown or not self.kinds or len(set(self.kinds)) != len(self.kinds):
+            raise AudiospecError(f"baselines.kinds must be distinct names among {list(COARSE_TO_FINE)}, got "
+                                 f"{list(self.kinds)}")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise AudiospecError(f"baselines.seeds must be distinct, got {list(self.seeds)}")
+        if not 0.0 <= self.heat_eta <= 1.0:
+            raise AudiospecError(f"baselines.heat_eta must lie in [0, 1], got {self.heat_eta}")
+
+
+@dataclass(frozen=True)
+class BaselinesRunConfig:
+    """``audiospec baselines``: YAML sections ``data``, ``compare`` (budget, split, metrics) and ``baselines``."""
+
+    data: DataConfig
+    compare: CompareConfig = field(default_factory=CompareConfig)
+    baselines: BaselinesConfig = field(default_factory=BaselinesConfig)
+
+    def __post_init__(self) -> None:
+        base, cmp = self.baselines, self.compare
+        if not set(base.seeds) <= set(cmp.seeds):
+            raise AudiospecError(f"baselines.seeds {list(base.seeds)} must be among compare.seeds {list(cmp.seeds)} "
+                                 "(each baseline model is paired with the diffusion models of its seed)")
+        if "cepstral_ar" in base.kinds and cmp.train.coarse_to_fine.n_bands != cmp.order.n_bands:
+            raise AudiospecError(f"compare.train.coarse_to_fine.n_bands={cmp.train.coarse_to_fine.n_bands} differs from "
+                                 f"compare.order.n_bands={cmp.order.n_bands}: the cepstral model generates the commit "
+                                 "measure's bands, so set them equal")
+        if base.primary_steps is not None and base.primary_steps not in cmp.steps:
+            raise AudiospecError(f"baselines.primary_steps={base.primary_steps} must be one of compare.steps "
+                                 f"{list(cmp.steps)}")
+
+
+def _process(kind: str, cfg: CompareConfig, eta: float) -> Process:
+    process = make_process(kind, cfg.train.coarse_to_fine, n_mels=cfg.mel.n_mels)
+    return dataclasses.replace(process, eta=eta) if kind == "heat" else process
+
+
+def _evaluate(generate: Any, name: str, seed: int, test: PatchSet, train_patches: torch.Tensor,
+              classifier: TrainedClassifier, cfg: CompareConfig) -> list[dict[str, Any]]:
+    """One metric row per step count: ``generate(steps, generator)`` -> samples ``[n, 1, M, T]`` (the initial noise
+    seed is the compare stage's, 10 000 seed + steps)."""
+    rows = []
+    for steps in cfg.steps:
+        generated = generate(steps, torch.Generator().manual_seed(10_000 * seed + steps))
+        rows.append({"prior": name, "seed": seed, "steps": steps,
+                     **evaluate_samples(generated, test.patches, classifier=classifier, real_labels=test.labels,
+                                        train=train_patches)})
+    return rows
+
+
+def _order(model: Any, process: Process, stats: tuple[torch.Tensor, torch.Tensor], cfg: CompareConfig,
+           shape: tuple[int, int], seed: int) -> tuple[float, torch.Tensor]:
+    """The commit measure's content order (cepstrum view) on ``trajectory_samples`` trajectories: (point, replicates)."""
+    trajectory, times = recorded(lambda callback: sample_process(
+        model, process, n=cfg.trajectory_samples, shape=shape, steps=cfg.trajectory_steps, stats=stats,
+        generator=torch.Generator().manual_seed(seed), callback=callback))
+    view, replicates = measure_trajectory(trajectory, times, "cepstrum", cfg.order)
+    return view.order.mean, replicates
+
+
+def _diffusion_rows(compare_dir: Path, cfg: CompareConfig, seeds: tuple[int, ...]) -> list[dict[str, Any]]:
+    path = compare_dir / "runs.json"
+    if not path.is_file():
+        raise AudiospecError(f"{str(path)!r} is missing: the baselines are compared with the compare stage's "
+                             f"models; run `audiospec compare` with the same config into {str(compare_dir)!r} first "
+                             "(or set baselines.compare_dir)")
+    names = {spec.name for spec in cfg.priors}
+    rows = [r for r in read_json_rows(path) if r.get("prior") in names and r.get("seed") in seeds]
+    missing = sorted({(p, s) for p in names for s in seeds} - {(r["prior"], r["seed"]) for r in rows})
+    if missing:
+        raise AudiospecError(f"{str(path)!r} lacks the runs {missing} (prior, seed): it was written with another "
+                             "compare section; re-run `audiospec compare` with this config")
+    return rows
+
+
+def _throughput(models_dir: Path, arm: str, seeds: tuple[int, ...]) -> float | None:
+    """Mean training steps per second of ``models_dir/<arm>/seed*`` from their ``train_result.json`` (the record of
+    the call that trained each; None when no model has one, e.g. runs from before records were kept)."""
+    speeds = []
+    for seed in seeds:
+        path = models_dir / arm / f"seed{seed}" / "train_result.json"
+        record = read_json(path) if path.is_file() else {}
+        if isinstance(record, dict) and isinstance(record.get("steps_per_second"), (int, float)) and \
+                record["steps_per_second"] > 0:
+            speeds.append(float(record["steps_per_second"]))
+    return sum(speeds) / len(speeds) if speeds else None
+
+
+def _answers(kinds: list[str], differences: dict[str, Any], table: dict[str, Any], floors: dict[str, Any],
+             orders: dict[str, Any], primary_steps: int, n_stages: int, cfg: CompareConfig) -> list[str]:
+    lines = []
+    floor = floors["real train vs test"][PRIMARY_METRIC]
+    for kind in kinds:
+        name = BASELINE_NAMES[kind]
+        per_steps = differences.get(name, {})
+        diff: Difference | None = per_steps.get(str(primary_steps), {}).get(PRIMARY_METRIC)
+        if diff is not None:
+            mine = table[name][str(primary_steps)][PRIMARY_METRIC]
+            white = table[REFERENCE_PRIOR][str(primary_steps)][PRIMARY_METRIC]
+            calib = table[CALIBRATION + name][str(primary_steps)][PRIMARY_METRIC]
+            verdict = ("no reliable difference" if not diff.reliable else
+                       f"the {name} baseline is reliably {'better' if diff.mean < 0 else 'worse'} than diffusion")
+            p = "one seed: no test" if diff.p_holm is None else f"Holm p = {diff.p_holm:.3f}"
+            lines.append(f"{name} vs the white-prior diffusion model at {primary_steps} steps (PRIMARY, equal compute "
+                         f"and NFE): KID {mine.text()} vs {white.text()}, difference "
+                         f"{diff.text(signed=True, label=f'{100 * diff.level:.1f}%: ')}, {p}: {verdict}. Its "
+                         f"sampler with the exact Gaussian network: {calib.mean:.3f}; floor {floor:.3f}.")
+        others = [(steps, d) for steps, metrics in per_steps.items() for metric, d in metrics.items()
+                  if d is not None and not d.primary and metric == PRIMARY_METRIC]
+        reliable = [f"{steps} steps ({d.mean:+.3f}, Holm p {d.p_holm:.3f})" for steps, d in others if d.reliable]
+        lines.append(f"{name}, KID vs white at the other step counts (secondary): "
+                     + (f"reliable at {', '.join(reliable)}" if reliable else "no reliable difference") + ".")
+    if "cepstral_ar" in kinds:
+        few = [s for s in cfg.steps if s < 2 * n_stages]
+        if few:
+            lines.append(f"cepstral AR at {', '.join(map(str, few))} steps: fewer than two steps per band "
+                         f"({n_stages} bands), so bands are drawn jointly or as their conditional mean; "
+                         "its rows there show the cost of a fixed band order at few steps, not its quality.")
+    for kind in kinds:
+        if kind in orders:
+            name = BASELINE_NAMES[kind]
+            lines.append(f"commit measure (cepstrum content order) on the {name} baseline: "
+                         f"{orders[kind].text(signed=True)} (+1 = bands committed strictly coarse to fine"
+                         + ("; +1 by construction, the measure's positive control)" if kind == "cepstral_ar" else ")"))
+    return lines
+
+
+def run_baselines(config: BaselinesRunConfig, *, out_dir: Path, progress: bool = True) -> BaselinesResult:
+    """Train, sample and score the coarse-to-fine baselines beside the compare stage's models (module doc)."""
+    from audiospec.report.plots import plot_baselines
+
+    cfg, base = config.compare, config.baselines
+    check_sample_rate(cfg.mel, config.data, section="compare")
+    seeds = base.seeds or cfg.seeds
+    primary_steps = base.primary_steps or max(cfg.steps)
+    out_dir = Path(out_dir)
+    compare_dir = Path(base.compare_dir) if base.compare_dir else out_dir.parent / "compare"
+    diffusion = _diffusion_rows(compare_dir, cfg, seeds)  # fails before any work when the compare stage is missing
+    save_config(config, out_dir / "config.yaml")
+    parts = split_patches(load_corpus(config.data, progress=progress), cfg, out_dir)
+    data, test = parts["train"], parts["test"]
+    shape = tuple(data.patches.shape[-2:])
+    classifier = project_classifier(data, cfg, compare_dir, progress)
+    floors = quality_floors(data, test, classifier, cfg)
+    rows: list[dict[str, Any]] = []
+    orders: dict[str, Any] = {}
+    n_stages = CepstralAR(n_mels=cfg.mel.n_mels, n_bands=cfg.train.coarse_to_fine.n_bands).n_stages
+    for kind in tqdm(base.kinds, desc="baselines", disable=not progress):
+        process, name = _process(kind, cfg, base.heat_eta), BASELINE_NAMES[kind]
+        stats = coefficient_stats(data.patches)
+        exact = GaussianModel(process, stats[0], stats[1].square())
+        rows += _evaluate(lambda steps, g: sample_process(exact, process, n=cfg.n_samples, shape=shape, steps=steps,
+                                                          stats=stats, generator=g),
+                          CALIBRATION + name, seeds[0], test, data.patches, classifier, cfg)
+        points, replicates = [], []
+        for seed in seeds:
+            trained = train(dataclasses.replace(cfg.train, seed=seed, objective=kind), data.patches,
+                            prior=WhiteNoise(), out_dir=out_dir / "models" / kind / f"seed{seed}", progress=progress)
+            model = load_checkpoint(trained.checkpoint)[1]
+            rows += _evaluate(lambda steps, g: sample_process(model, process, n=cfg.n_samples, shape=shape,
+                                                              steps=steps, stats=stats, generator=g),
+                              name, seed, test, data.patches, classifier, cfg)
+            point, replicate = _order(model, process, stats, cfg, shape, seed)
+            points.append(point)
+            replicates.append(replicate)
+        orders[kind] = bootstrap_mean(points, replicates)
+    speeds = {REFERENCE_PRIOR: _throughput(compare_dir / "models", REFERENCE_PRIOR, seeds),
+              **{BASELINE_NAMES[k]: _throughput(out_dir / "models", k, seeds) for k in base.kinds}}
+    throughput = {name: v for name, v in speeds.items() if v is not None}
+    names = [spec.name for spec in cfg.priors] + [BASELINE_NAMES[k] for k in base.kinds]
+    calibrations = [CALIBRATION + BASELINE_NAMES[k] for k in base.kinds]
+    all_rows = diffusion + rows
+    table = quality_table(all_rows, names + calibrations, cfg.steps)
+    pairs = [(BASELINE_NAMES[k], REFERENCE_PRIOR) for k in base.kinds]
+    differences = paired_differences(all_rows, pairs, cfg.steps, [(name, primary_steps) for name, _ in pairs])
+    result = BaselinesResult(
+        kinds=tuple(base.kinds), names=tuple(names), seeds=tuple(seeds), steps=tuple(cfg.steps),
+        primary_steps=primary_steps, metrics=table, difference_to_white=differences, floors=floors,
+        orders={BASELINE_NAMES[k]: v for k, v in orders.items()}, n_stages=n_stages,
+        train_steps_per_second=throughput, heat_eta=base.heat_eta,
+        n_test_patches=int(test.patches.shape[0]),
+        answers=tuple(_answers(list(base.kinds), differences, table, floors, orders, primary_steps, n_stages, cfg)))
+    result = dataclasses.replace(result, plots=tuple(plot_baselines(result, out_dir)))
+    write_json(out_dir / "baselines.json", to_json(result))
+    write_json(out_dir / "runs.json", rows)
+    return result
