@@ -55,12 +55,12 @@ from typing import Protocol
 
 import torch
 
+from audiospec.diffusion.band_swap import quefrency_bands
 from audiospec.diffusion.losses import Model
 from audiospec.diffusion.path import COARSE_TO_FINE
-from audiospec.diffusion.samplers import StepCallback, check_time_grid, uniform_time_grid
+from audiospec.diffusion.samplers import StepCallback, _model_device, _sampling_grid
 from audiospec.errors import AudiospecError
 from audiospec.functional.cepstrum import dct_matrix
-from audiospec.functional.trajectory import band_edges
 
 __all__ = [
     "COARSE_TO_FINE",
@@ -146,9 +146,8 @@ class CepstralAR:
 
     @property
     def bands(self) -> list[tuple[int, int]]:
-        """(start, stop) DCT coefficients of each stage's band, DC first."""
-        edges = band_edges(self.n_mels, n_bands=self.n_bands).tolist()
-        return [(0, 1)] + list(zip(edges[:-1], edges[1:]))
+        """(start, stop) DCT coefficients of each stage's band, DC first: the band swap's and commit measure's."""
+        return quefrency_bands(self.n_mels, n_bands=self.n_bands)
 
     @property
     def n_stages(self) -> int:
@@ -354,11 +353,7 @@ def sample_process(
     The callback sees (i, s_i, x_i, x0_hat_i) as the diffusion samplers' does. All random draws
     (initial noise, then per chunk the fresh noise) come from ``generator`` on the CPU.
     """
-    if times is None:
-        if steps is None:
-            raise AudiospecError("give the number of sampling steps (steps=...) or a time grid (times=...)")
-        times = uniform_time_grid(steps)
-    times = check_time_grid(times)
+    times = _sampling_grid(times, steps=steps, sampler="euler")
     if float(times[0]) != 1.0 or float(times[-1]) != 0.0:
         raise AudiospecError(f"a coarse-to-fine grid must run from s = 1 to s = 0, got {times.tolist()}")
     eta = process.eta if eta is None else float(eta)
@@ -366,8 +361,7 @@ def sample_process(
         raise AudiospecError(f"eta must lie in [0, 1], got {eta}")
     if not isinstance(n, int) or n < 1:
         raise AudiospecError(f"n (number of samples) must be a positive integer, got {n!r}")
-    device = next((p.device for p in model.parameters()), torch.device("cpu")) if isinstance(
-        model, torch.nn.Module) else torch.device("cpu")
+    device = _model_device(model, None)
     size = (n, channels, *shape)
     alpha1, sigma1 = process.schedule(torch.ones(1, dtype=torch.float64), tuple(shape))
     c1 = sigma1.float() * torch.randn(size, generator=generator)

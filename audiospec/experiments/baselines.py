@@ -59,17 +59,27 @@ from audiospec.diffusion.priors import REFERENCE_PRIOR, WhiteNoise
 from audiospec.diffusion.training import train
 from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import check_sample_rate
-from audiospec.experiments.compare import CompareConfig, project_classifier, quality_floors, split_patches
+from audiospec.experiments.compare import (
+    CompareConfig,
+    project_classifier,
+    quality_floors,
+    scored_rows,
+    split_patches,
+)
 from audiospec.experiments.compare_summary import PRIMARY_METRIC, paired_differences, quality_table
 from audiospec.experiments.ordering import bootstrap_mean, measure_trajectory, recorded
-from audiospec.experiments.patches import PatchSet
-from audiospec.experiments.results import BaselinesResult, Difference, read_json, read_json_rows, to_json
-from audiospec.metrics import TrainedClassifier, evaluate_samples
+from audiospec.experiments.results import (
+    CALIBRATION,
+    BaselinesResult,
+    Difference,
+    read_json,
+    read_json_rows,
+    to_json,
+)
 
 __all__ = ["BaselinesConfig", "BaselinesRunConfig", "run_baselines", "BASELINE_NAMES"]
 
 BASELINE_NAMES = {"cepstral_ar": "cepstral AR", "heat": "heat dissipation"}
-CALIBRATION = "exact Gaussian, "  # + the baseline's name: its calibration row
 
 
 @dataclass(frozen=True)
@@ -125,19 +135,6 @@ class BaselinesRunConfig:
 def _process(kind: str, cfg: CompareConfig, eta: float) -> Process:
     process = make_process(kind, cfg.train.coarse_to_fine, n_mels=cfg.mel.n_mels)
     return dataclasses.replace(process, eta=eta) if kind == "heat" else process
-
-
-def _evaluate(generate: Any, name: str, seed: int, test: PatchSet, train_patches: torch.Tensor,
-              classifier: TrainedClassifier, cfg: CompareConfig) -> list[dict[str, Any]]:
-    """One metric row per step count: ``generate(steps, generator)`` -> samples ``[n, 1, M, T]`` (the initial noise
-    seed is the compare stage's, 10 000 seed + steps)."""
-    rows = []
-    for steps in cfg.steps:
-        generated = generate(steps, torch.Generator().manual_seed(10_000 * seed + steps))
-        rows.append({"prior": name, "seed": seed, "steps": steps,
-                     **evaluate_samples(generated, test.patches, classifier=classifier, real_labels=test.labels,
-                                        train=train_patches)})
-    return rows
 
 
 def _order(model: Any, process: Process, stats: tuple[torch.Tensor, torch.Tensor], cfg: CompareConfig,
@@ -241,17 +238,17 @@ def run_baselines(config: BaselinesRunConfig, *, out_dir: Path, progress: bool =
         process, name = _process(kind, cfg, base.heat_eta), BASELINE_NAMES[kind]
         stats = coefficient_stats(data.patches)
         exact = GaussianModel(process, stats[0], stats[1].square())
-        rows += _evaluate(lambda steps, g: sample_process(exact, process, n=cfg.n_samples, shape=shape, steps=steps,
-                                                          stats=stats, generator=g),
-                          CALIBRATION + name, seeds[0], test, data.patches, classifier, cfg)
+        rows += scored_rows(lambda steps, g: sample_process(exact, process, n=cfg.n_samples, shape=shape, steps=steps,
+                                                            stats=stats, generator=g),
+                            CALIBRATION + name, seeds[0], test, classifier, cfg.steps, data.patches)
         points, replicates = [], []
         for seed in seeds:
             trained = train(dataclasses.replace(cfg.train, seed=seed, objective=kind), data.patches,
                             prior=WhiteNoise(), out_dir=out_dir / "models" / kind / f"seed{seed}", progress=progress)
             model = load_checkpoint(trained.checkpoint)[1]
-            rows += _evaluate(lambda steps, g: sample_process(model, process, n=cfg.n_samples, shape=shape,
-                                                              steps=steps, stats=stats, generator=g),
-                              name, seed, test, data.patches, classifier, cfg)
+            rows += scored_rows(lambda steps, g: sample_process(model, process, n=cfg.n_samples, shape=shape,
+                                                                steps=steps, stats=stats, generator=g),
+                                name, seed, test, classifier, cfg.steps, data.patches)
             point, replicate = _order(model, process, stats, cfg, shape, seed)
             points.append(point)
             replicates.append(replicate)

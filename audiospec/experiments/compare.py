@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal, Sequence
 
 import torch
 from tqdm.auto import tqdm
@@ -56,8 +56,8 @@ from audiospec.metrics import ClassifierConfig, TrainedClassifier, evaluate_samp
 from audiospec.report.plots import plot_compare
 from audiospec.transforms import MelConfig
 
-__all__ = ["CompareConfig", "CompareRunConfig", "project_classifier", "quality_floors", "run_compare", "split_patches",
-           "trained_model"]
+__all__ = ["CompareConfig", "CompareRunConfig", "project_classifier", "quality_floors", "run_compare", "scored_rows",
+           "split_patches", "trained_model"]
 
 
 @dataclass(frozen=True)
@@ -238,12 +238,21 @@ def _evaluate(model: Any, prior: NoisePrior, seed: int, data: PatchSet, classifi
     """Quality metrics of ``n_samples`` samples at each step count of ``steps_list`` against ``data``: one row each,
     labelled ``arm`` (default the prior's name). ``grids`` replaces the uniform grid per step count; the initial
     noise depends only on seed and step count, so arms sampled from the same model are paired sample by sample."""
+    return scored_rows(lambda steps, g: sample(model, prior=prior, n=cfg.n_samples, steps=steps, sampler=cfg.sampler,
+                                               times=grids[steps] if grids else None,
+                                               shape=tuple(data.patches.shape[-2:]), generator=g),
+                       arm or prior.name, seed, data, classifier, steps_list, train)
+
+
+def scored_rows(generate: Callable[[int, torch.Generator], torch.Tensor], name: str, seed: int, data: PatchSet,
+                classifier: TrainedClassifier, steps_list: Sequence[int], train: torch.Tensor) -> list[dict[str, Any]]:
+    """One metric row per step count, labelled ``name``: ``generate(steps, generator)`` -> samples ``[n, 1, M, T]``
+    scored against ``data`` (``train``: the training patches, for the memorisation metrics). The generator is seeded
+    with 10 000 seed + steps, so every arm of a seed and step count starts from the same seed."""
     rows = []
     for steps in steps_list:
-        generated = sample(model, prior=prior, n=cfg.n_samples, steps=steps, sampler=cfg.sampler,
-                           times=grids[steps] if grids else None, shape=tuple(data.patches.shape[-2:]),
-                           generator=torch.Generator().manual_seed(10_000 * seed + steps))
-        rows.append({"prior": arm or prior.name, "seed": seed, "steps": steps,
+        generated = generate(steps, torch.Generator().manual_seed(10_000 * seed + steps))
+        rows.append({"prior": name, "seed": seed, "steps": steps,
                      **evaluate_samples(generated, data.patches, classifier=classifier, real_labels=data.labels,
                                         train=train)})
     return rows

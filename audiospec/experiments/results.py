@@ -21,7 +21,7 @@ __all__ = [
     "PowerLawSummary", "WaveformShape", "WaveformSummary", "MelSummary", "CepstrumSummary", "Normalisation",
     "FmaxTable", "SkippedInput", "AnalysisResult", "Interval", "Difference", "ViewOrder", "Measurement", "OrderScores",
     "SweepEntry", "SensitivityRow", "Answers", "CompareResult", "SwapRow", "LikelihoodRow", "ProbeResult",
-    "BaselinesResult", "from_json", "to_json", "read_result", "read_json", "read_json_rows",
+    "BaselinesResult", "CALIBRATION", "from_json", "to_json", "read_result", "read_json", "read_json_rows",
 ]
 
 R = TypeVar("R")
@@ -318,6 +318,10 @@ class ProbeResult:
     answers: tuple[str, ...] = ()
     plots: tuple[str, ...] = ()
     swap_secondary_level: float | None = None
+
+
+CALIBRATION = "exact Gaussian, "
+"""Prefix of a baseline's calibration row in :class:`BaselinesResult` tables: + the baseline's name."""
 
 
 @dataclass(frozen=True)

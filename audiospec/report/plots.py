@@ -18,7 +18,7 @@ from PIL import Image  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 from audiospec.atomic import atomic_path  # noqa: E402
-from audiospec.experiments.results import AnalysisResult, CompareResult, PowerLawSummary  # noqa: E402
+from audiospec.experiments.results import CALIBRATION, AnalysisResult, CompareResult, PowerLawSummary  # noqa: E402
 
 if TYPE_CHECKING:
     from audiospec.experiments.curve import CurveResult
@@ -301,6 +301,14 @@ def plot_curve(result: CurveResult, path: Path) -> str:
     return path.name
 
 
+def _error_bars(stats: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Means and ``yerr`` ``[2, n]`` of intervals for ``errorbar``; an interval without bounds gets no bar."""
+    means = np.array([st.mean for st in stats])
+    low = np.array([st.low if st.low is not None else st.mean for st in stats])
+    high = np.array([st.high if st.high is not None else st.mean for st in stats])
+    return means, np.vstack([means - low, high - means])
+
+
 def plot_probe(result: ProbeResult, out_dir: Path) -> list[str]:
     """``probe_swap.png``: donor share per quefrency band after a swap at each time, trained models (solid, per
     prior) against the exact Gaussian model (dashed), the swapped coefficients shaded; ``probe_likelihood.png``:
@@ -325,10 +333,8 @@ def plot_probe(result: ProbeResult, out_dir: Path) -> list[str]:
     _save(fig, out_dir / "probe_swap.png")
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     rows = list(result.likelihood)
-    means = np.array([r.bits_per_dim.mean for r in rows])
-    low = np.array([r.bits_per_dim.low if r.bits_per_dim.low is not None else r.bits_per_dim.mean for r in rows])
-    high = np.array([r.bits_per_dim.high if r.bits_per_dim.high is not None else r.bits_per_dim.mean for r in rows])
-    ax.errorbar(np.arange(len(rows)), means, yerr=np.vstack([means - low, high - means]), fmt="o", capsize=4)
+    means, yerr = _error_bars([r.bits_per_dim for r in rows])
+    ax.errorbar(np.arange(len(rows)), means, yerr=yerr, fmt="o", capsize=4)
     ax.set_xticks(np.arange(len(rows)), [r.name.split(" (")[0] for r in rows], rotation=20, fontsize=8)
     ax.set_ylabel("bits / dim (test patches, model space)")
     ax.set_title(f"probability-flow likelihood ({100 * result.likelihood_level:g}% intervals)", fontsize=9)
@@ -346,13 +352,11 @@ def plot_baselines(result: "BaselinesResult", out_dir: Path, *, metric: str = "k
         per_steps = result.metrics.get(name, {})
         steps = sorted(int(s) for s in per_steps)
         stats = [per_steps[str(s)][metric] for s in steps]
-        means = np.array([st.mean for st in stats])
-        low = np.array([st.low if st.low is not None else st.mean for st in stats])
-        high = np.array([st.high if st.high is not None else st.mean for st in stats])
+        means, yerr = _error_bars(stats)
         baseline = i >= len(result.names) - len(result.kinds)
-        ax.errorbar(steps, means, yerr=np.vstack([means - low, high - means]), marker="s" if baseline else "o",
+        ax.errorbar(steps, means, yerr=yerr, marker="s" if baseline else "o",
                     lw=2.4 if baseline else 1.2, capsize=3, color=f"C{i}", label=name)
-        calibration = result.metrics.get(f"exact Gaussian, {name}")
+        calibration = result.metrics.get(CALIBRATION + name)
         if calibration:
             ax.plot(steps, [calibration[str(s)][metric].mean for s in steps], ls=":", color=f"C{i}",
                     label=f"{name}: exact Gaussian network")
