@@ -7,6 +7,7 @@ a result can always be traced to the exact settings that produced it.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from pathlib import Path
@@ -17,7 +18,7 @@ import yaml
 from audiospec.atomic import atomic_write_text
 from audiospec.errors import AudiospecError
 
-__all__ = ["choices", "config_from_dict", "config_to_dict", "load_config", "read_yaml", "save_config"]
+__all__ = ["check_counts", "choices", "config_from_dict", "config_to_dict", "load_config", "read_yaml", "save_config"]
 
 C = TypeVar("C")
 
@@ -104,6 +105,9 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         return value
     if not isinstance(value, accepts[0]) or (hint in (int, float) and isinstance(value, bool)):
         raise _wrong(value, hint, where)
+    if hint is float and not math.isfinite(value):  # .nan / .inf in YAML: no setting means "not a number"
+        raise AudiospecError(f"{where} must be a finite number, got {value!r}; write a number (null where the "
+                             "setting allows none)")
     return accepts[1](value)
 
 
@@ -114,14 +118,18 @@ _SCALARS: dict[Any, tuple[tuple[type, ...], Any]] = {
 }
 
 
-def config_from_dict(cls: type[C], data: dict[str, Any] | None, *, where: str = "config") -> C:
+_DEFAULT_WHERE = "config"
+
+
+def config_from_dict(cls: type[C], data: dict[str, Any] | None, *, where: str = _DEFAULT_WHERE) -> C:
     """Build dataclass ``cls`` from ``data``; nested dataclass fields take nested dicts.
 
     Every value is checked against its field's type hint before the dataclass is built
     (``Literal`` choices, numbers, lists, nested configs), so a wrong type or an unknown
     choice is an :class:`AudiospecError` naming the key, the value and what is allowed.
-    Unknown keys raise :class:`AudiospecError` listing the valid ones; lists become
-    tuples (configs are frozen and hashable); validation in ``__post_init__`` runs as usual.
+    Unknown keys raise :class:`AudiospecError` listing the valid ones; numbers must be finite;
+    lists become tuples (configs are frozen and hashable); validation in ``__post_init__`` runs
+    as usual, its message prefixed with ``where`` (the file and section) unless that is the default.
     """
     if data is None:
         data = {}
@@ -137,6 +145,23 @@ def config_from_dict(cls: type[C], data: dict[str, Any] | None, *, where: str = 
         return cls(**kwargs)
     except TypeError as err:  # e.g. a required field missing
         raise AudiospecError(f"invalid {where}: {err}") from None
+    except AudiospecError as err:  # a check of __post_init__: say where the settings came from
+        if where == _DEFAULT_WHERE:
+            raise
+        raise AudiospecError(f"{where}: {err}") from None
+
+
+def check_counts(section: str, *, minimum: int = 1, **counts: int | tuple[int, ...]) -> None:
+    """AudiospecError naming ``section.key`` unless each count (or each item of a list of counts) is an integer
+    >= ``minimum``; for the ``__post_init__`` of configs (a negative bootstrap size would silently give no
+    interval)."""
+    for key, value in counts.items():
+        items = value if isinstance(value, tuple) else (value,)
+        if isinstance(value, tuple) and not value or any(
+                isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in items):
+            shown = list(value) if isinstance(value, tuple) else value
+            what = "a non-empty list of integers" if isinstance(value, tuple) else "an integer"
+            raise AudiospecError(f"{section}.{key} must be {what} >= {minimum}, got {shown!r}")
 
 
 def choices(hint: Any) -> tuple[str, ...]:
@@ -165,8 +190,29 @@ def config_to_dict(config: Any) -> dict[str, Any]:
     return plain(config)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that rejects a key written twice in one mapping (plain YAML keeps the last one)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is written twice (lines {seen[key]} and {line}); keep one of them "
+                "(YAML would silently use the last)", key_node.start_mark)
+        seen[key] = line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """The mapping stored in a YAML file; AudiospecError if it is missing, unreadable, invalid or not a mapping."""
+    """The mapping stored in a YAML file; AudiospecError if it is missing, unreadable, invalid (a key written twice
+    included) or not a mapping."""
     path = Path(path)
     if path.is_dir():
         raise AudiospecError(f"config {str(path)!r} is a folder; pass a YAML file such as recipes/mini/conf/cpu.yaml")
@@ -180,7 +226,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     except OSError as err:
         raise AudiospecError(f"cannot read config file {str(path)!r}: {err}") from None
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.load(text, Loader=_UniqueKeyLoader) or {}  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
         raise AudiospecError(f"config file {str(path)!r} is not valid YAML: {err}") from None
     if not isinstance(data, dict):

@@ -37,6 +37,20 @@ class MelConfig:
             raise AudiospecError(
                 f"need 0 <= f_min < f_max <= {self.sample_rate / 2} Hz, got f_min={self.f_min}, f_max={self.f_max}"
             )
+        self._check_filters()
+
+    def _check_filters(self) -> None:
+        """Every mel filter must cover an FFT bin: with too many mels for ``n_fft`` the low ones are empty (all-zero
+        rows of the log-mel, librosa's "Empty filters detected") and every spectrum is silently wrong."""
+        fb = mel_filterbank(sample_rate=self.sample_rate, n_fft=self.n_fft, n_mels=self.n_mels, f_min=self.f_min,
+                            f_max=self.f_max, dtype=torch.float64)  # [n_fft // 2 + 1, n_mels]
+        empty = int((fb.amax(dim=0) == 0).sum())
+        if empty:
+            raise AudiospecError(
+                f"n_mels={self.n_mels} is too many for n_fft={self.n_fft} at sample_rate={self.sample_rate} "
+                f"(f_min={self.f_min}, f_max={self.f_max}): {empty} of the {self.n_mels} mel filters cover no FFT "
+                "bin and would be empty; lower n_mels or raise n_fft"
+            )
 
     def frames(self, n_samples: int) -> int:
         """Number of STFT frames of a clip of ``n_samples`` (center=True)."""

@@ -106,3 +106,35 @@ def test_read_yaml_rejects_non_utf8_and_folders(tmp_path):
         read_yaml(bad)
     with pytest.raises(AudiospecError, match=r"is a folder; pass a YAML file"):
         read_yaml(tmp_path)
+
+
+def test_a_key_written_twice_is_an_error_naming_the_key_the_lines_and_the_file(tmp_path):
+    # plain YAML keeps the last value: `steps: 8` would silently win over `steps: 4`
+    path = tmp_path / "twice.yaml"
+    path.write_text("compare:\n  train:\n    steps: 4\n    batch_size: 4\n    steps: 8\n")
+    with pytest.raises(AudiospecError, match=r"twice.yaml' is not valid YAML: .*key 'steps' is written twice "
+                                             r"\(lines 3 and 5\); keep one of them"):
+        read_yaml(path)
+    path.write_text("data: {dataset: mini}\nanalysis: {tau: 1.0}\ndata: {dataset: folder:x}\n")
+    with pytest.raises(AudiospecError, match=r"key 'data' is written twice \(lines 1 and 3\)"):
+        read_yaml(path)
+    path.write_text("a: {x: 1}\nb: {x: 1}\n")  # the same key in two mappings is fine
+    assert read_yaml(path) == {"a": {"x": 1}, "b": {"x": 1}}
+
+
+@pytest.mark.parametrize("text, match", [
+    ("tau: .nan\n", r"config.tau must be a finite number, got nan"),
+    ("hinge_times: [0.5, .inf]\n", r"config.hinge_times\[1\] must be a finite number, got inf"),
+])
+def test_numbers_must_be_finite(tmp_path, text, match):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(AudiospecError, match=match):
+        config_from_dict(AnalysisConfig, read_yaml(path))
+
+
+def test_a_check_of_a_nested_config_names_the_file_and_section(tmp_path):
+    path = tmp_path / "recipe.yaml"
+    path.write_text("analysis:\n  mel: {f_min: 20000.0}\n")
+    with pytest.raises(AudiospecError, match=r"recipe.yaml:analysis.mel: need 0 <= f_min < f_max"):
+        load_config(AnalysisConfig, path, section="analysis")

@@ -27,7 +27,7 @@ import torch
 from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
-from audiospec.config import config_to_dict, save_config
+from audiospec.config import check_counts, config_to_dict, save_config
 from audiospec.data import DataConfig, load_corpus
 from audiospec.diffusion.priors import PriorSpec, default_priors
 from audiospec.errors import AudiospecError
@@ -66,6 +66,7 @@ class AnalysisConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_counts("analysis", n_bootstrap=self.n_bootstrap)
         if self.patch_frames < 8 or self.welch_n_fft < 16:
             raise AudiospecError(
                 f"patch_frames must be >= 8 and welch_n_fft >= 16, got {self.patch_frames} and {self.welch_n_fft}"

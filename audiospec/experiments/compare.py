@@ -28,7 +28,7 @@ import torch
 from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
-from audiospec.config import save_config
+from audiospec.config import check_counts, save_config
 from audiospec.data import Corpus, DataConfig, check_disjoint, load_corpus, split_corpus
 from audiospec.diffusion.gaussian import gaussian_fields
 from audiospec.diffusion.checkpoint import load_checkpoint
@@ -116,6 +116,12 @@ class CompareConfig:
         if not set(self.optimized_grid_steps) <= set(self.steps):
             raise AudiospecError(f"optimized_grid_steps {list(self.optimized_grid_steps)} must be among steps "
                                  f"{list(self.steps)} (each is compared with the uniform grid at the same count)")
+        check_counts("compare", minimum=2, sensitivity_bands=self.sensitivity_bands)
+        check_counts("compare", patch_frames=self.patch_frames, listen_samples=self.listen_samples,
+                     griffin_lim_iters=self.griffin_lim_iters)
+        if not self.sensitivity_thresholds or any(not 0 < t < 1 for t in self.sensitivity_thresholds):
+            raise AudiospecError(f"compare.sensitivity_thresholds must be a non-empty list of fractions in (0, 1), "
+                                 f"got {list(self.sensitivity_thresholds)}")
         if self.n_samples < 2 or self.trajectory_samples < 2 or min(self.trajectory_steps, self.sensitivity_steps) < 2:
             raise AudiospecError(
                 f"need n_samples >= 2, trajectory_samples >= 2, trajectory_steps and sensitivity_steps >= 2; got "

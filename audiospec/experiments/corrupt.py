@@ -24,7 +24,7 @@ import torch
 from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
-from audiospec.config import save_config
+from audiospec.config import check_counts, save_config
 from audiospec.data import Corpus, DataConfig, load_corpus, write_wav
 from audiospec.diffusion.priors import PriorSpec, default_priors, make_prior
 from audiospec.errors import AudiospecError
@@ -53,6 +53,7 @@ class CorruptConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_counts("corrupt", griffin_lim_iters=self.griffin_lim_iters)
         if self.listen_seconds <= 0:
             raise AudiospecError(f"listen_seconds must be positive, got {self.listen_seconds}")
         if self.clips_per_class < 1:

@@ -15,8 +15,10 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from audiospec.config import check_counts
 from audiospec.diffusion.priors import NoisePrior
 from audiospec.diffusion.samplers import SamplerName, sample
+from audiospec.errors import AudiospecError
 from audiospec.experiments.results import Interval, Measurement, ViewOrder
 from audiospec.functional.trajectory import (
     SpectralView,
@@ -41,6 +43,13 @@ class OrderSettings:
     delta: float = 0.1  # power: |log10 band power - final| <= delta (1 dB)
     n_bootstrap: int = 200
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_counts("order", n_bootstrap=self.n_bootstrap)
+        check_counts("order", minimum=2, n_bands=self.n_bands)
+        for key in ("threshold", "delta"):
+            if not getattr(self, key) > 0:
+                raise AudiospecError(f"order.{key} must be positive, got {getattr(self, key)}")
 
 
 def record_trajectory(field: Any, prior: NoisePrior, *, n: int, steps: int, shape: tuple[int, int],
