@@ -88,6 +88,9 @@ class AudioInfo:
 
 
 def _check_path(path: Path) -> None:
+    if path.is_symlink() and not path.exists():
+        raise AudiospecError(f"audio file {str(path)!r} is a dangling symbolic link to {os.readlink(path)!r}, which "
+                             "does not exist; restore its target or delete the link")
     if not path.exists():
         raise AudiospecError(f"audio file {str(path)!r} does not exist; check the path (and the dataset folder)")
     if path.is_dir():

@@ -214,12 +214,29 @@ def _select(usable: list[_Usable], config: DataConfig) -> dict[int, list[int]]:
     return wanted
 
 
+SILENT_PEAK = 2.0**-24
+"""A clip whose samples stay within this of their mean is silent: below the 24-bit quantum, nothing a recording
+holds (a 1e-30-amplitude file has no spectrum above the log-mel floor)."""
+IMPLAUSIBLE_PEAK = 1e6
+"""A file peaking above this (120 dB over full scale) is corrupt or mis-scaled float data: its powers overflow
+float32 in the spectra, so it is left out (named) instead of turning the analysis non-finite."""
+
+
 def _silence(values: torch.Tensor) -> str | None:
-    """``"every sample is 0 (digital silence)"`` (or equals another constant) when ``values`` is constant."""
-    if bool(values.amax() != values.amin()):
-        return None
-    value = float(values.flatten()[0])
-    return "every sample is 0 (digital silence)" if value == 0.0 else f"every sample equals {value:g} (no sound)"
+    """Why ``values`` is silent: constant (``"every sample is 0 (digital silence)"``), or deviating from its mean by
+    less than :data:`SILENT_PEAK`; None when it is audible."""
+    if bool(values.amax() == values.amin()):
+        value = float(values.flatten()[0])
+        return "every sample is 0 (digital silence)" if value == 0.0 else f"every sample equals {value:g} (no sound)"
+    centred = values.double() - values.double().mean()
+    peak = float(centred.abs().amax())
+    return None if peak >= SILENT_PEAK else f"peak amplitude {peak:.3g} is below {SILENT_PEAK:.3g} (no sound)"
+
+
+def _implausible(values: torch.Tensor) -> str | None:
+    peak = float(values.abs().amax())
+    return None if peak <= IMPLAUSIBLE_PEAK else (f"peak amplitude {peak:.3g} is above {IMPLAUSIBLE_PEAK:g} "
+                                                  "(corrupt or mis-scaled float samples)")
 
 
 def _file_clips(usable: _Usable, clips_wanted: list[int], config: DataConfig,
@@ -234,6 +251,10 @@ def _file_clips(usable: _Usable, clips_wanted: list[int], config: DataConfig,
     if wave.shape[-1] < length:
         log.bad(path, "short: it decoded to fewer samples than one clip (its header over-states the length)",
                 warning=f"skipping {str(path)!r}: it decoded to fewer samples than one clip")
+        return []
+    loud = _implausible(wave)
+    if loud is not None:
+        log.bad(path, f"implausible: {loud}", warning=f"skipping {str(path)!r}: {loud}")
         return []
     silent = _silence(wave)
     if silent is not None:
@@ -267,10 +288,11 @@ def _warn_upsampling(rates: dict[Path, int], config: DataConfig) -> None:
 def _no_clip_error(config: DataConfig, *, n_files: int, log: _SkipLog) -> AudiospecError:
     """The error for a dataset that gave no clip at all: counts per reason and the first skipped files."""
     shown = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in log.items[:_LISTED])
+    loud = f", {log.count('implausible')} with implausible samples" if log.count("implausible") else ""
     return AudiospecError(
         f"dataset {config.dataset!r} gave no readable clip of {config.clip_seconds} s: {n_files} file(s), "
         f"{log.count('unreadable')} unreadable, {log.count('short')} shorter than one clip, "
-        f"{log.count('silent')} silent; check the data or lower clip_seconds (skipped: {shown})"
+        f"{log.count('silent')} silent{loud}; check the data or lower clip_seconds (skipped: {shown})"
     )
 
 

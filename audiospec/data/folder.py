@@ -44,8 +44,8 @@ def list_audio_files(root: str | Path, *, label_suffix: str = "") -> list[Labell
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if path.suffix.lower() not in AUDIO_EXTENSIONS or not path.is_file():
-            continue
+        if path.suffix.lower() not in AUDIO_EXTENSIONS or not (path.is_file() or path.is_symlink()):
+            continue  # a dangling link is listed: loading it is an error, on record, not a silent omission
         if len(rel.parts) == 1:
             label = UNLABELLED
         else:

@@ -44,6 +44,9 @@ def prepare_dataset(
             dataset that takes none, and every error of the steps above.
     """
     check_dataset_name(name)
+    if not name.startswith(FOLDER_PREFIX) and Path(data_dir).exists() and not Path(data_dir).is_dir():
+        raise AudiospecError(f"data_dir {str(data_dir)!r} is a file, not a folder; pass the dataset cache folder "
+                             "(--data-dir, default data/), or move the file away")
     if name in GTZAN_DATASETS:
         return prepare_gtzan(name, data_dir=data_dir, source=source, hub_split=hub_split,
                              hub_label_column=hub_label_column, progress=progress)
