@@ -20,9 +20,11 @@ from audiospec.data.segment import num_segments, segment
 from audiospec.data.selection import spread_selection
 from audiospec.errors import AudiospecError
 
-__all__ = ["Corpus", "SkippedFile", "load_corpus"]
+__all__ = ["SOURCE_SEPARATOR", "Corpus", "SkippedFile", "load_corpus"]
 
 _LISTED = 5  # file names quoted in an aggregated warning or error
+SOURCE_SEPARATOR = " | "
+"""Separates the parts of the provenance of a clip joined from several short files: ``"a.wav@0.000s | b.wav@0.000s"``."""
 
 
 @dataclass(frozen=True)

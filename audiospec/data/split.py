@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -34,10 +35,11 @@ from typing import Literal, get_args
 
 import torch
 
-from audiospec.data.corpus import Corpus
+from audiospec.data.corpus import SOURCE_SEPARATOR, Corpus
 from audiospec.errors import AudiospecError
 
-__all__ = ["MANIFEST_NAME", "SPLIT_NAMES", "SplitName", "check_disjoint", "source_groups", "split_corpus"]
+__all__ = ["MANIFEST_NAME", "SPLIT_NAMES", "Grouping", "SplitName", "check_disjoint", "clip_files", "recording_groups",
+           "source_groups", "split_corpus"]
 
 SplitName = Literal["train", "validation", "test"]
 SPLIT_NAMES: tuple[SplitName, ...] = get_args(SplitName)
@@ -51,6 +53,12 @@ _SHOWN = 5  # items quoted in an error message
 def _clip_file(source: str) -> str:
     """The file part of a ``"<file>@<offset>s"`` provenance string (the whole string without ``@``)."""
     return source.rsplit("@", 1)[0] if "@" in source else source
+
+
+def clip_files(source: str) -> list[str]:
+    """The files a clip was cut from: one, or every file of a clip joined from short files (provenance parts
+    separated by :data:`~audiospec.data.corpus.SOURCE_SEPARATOR`)."""
+    return [_clip_file(part) for part in source.split(SOURCE_SEPARATOR)]
 
 
 def _manifest_originals(path: Path) -> dict[Path, list[str]]:
@@ -83,21 +91,47 @@ def _manifest_originals(path: Path) -> dict[Path, list[str]]:
     return originals
 
 
+_RECREATE = "re-create the corpus (delete {folder!r}, then `audiospec prepare mini`)"
+
+
+def _is_mini_folder(folder: Path) -> bool:
+    """True when ``folder`` holds a prepared mini corpus (its ``.completed`` marker names the two package folders)."""
+    try:
+        marker = json.loads((folder / ".completed").read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(marker, dict) and {"music_dir", "speech_dir"} <= set(marker)
+
+
 def _find_manifest(files: list[str]) -> Path | None:
-    """A mini ``manifest.json`` in the common parent folder of ``files`` (or the folder above it)."""
+    """A mini ``manifest.json`` in the common parent folder of ``files`` (or the folder above it).
+
+    A manifest that exists but does not parse is an error, and so is a prepared mini corpus without one: either
+    way the cut files of one recording could not be kept together, and the split would leak.
+    """
     try:
         parent = Path(os.path.commonpath([str(Path(f).resolve().parent) for f in files]))
     except ValueError:  # no common folder (e.g. different drives)
         return None
     for folder in (parent, parent.parent):
         candidate = folder / MANIFEST_NAME
-        if candidate.is_file():
+        if candidate.exists() or candidate.is_symlink():
             try:
                 data = json.loads(candidate.read_text())
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-                continue
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+                raise AudiospecError(
+                    f"{str(candidate)!r} exists but cannot be read ({err}): it would say which clips share a "
+                    f"recording, and without it the split could put one recording in train and test; "
+                    + _RECREATE.format(folder=str(folder)) + ", or rename the file if it is not a mini manifest"
+                ) from None
             if isinstance(data, dict) and data.get("name") == _MINI_NAME:
                 return candidate
+        elif _is_mini_folder(folder):
+            raise AudiospecError(
+                f"the mini corpus in {str(folder)!r} has no {MANIFEST_NAME}: it lists the recordings each clip was "
+                "cut from, and without it the split could put one recording in train and test; "
+                + _RECREATE.format(folder=str(folder))
+            )
     return None
 
 
@@ -118,6 +152,42 @@ def _connected(originals: list[list[str]]) -> list[str]:
     return [find(files[0]) for files in originals]
 
 
+@dataclass(frozen=True)
+class Grouping:
+    """How the clips of a corpus were grouped into recordings: ``keys`` (one per clip) and, in words, on what basis
+    (recorded beside every split, so a result says how its split was made)."""
+
+    keys: list[str]
+    basis: str
+
+    def record(self) -> dict[str, object]:
+        """The JSON form written beside a split."""
+        return {"basis": self.basis, "n_groups": len(set(self.keys))}
+
+
+def recording_groups(corpus: Corpus, *, manifest: Path | None = None) -> Grouping:
+    """:func:`source_groups` with the basis it used (a mini manifest, or one group per source file); clips joined
+    from several short files join those files' groups."""
+    if not isinstance(corpus, Corpus):
+        raise AudiospecError(f"corpus must be a Corpus, got {type(corpus).__name__}")
+    files = [clip_files(s) for s in corpus.sources]
+    if manifest is None:
+        manifest = _find_manifest([f for per_clip in files for f in per_clip]) if files else None
+        if manifest is None:
+            return Grouping(keys=_connected(files) if files else [], basis=(
+                "one group per source file (no manifest of original recordings beside the files); files cut from "
+                "one recording must be pinned to one split with split_file"))
+    originals = _manifest_originals(Path(manifest))
+    missing = sorted({f for per_clip in files for f in per_clip if Path(f).resolve() not in originals})
+    if missing:
+        raise AudiospecError(
+            f"{len(missing)} clip file(s) are not listed in the mini manifest {str(manifest)!r}: "
+            f"{missing[:_SHOWN]}; re-create the corpus with prepare_mini, or pass the manifest of this corpus"
+        )
+    keys = _connected([[o for f in per_clip for o in originals[Path(f).resolve()]] for per_clip in files])
+    return Grouping(keys=keys, basis=f"the original recordings listed in {str(manifest)!r}")
+
+
 def source_groups(corpus: Corpus, *, manifest: Path | None = None) -> list[str]:
     """The group key of each clip: the original recording it was cut from.
 
@@ -134,23 +204,10 @@ def source_groups(corpus: Corpus, *, manifest: Path | None = None) -> list[str]:
         ``N`` group keys, one per clip of ``corpus``.
 
     Raises:
-        AudiospecError: an unreadable or malformed manifest, or a clip file it does not list.
+        AudiospecError: an unreadable or malformed manifest (also one found beside the files), a
+            prepared mini corpus without its manifest, or a clip file the manifest does not list.
     """
-    if not isinstance(corpus, Corpus):
-        raise AudiospecError(f"corpus must be a Corpus, got {type(corpus).__name__}")
-    files = [_clip_file(s) for s in corpus.sources]
-    if manifest is None:
-        manifest = _find_manifest(files) if files else None
-        if manifest is None:
-            return files
-    originals = _manifest_originals(Path(manifest))
-    missing = sorted({f for f in files if Path(f).resolve() not in originals})
-    if missing:
-        raise AudiospecError(
-            f"{len(missing)} clip file(s) are not listed in the mini manifest {str(manifest)!r}: "
-            f"{missing[:_SHOWN]}; re-create the corpus with prepare_mini, or pass the manifest of this corpus"
-        )
-    return _connected([originals[Path(f).resolve()] for f in files])
+    return recording_groups(corpus, manifest=manifest).keys
 
 
 def _check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
@@ -236,7 +293,7 @@ def _pinned(path: Path, sources: Sequence[str], groups: Sequence[str]) -> dict[s
     """``{group: split}`` from a split file; a name matches a group key or clip file, or a trailing part of one."""
     index: dict[tuple[str, ...], set[str]] = {}
     for source, group in zip(sources, groups):
-        for name in (group, _clip_file(source)):
+        for name in (group, *clip_files(source)):
             for suffix in _suffixes(name):
                 index.setdefault(suffix, set()).add(group)
     pinned: dict[str, tuple[SplitName, int]] = {}

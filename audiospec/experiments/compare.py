@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 from audiospec.atomic import write_json
 from audiospec.config import check_counts, save_config
 from audiospec.data import Corpus, DataConfig, check_disjoint, load_corpus, split_corpus
+from audiospec.data.split import recording_groups
 from audiospec.diffusion.gaussian import gaussian_fields
 from audiospec.diffusion.checkpoint import load_checkpoint
 from audiospec.diffusion.config import TrainConfig, check_training_data
@@ -217,10 +218,12 @@ def _few_step_quality(rows: list[dict[str, Any]], steps: int) -> dict[str, dict[
 def split_patches(corpus: Corpus, cfg: CompareConfig, out_dir: Path) -> dict[str, PatchSet]:
     """Train, validation and test patches of a split by source recording (written to ``splits.json``); validation
     and test are centred and scaled like train."""
-    splits = split_corpus(corpus, fractions=cfg.split_fractions, seed=cfg.split_seed,
+    grouping = recording_groups(corpus)
+    splits = split_corpus(corpus, fractions=cfg.split_fractions, seed=cfg.split_seed, groups=grouping.keys,
                           split_file=Path(cfg.split_file) if cfg.split_file else None)
     check_disjoint(splits)  # no recording in two splits: evaluation never reads a training clip
-    write_json(out_dir / "splits.json", {name: list(part.sources) for name, part in splits.items()})
+    write_json(out_dir / "splits.json", {**{name: list(part.sources) for name, part in splits.items()},
+                                         "grouping": grouping.record()})
     train_set = corpus_patches(splits["train"], mel=cfg.mel, patch_frames=cfg.patch_frames)
     return {"train": train_set, **{name: corpus_patches(splits[name], mel=cfg.mel, patch_frames=cfg.patch_frames,
                                                        like=train_set) for name in ("validation", "test")}}
