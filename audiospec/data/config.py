@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from audiospec.data.audio import duration_frames
+from audiospec.data.short_files import SHORT_FILES, ShortFiles
 from audiospec.errors import AudiospecError
 
 __all__ = ["DATASET_NAMES", "DatasetName", "DataConfig", "FOLDER_PREFIX", "HUB_PREFIX", "check_dataset_name"]
@@ -74,6 +75,10 @@ class DataConfig:
         strict: ``False`` (default) skips bad files (unreadable, corrupt, NaN, silent) with a
             warning and lists them in ``Corpus.skipped``; ``True`` stops at the first one with
             an :class:`AudiospecError` naming it (:func:`~audiospec.data.corpus.load_corpus`).
+        short_files: files shorter than one clip: ``"join"`` consecutive ones of a class and
+            folder into clips, ``"pad"`` each to a clip, or ``"skip"`` them
+            (:mod:`audiospec.data.short_files`); ``None`` resolves to ``"join"`` for
+            ``folder:`` datasets and ``"skip"`` for the others.
     """
 
     dataset: str
@@ -86,9 +91,14 @@ class DataConfig:
     hub_split: str | None = None
     hub_label_column: str | None = None
     strict: bool = False
+    short_files: ShortFiles | None = None
 
     def __post_init__(self) -> None:
         check_dataset_name(self.dataset)
+        if self.short_files is None:  # resolved here, so the saved config says what was done
+            object.__setattr__(self, "short_files", "join" if self.dataset.startswith(FOLDER_PREFIX) else "skip")
+        if self.short_files not in SHORT_FILES:
+            raise AudiospecError(f"short_files must be one of {list(SHORT_FILES)}, got {self.short_files!r}")
         if not isinstance(self.strict, bool):
             raise AudiospecError(f"strict must be true or false, got {self.strict!r}")
         if not isinstance(self.data_dir, (str, Path)) or not str(self.data_dir).strip():

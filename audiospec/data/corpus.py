@@ -17,14 +17,13 @@ from audiospec.data.folder import LabelledFile, list_audio_files
 from audiospec.data.gtzan import GTZAN_DATASETS, known_corrupt
 from audiospec.data.prepare import prepare_dataset
 from audiospec.data.segment import num_segments, segment
+from audiospec.data.short_files import SOURCE_SEPARATOR, ShortFile, joined_clips, plan_short_files, unit_clips
 from audiospec.data.selection import spread_selection
 from audiospec.errors import AudiospecError
 
 __all__ = ["SOURCE_SEPARATOR", "Corpus", "SkippedFile", "load_corpus"]
 
 _LISTED = 5  # file names quoted in an aggregated warning or error
-SOURCE_SEPARATOR = " | "
-"""Separates the parts of the provenance of a clip joined from several short files: ``"a.wav@0.000s | b.wav@0.000s"``."""
 
 
 @dataclass(frozen=True)
@@ -146,11 +145,13 @@ class _SkipLog:
 
 @dataclass(frozen=True)
 class _Usable:
-    """A listed file whose header promises ``count`` clips, at its own ``rate``."""
+    """A listed file whose header promises ``count`` clips, at its own ``rate``; or, with ``parts``, short files
+    joined or padded into ``count`` clips (:mod:`audiospec.data.short_files`), ``item`` the first of them."""
 
     item: LabelledFile
     count: int
     rate: int
+    parts: tuple[ShortFile, ...] = ()
 
 
 def _dataset_files(config: DataConfig, *, progress: bool) -> list[LabelledFile]:
@@ -173,10 +174,11 @@ def _names(paths: list[Path]) -> str:
 
 
 def _scan(files: list[LabelledFile], config: DataConfig, log: _SkipLog) -> list[_Usable]:
-    """Pass 1, headers only: the files that promise at least one clip, and how many."""
-    usable: list[_Usable] = []
-    short: list[Path] = []
-    for item in files:
+    """Pass 1, headers only: the files that promise at least one clip, and how many; short files joined or padded
+    into clips (``config.short_files``), in listing order."""
+    usable: list[tuple[int, _Usable]] = []
+    short: list[tuple[int, ShortFile]] = []
+    for index, item in enumerate(files):
         if known_corrupt(config.dataset, item.path):
             warnings.warn(
                 f"skipping {str(item.path)!r}: {item.path.name} is a known-corrupt file of {config.dataset}",
@@ -189,19 +191,27 @@ def _scan(files: list[LabelledFile], config: DataConfig, log: _SkipLog) -> list[
         except AudiospecError as err:
             log.bad(item.path, f"unreadable: {err}", warning=f"skipping unreadable file {str(item.path)!r}: {err}")
             continue
-        count = num_segments(_resampled_length(info.frames, orig_rate=info.sample_rate, sample_rate=config.sample_rate),
-                             length=config.clip_length, hop=config.hop_length)
+        frames = _resampled_length(info.frames, orig_rate=info.sample_rate, sample_rate=config.sample_rate)
+        count = num_segments(frames, length=config.clip_length, hop=config.hop_length)
         if count == 0:
-            short.append(item.path)
-            log.note(item.path, f"short: {info.duration:.3f} s, shorter than clip_seconds={config.clip_seconds}")
+            short.append((index, ShortFile(item=item, frames=frames, rate=info.sample_rate)))
+            if config.short_files == "skip":
+                log.note(item.path, f"short: {info.duration:.3f} s, shorter than clip_seconds={config.clip_seconds}")
             continue
-        usable.append(_Usable(item=item, count=count, rate=info.sample_rate))
+        usable.append((index, _Usable(item=item, count=count, rate=info.sample_rate)))
+    units = plan_short_files([f for _, f in short], policy=config.short_files, clip_length=config.clip_length)
+    first = {f.item.path: index for index, f in short}
+    usable += [(first[unit[0].item.path], _Usable(item=unit[0].item, rate=unit[0].rate, parts=unit,
+                                                  count=unit_clips(unit, length=config.clip_length,
+                                                                   hop=config.hop_length))) for unit in units]
     if short:
-        warnings.warn(
-            f"skipped {len(short)} file(s) shorter than clip_seconds={config.clip_seconds}: {_names(short)}",
-            stacklevel=3,
-        )
-    return usable
+        verb, middle, tail = {"skip": ("skipped", "", "; join or pad would keep them"),
+                              "pad": ("padded", " by repeating each", ""),
+                              "join": ("joined", f" into {len(units)} clip source(s)", "")}[config.short_files]
+        warnings.warn(f"{verb} {len(short)} file(s) shorter than clip_seconds={config.clip_seconds}{middle}: "
+                      f"{_names([f.item.path for _, f in short])} (data.short_files: {config.short_files}{tail})",
+                      stacklevel=3)
+    return [u for _, u in sorted(usable, key=lambda pair: pair[0])]
 
 
 def _select(usable: list[_Usable], config: DataConfig) -> dict[int, list[int]]:
@@ -241,35 +251,49 @@ def _implausible(values: torch.Tensor) -> str | None:
                                                   "(corrupt or mis-scaled float samples)")
 
 
-def _file_clips(usable: _Usable, clips_wanted: list[int], config: DataConfig,
-                log: _SkipLog) -> list[tuple[int, torch.Tensor]]:
-    """Decode one file and return its wanted ``(clip index, [length] clip)`` pairs, silent clips left out."""
-    path, length, hop, sr = usable.item.path, config.clip_length, config.hop_length, config.sample_rate
+def _decoded(path: Path, config: DataConfig, log: _SkipLog) -> torch.Tensor | None:
+    """One file at the corpus rate ``[L]``, or None (recorded in ``log``) when it is unreadable, implausible or
+    silent."""
     try:
-        wave, _ = read_audio(path, sample_rate=sr, mono=True)
+        wave, _ = read_audio(path, sample_rate=config.sample_rate, mono=True)
     except AudiospecError as err:
         log.bad(path, f"unreadable: {err}", warning=f"skipping unreadable file {str(path)!r}: {err}")
-        return []
-    if wave.shape[-1] < length:
-        log.bad(path, "short: it decoded to fewer samples than one clip (its header over-states the length)",
-                warning=f"skipping {str(path)!r}: it decoded to fewer samples than one clip")
-        return []
+        return None
     loud = _implausible(wave)
     if loud is not None:
         log.bad(path, f"implausible: {loud}", warning=f"skipping {str(path)!r}: {loud}")
-        return []
+        return None
     silent = _silence(wave)
     if silent is not None:
         log.bad(path, f"silent: {silent}", warning=f"skipping {str(path)!r}: it is silent, {silent}")
-        return []
-    clips = segment(wave, length=length, hop=hop)  # [L] -> [n, length]
-    picked = [(c, clips[c]) for c in clips_wanted if c < clips.shape[0]]  # the header may over-state (e.g. MP3)
-    quiet = [c for c, clip in picked if _silence(clip) is not None]
+        return None
+    return wave
+
+
+def _file_clips(usable: _Usable, clips_wanted: list[int], config: DataConfig,
+                log: _SkipLog) -> list[tuple[int, torch.Tensor, str]]:
+    """Decode one file (or the short files of a unit) and return its wanted ``(clip index, [length] clip,
+    provenance)`` triples, silent clips left out."""
+    path, length, hop, sr = usable.item.path, config.clip_length, config.hop_length, config.sample_rate
+    if usable.parts:
+        decoded = [(part, _decoded(part.item.path, config, log)) for part in usable.parts]
+        parts = [(part, wave) for part, wave in decoded if wave is not None]
+        clips = joined_clips(parts, length=length, hop=hop, sample_rate=sr) if parts else []
+    else:
+        wave = _decoded(path, config, log)
+        if wave is not None and wave.shape[-1] < length:
+            log.bad(path, "short: it decoded to fewer samples than one clip (its header over-states the length)",
+                    warning=f"skipping {str(path)!r}: it decoded to fewer samples than one clip")
+            wave = None
+        clips = [] if wave is None else [(clip, f"{path}@{c * hop / sr:.3f}s")
+                                         for c, clip in enumerate(segment(wave, length=length, hop=hop))]
+    picked = [(c, *clips[c]) for c in clips_wanted if c < len(clips)]  # the header may over-state (e.g. MP3)
+    quiet = [c for c, clip, _ in picked if _silence(clip) is not None]
     if quiet:
         offsets = ", ".join(f"{c * hop / sr:.3f}s" for c in quiet)
         reason = f"silent clips: {len(quiet)} clip(s) at {offsets} are digital silence (constant samples)"
         log.bad(path, reason, warning=f"leaving out {len(quiet)} silent clip(s) of {str(path)!r} at {offsets}")
-    return [(c, clip) for c, clip in picked if c not in quiet]
+    return [(c, clip, source) for c, clip, source in picked if c not in quiet]
 
 
 def _warn_upsampling(rates: dict[Path, int], config: DataConfig) -> None:
@@ -316,7 +340,8 @@ def load_corpus(config: DataConfig, *, progress: bool = True) -> Corpus:
     with ``config.strict`` the first one raises instead. Only the files that contribute clips
     are decoded, so with ``max_clips_per_class`` a bad file that is never picked goes unseen.
     Files left out by design, the known-corrupt GTZAN ``jazz.00054.wav`` and files shorter
-    than one clip (one summary warning), are skipped also when strict. Every left-out file
+    than one clip (one summary warning) under ``short_files: skip``, are skipped also when strict;
+    ``join`` and ``pad`` make clips of short files instead (:mod:`audiospec.data.short_files`). Every left-out file
     is listed with its reason in :attr:`Corpus.skipped`. A class can end up with fewer than
     ``max_clips_per_class`` clips when a picked file or clip is left out. A warning names
     the files whose own rate is below ``config.sample_rate`` (upsampled: empty above their
@@ -344,11 +369,11 @@ def load_corpus(config: DataConfig, *, progress: bool = True) -> Corpus:
     rates: dict[Path, int] = {}
     for index in tqdm(sorted(wanted), desc=f"load {config.dataset}", unit="file", disable=not progress):
         use = usable[index]
-        for clip, samples in _file_clips(use, wanted[index], config, log):
+        for _, samples, source in _file_clips(use, wanted[index], config, log):
             waveforms[len(labels)] = samples
             labels.append(use.item.label)
-            sources.append(f"{use.item.path}@{clip * config.hop_length / config.sample_rate:.3f}s")
-            rates[use.item.path] = use.rate
+            sources.append(source)
+            rates.update({part.item.path: part.rate for part in use.parts} or {use.item.path: use.rate})
     if not labels:
         raise _no_clip_error(config, n_files=len(files), log=log)
     _warn_upsampling(rates, config)

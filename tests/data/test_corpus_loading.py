@@ -75,7 +75,7 @@ def test_unreadable_and_short_files_are_skipped_with_warnings(tmp_path):
     write_tone(tmp_path / "a" / "short.wav", seconds=0.2)
     (tmp_path / "a" / "broken.wav").write_bytes(b"RIFF....WAVEfmt garbage")
     with pytest.warns(UserWarning) as caught:
-        corpus = load_corpus(_folder_config(tmp_path), progress=False)
+        corpus = load_corpus(_folder_config(tmp_path, short_files="skip"), progress=False)
     messages = " | ".join(str(w.message) for w in caught)
     assert "skipping unreadable file" in messages and "broken.wav" in messages
     assert "skipped 1 file(s) shorter than clip_seconds=0.5: short.wav" in messages
@@ -96,7 +96,7 @@ def test_dataset_without_readable_clips_is_an_error(tmp_path):
     with pytest.warns(UserWarning, match="shorter than"):
         expected = r"gave no readable clip of 0\.5 s: 1 file\(s\), 0 unreadable, 1 shorter"
         with pytest.raises(AudiospecError, match=expected):
-            load_corpus(_folder_config(tmp_path), progress=False)
+            load_corpus(_folder_config(tmp_path, short_files="skip"), progress=False)
 
 
 def test_missing_or_empty_folder(tmp_path):

@@ -63,7 +63,7 @@ def test_bad_files_are_skipped_with_a_warning_and_recorded(tmp_path):
     _bad_files(tmp_path)
     write_tone(tmp_path / "a" / "short.wav", seconds=0.2)
     with pytest.warns(UserWarning) as caught:
-        corpus = load_corpus(_folder_config(tmp_path), progress=False)
+        corpus = load_corpus(_folder_config(tmp_path, short_files="skip"), progress=False)
     messages = " | ".join(str(w.message) for w in caught)
     for name in ("empty.wav", "broken.wav", "nan.wav", "silent.wav", "short.wav"):
         assert name in messages, name
@@ -123,7 +123,7 @@ def test_strict_still_skips_files_shorter_than_a_clip(tmp_path):
     write_tone(tmp_path / "a" / "good.wav", seconds=1.0)
     write_tone(tmp_path / "a" / "short.wav", seconds=0.2)  # not a bad file: the clip length chose to leave it out
     with pytest.warns(UserWarning, match=r"shorter than clip_seconds=0\.5: short\.wav"):
-        corpus = load_corpus(_folder_config(tmp_path, strict=True), progress=False)
+        corpus = load_corpus(_folder_config(tmp_path, strict=True, short_files="skip"), progress=False)
     assert len(corpus) == 2 and [s.reason for s in corpus.skipped] == ["short: 0.200 s, shorter than clip_seconds=0.5"]
 
 
