@@ -7,7 +7,9 @@ a result can always be traced to the exact settings that produced it.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
+import re
 import types
 import typing
 from pathlib import Path
@@ -212,7 +214,7 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """The mapping stored in a YAML file; AudiospecError if it is missing, unreadable, invalid (a key written twice
-    included) or not a mapping."""
+    included), not a mapping, or changed since it was written with a checksum (:func:`save_config`)."""
     path = Path(path)
     if path.is_dir():
         raise AudiospecError(f"config {str(path)!r} is a folder; pass a YAML file such as recipes/mini/conf/cpu.yaml")
@@ -225,6 +227,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
                              "save it as UTF-8 YAML") from None
     except OSError as err:
         raise AudiospecError(f"cannot read config file {str(path)!r}: {err}") from None
+    _check_checksum(text, path)
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader) or {}  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
@@ -242,6 +245,22 @@ def load_config(cls: type[C], path: str | Path, *, section: str | None = None) -
     return config_from_dict(cls, data, where=f"{path}" + (f":{section}" if section else ""))
 
 
-def save_config(config: Any, path: str | Path) -> None:
-    """Write the resolved config as YAML, atomically."""
-    atomic_write_text(Path(path), yaml.safe_dump(config_to_dict(config), sort_keys=False))
+_CHECKSUM = re.compile(r"# sha256 ([0-9a-f]{64}) of the lines below\n")
+
+
+def _check_checksum(text: str, path: Path) -> None:
+    """A YAML file written with ``checksum=True`` must still hold what was written (its first line says what)."""
+    match = _CHECKSUM.match(text)
+    if match and hashlib.sha256(text[match.end():].encode("utf-8")).hexdigest() != match.group(1):
+        raise AudiospecError(f"{str(path)!r} was changed after audiospec wrote it (its content no longer matches "
+                             "the sha256 on its first line); restore it (re-run the command that wrote it), or "
+                             "delete that first line to accept the edit")
+
+
+def save_config(config: Any, path: str | Path, *, checksum: bool = False) -> None:
+    """Write the resolved config as YAML, atomically; with ``checksum`` the first line is a comment holding the
+    sha256 of the rest, which :func:`read_yaml` verifies (for files a later command trusts, e.g. ``run.yaml``)."""
+    text = yaml.safe_dump(config_to_dict(config), sort_keys=False)
+    if checksum:
+        text = f"# sha256 {hashlib.sha256(text.encode('utf-8')).hexdigest()} of the lines below\n" + text
+    atomic_write_text(Path(path), text)

@@ -10,13 +10,16 @@ Layout (tensor names / string metadata):
 - ``data/order``: the current epoch's permutation of the patches; metadata ``data_position``;
 - ``history/loss``: the loss of every step so far (float64);
 - metadata ``format``, ``step``, ``config`` (the resolved :class:`TrainConfig`, JSON), ``runtime``
-  (e.g. the fp16 gradient scaler) and ``data_fingerprint`` (shape and sums of the training patches).
+  (e.g. the fp16 gradient scaler), ``data_fingerprint`` (shape and sums of the training patches),
+  ``data_range`` (their smallest and largest value) and ``sha256`` (of every tensor and the other
+  metadata, verified on reading: a damaged file is an error naming it, never a model that samples).
 
 :func:`load_checkpoint` rebuilds (model, ema_model, config, prior) for sampling.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +58,7 @@ class TrainingState:
     losses: torch.Tensor
     runtime: dict[str, Any]
     data_fingerprint: list[float]
+    data_range: tuple[float, float] | None = None  # (min, max) of the training patches; None in older checkpoints
 
 
 def _cpu(t: torch.Tensor) -> torch.Tensor:
@@ -85,6 +89,9 @@ def save_training_state(path: str | Path, state: TrainingState) -> None:
         "runtime": json.dumps(state.runtime),
         "data_fingerprint": json.dumps(state.data_fingerprint),
     }
+    if state.data_range is not None:
+        metadata["data_range"] = json.dumps(list(state.data_range))
+    metadata["sha256"] = _digest(tensors, metadata)
     try:
         with atomic_path(path) as tmp:
             save_file(tensors, str(tmp), metadata=metadata)
@@ -107,6 +114,9 @@ def read_training_state(path: str | Path) -> TrainingState:
         raise AudiospecError(
             f"{str(path)!r} has checkpoint format {metadata.get('format')!r}, expected {CHECKPOINT_FORMAT!r}"
         )
+    if "sha256" in metadata and _digest(tensors, metadata) != metadata["sha256"]:  # older checkpoints carry none
+        raise AudiospecError(f"checkpoint {str(path)!r} is damaged: its content does not match the sha256 recorded "
+                             "when it was written; restore it from a copy or train again into a new folder")
 
     def section(prefix: str) -> dict[str, torch.Tensor]:
         return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
@@ -133,7 +143,19 @@ def read_training_state(path: str | Path) -> TrainingState:
         losses=tensors["history/loss"],
         runtime=json.loads(metadata.get("runtime", "{}")),
         data_fingerprint=json.loads(metadata.get("data_fingerprint", "[]")),
+        data_range=tuple(json.loads(metadata["data_range"])) if "data_range" in metadata else None,
     )
+
+
+def _digest(tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> str:
+    """sha256 of every tensor (name, dtype, shape, bytes; in name order) and every metadata entry but ``sha256``."""
+    h = hashlib.sha256()
+    for key in sorted(tensors):
+        t = tensors[key].detach().to("cpu").contiguous()
+        h.update(f"{key}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    h.update(json.dumps({k: v for k, v in metadata.items() if k != "sha256"}, sort_keys=True).encode())
+    return h.hexdigest()
 
 
 def load_checkpoint(
@@ -161,4 +183,9 @@ def _load_weights(net: nn.Module, weights: dict[str, torch.Tensor], *, path: str
         raise AudiospecError(
             f"checkpoint {str(path)!r} does not match its model config: missing {missing[:5]}, unexpected {unexpected[:5]}"
         )
+    bad = [name for name, w in weights.items() if torch.is_floating_point(w) and not bool(torch.isfinite(w).all())]
+    if bad:
+        raise AudiospecError(f"checkpoint {str(path)!r} holds non-finite weights (NaN or Inf in {bad[:3]}): the file "
+                             "is damaged or its training diverged; train again into a new folder (lower lr, "
+                             "set grad_clip) rather than sample it")
     net.load_state_dict(weights)

@@ -49,7 +49,7 @@ from audiospec.diffusion.timesteps import TimestepSampler, make_timestep_sampler
 from audiospec.diffusion.unet import build_model
 from audiospec.errors import AudiospecError
 
-__all__ = ["TrainResult", "train", "CHECKPOINT_NAME"]
+__all__ = ["TrainResult", "check_resume", "train", "CHECKPOINT_NAME"]
 
 CHECKPOINT_NAME = "checkpoint.safetensors"
 _RESUMABLE_CHANGES = ("steps", "checkpoint_every", "log_every")  # may differ between a run and its resumption
@@ -109,6 +109,11 @@ def _resolved(saved: dict[str, Any], path: Path) -> dict[str, Any]:
 
 
 def _check_resume(state: TrainingState, config: TrainConfig, prior: NoisePrior, fingerprint: list[float], path: Path) -> None:
+    if state.step > config.steps:
+        raise AudiospecError(
+            f"cannot resume {str(path)!r}: it is already trained to {state.step} steps, past steps={config.steps}, "
+            f"and training cannot be undone; set steps >= {state.step}, or use a new out_dir or resume=False"
+        )
     saved = {k: v for k, v in _resolved(state.config, path).items() if k not in _RESUMABLE_CHANGES}
     current = {k: v for k, v in config.to_dict().items() if k not in _RESUMABLE_CHANGES}
     changed = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
@@ -129,6 +134,15 @@ def _check_resume(state: TrainingState, config: TrainConfig, prior: NoisePrior, 
             f"cannot resume {str(path)!r}: the training patches differ from the ones the run started with "
             "(shape or content); use a new out_dir or resume=False"
         )
+
+
+def check_resume(config: TrainConfig, patches: torch.Tensor, *, prior: NoisePrior, out_dir: str | Path) -> None:
+    """Raise, writing nothing, unless :func:`train` with ``resume=True`` could continue ``out_dir`` (no checkpoint
+    there, or one made with the same settings, prior and patches and at most ``config.steps`` steps): for callers
+    that write files of their own beside the run before training."""
+    path = _checked_out_dir(config, patches, prior, out_dir) / CHECKPOINT_NAME
+    if path.is_file():
+        _check_resume(read_training_state(path), config, prior, _fingerprint(patches), path)
 
 
 def _checked_out_dir(config: TrainConfig, patches: torch.Tensor, prior: NoisePrior, out_dir: str | Path) -> Path:
@@ -190,7 +204,7 @@ def _initial_state(config: TrainConfig, prior: NoisePrior, runtime: Runtime, *, 
 
 
 def _save(run: _RunState, *, path: Path, config: TrainConfig, prior: NoisePrior, runtime: Runtime,
-          fingerprint: list[float]) -> None:
+          fingerprint: list[float], data_range: tuple[float, float]) -> None:
     """Checkpoint ``run`` at its current step to ``path`` and write ``loss.csv`` beside it."""
     net = runtime.unwrap_model(run.model)
     save_training_state(path, TrainingState(
@@ -198,7 +212,7 @@ def _save(run: _RunState, *, path: Path, config: TrainConfig, prior: NoisePrior,
         optimizer=run.optimizer.state_dict(), prior=prior.to_dict(), prior_tensors=prior.tensors(),
         rng={name: gen.get_state() for name, gen in run.gens.items() if name != "init"},
         data_order=run.order, data_position=run.position, losses=torch.tensor(run.losses, dtype=torch.float64),
-        runtime=runtime.state_dict(), data_fingerprint=fingerprint,
+        runtime=runtime.state_dict(), data_fingerprint=fingerprint, data_range=data_range,
     ))
     _write_loss_csv(path.parent / "loss.csv", run.losses)
 
@@ -284,7 +298,8 @@ def train(
 
     Every input is validated before any work. With ``resume=True`` an existing
     ``out_dir/checkpoint.safetensors`` is continued (its settings must match, except
-    ``steps``, ``checkpoint_every``, ``log_every``); ``resume=False`` starts over and
+    ``steps`` (not below the checkpoint's), ``checkpoint_every``, ``log_every``; a refused
+    resume writes nothing, :func:`check_resume`); ``resume=False`` starts over and
     overwrites it. ``runtime`` chooses device and precision (default
     :class:`~audiospec.diffusion.runtime.SingleDevice` on CUDA if available, with
     ``config.precision``); it is the seam for a multi-GPU engine.
@@ -306,7 +321,7 @@ def train(
     data = patches.to(device=runtime.device, dtype=torch.float32)
     run.model.train()
     save = functools.partial(_save, run, path=checkpoint_path, config=config, prior=prior, runtime=runtime,
-                             fingerprint=fingerprint)
+                             fingerprint=fingerprint, data_range=(float(patches.min()), float(patches.max())))
 
     started = time.perf_counter()
     _train_loop(run, data, config=config, prior=prior, runtime=runtime, timestep_sampler=timestep_sampler,

@@ -10,6 +10,7 @@ A training run folder holds what :func:`audiospec.diffusion.training.train` writ
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
-from audiospec.config import config_to_dict, load_config, read_yaml, save_config
+from audiospec.config import config_from_dict, config_to_dict, load_config, read_yaml, save_config
 from audiospec.data import DataConfig, load_corpus
 from audiospec.diffusion.checkpoint import load_checkpoint
 from audiospec.diffusion.config import TrainConfig, check_training_data
@@ -26,7 +27,7 @@ from audiospec.diffusion.checkpoint import read_training_state
 from audiospec.diffusion.priors import PriorSpec, make_prior
 from audiospec.diffusion.runtime import Runtime
 from audiospec.diffusion.samplers import SamplerName, sample
-from audiospec.diffusion.training import TrainResult, train
+from audiospec.diffusion.training import TrainResult, check_resume, train
 from audiospec.errors import AudiospecError
 from audiospec.experiments.listen import write_patch_audio
 from audiospec.experiments.patches import corpus_patches
@@ -86,8 +87,10 @@ def run_train(config: TrainRunConfig, *, out_dir: Path, resume: bool = True, pro
                           patch_frames=config.patch_frames)
     check_training_data(config.train, data.patches)
     prior = make_prior(config.prior, data=data.patches)
+    if resume:  # every check before the first write: a refused resume leaves the folder as it was
+        check_resume(config.train, data.patches, prior=prior, out_dir=out_dir)
     if runtime is None or runtime.is_main_process:
-        save_config(config, out_dir / "run.yaml")
+        save_config(config, out_dir / "run.yaml", checksum=True)
         write_json(out_dir / "normalisation.json", {"mean_db": list(data.mean_db), "std_db": data.std_db,
                                                     "centring": "per mel bin"})
     return train(config.train, data.patches, prior=prior, out_dir=out_dir, resume=resume, progress=progress,
@@ -102,7 +105,12 @@ def _check_same_run(config: TrainRunConfig, out_dir: Path, *, resume: bool) -> N
     saved_path = out_dir / "run.yaml"
     if not (resume and (out_dir / "checkpoint.safetensors").is_file() and saved_path.is_file()):
         return
-    saved = {k: v for k, v in read_yaml(saved_path).items() if k != "train"}
+    raw = read_yaml(saved_path)
+    try:  # settings added since the file was written take their defaults
+        raw = config_to_dict(config_from_dict(TrainRunConfig, raw, where=str(saved_path)))
+    except AudiospecError:
+        pass  # compared as written: it differs
+    saved = {k: v for k, v in raw.items() if k != "train"}
     current = {k: v for k, v in config_to_dict(config).items() if k != "train"}
     changed = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
     if changed:
@@ -130,7 +138,8 @@ def run_sample(checkpoint: Path, *, n: int, steps: int, out_dir: Path, sampler: 
                              "re-run `audiospec train` into that folder to rewrite it") from None
     shape = (run.mel.n_mels, run.patch_frames)
     mean_db, std_db = _read_normalisation(run_dir / "normalisation.json", run.mel.n_mels)
-    trained_on = read_training_state(checkpoint).data_fingerprint[2:4]  # [N, C, M, T, sum, sum of squares]
+    state = read_training_state(checkpoint)
+    trained_on = state.data_fingerprint[2:4]  # [N, C, M, T, sum, sum of squares]
     if trained_on and tuple(int(v) for v in trained_on) != shape:
         raise AudiospecError(
             f"checkpoint {str(checkpoint)!r} was trained on {int(trained_on[0])} x {int(trained_on[1])} patches, but "
@@ -160,9 +169,11 @@ def _read_normalisation(path: Path, n_mels: int) -> tuple[torch.Tensor, float]:
     mean = norm.get("mean_db") if isinstance(norm, dict) else None
     mean = [mean] * n_mels if isinstance(mean, (int, float)) else mean  # runs from before per-bin centring
     std = norm.get("std_db") if isinstance(norm, dict) else None
-    ok = (isinstance(mean, list) and len(mean) == n_mels and all(isinstance(v, (int, float)) for v in mean)
-          and isinstance(std, (int, float)) and std > 0)
+    ok = (isinstance(mean, list) and len(mean) == n_mels and all(isinstance(v, (int, float)) and math.isfinite(v)
+                                                                 for v in mean)
+          and isinstance(std, (int, float)) and math.isfinite(std) and std > 0)
     if not ok:
-        raise AudiospecError(f"{str(path)!r} must hold mean_db ({n_mels} numbers, one per mel bin) and std_db > 0, "
+        raise AudiospecError(f"{str(path)!r} must hold mean_db ({n_mels} finite numbers, one per mel bin) and a "
+                             f"finite std_db > 0, "
                              f"got {norm!r}; re-run `audiospec train` into that folder")
     return torch.tensor(mean, dtype=torch.float32), float(std)
