@@ -147,10 +147,14 @@ def run_sample(checkpoint: Path, *, n: int, steps: int, out_dir: Path, sampler: 
             "sample a checkpoint with the run.yaml written beside it"
         )
     _, ema, train_config, prior = load_checkpoint(checkpoint)
+    # x0_hat of an eps-network is (x - sigma eps_hat) / alpha: near t = 1 it multiplies the network's error by
+    # sigma / alpha (~600); the exact x0_hat, a mean of training patches, never leaves their range, so clip to it
+    clip = max(abs(v) for v in state.data_range) if sampler == "ancestral" and state.data_range else None
     with tqdm(total=steps, desc="sample", unit="step", disable=not progress) as bar:
         patches = sample(ema, prior=prior, n=n, steps=steps, sampler=sampler, objective=train_config.objective,
-                         shape=shape, generator=torch.Generator().manual_seed(seed),
+                         shape=shape, generator=torch.Generator().manual_seed(seed), clip_x0=clip,
                          callback=lambda *_: bar.update())
+    _check_samples(patches, checkpoint=checkpoint, sampler=sampler, steps=steps)
     log_mel = patches[:, 0] * std_db + mean_db[:, None]  # [n, M, T]: the mean mel profile restored
     files = write_patch_audio(log_mel, mel=run.mel, out_dir=Path(out_dir), n_iter=griffin_lim_iters,
                               title=f"{prior.name} prior, {steps} {sampler} steps")
@@ -158,6 +162,18 @@ def run_sample(checkpoint: Path, *, n: int, steps: int, out_dir: Path, sampler: 
         "checkpoint": str(checkpoint), "prior": prior.name, "steps": steps, "sampler": sampler, "seed": seed,
         "sample_rate": run.mel.sample_rate, "files": [{"wav": w, "png": p, "gain": g} for w, p, g in files]})
     return files
+
+
+def _check_samples(patches: torch.Tensor, *, checkpoint: Path, sampler: str, steps: int) -> None:
+    """Generated patches (model space: the training patches standardised, |x| < 10 in practice) must be finite and
+    of the data's order; else name the cause before the audio inversion fails on them."""
+    peak = float(patches.abs().amax()) if bool(torch.isfinite(patches).all()) else float("inf")
+    if peak > 100.0:
+        raise AudiospecError(
+            f"sampling {str(checkpoint)!r} with {steps} {sampler} steps diverged: the generated patches reach "
+            f"|x| = {peak:.3g} in model space, where the training patches have std 1; the model is undertrained for "
+            "this sampler (train longer, or sample with more steps), or the checkpoint is damaged"
+        )
 
 
 def _read_normalisation(path: Path, n_mels: int) -> tuple[torch.Tensor, float]:
