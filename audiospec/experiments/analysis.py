@@ -32,6 +32,7 @@ from audiospec.data import DataConfig, load_corpus
 from audiospec.diffusion.priors import PriorSpec, default_priors
 from audiospec.errors import AudiospecError
 from audiospec.experiments import analysis_sections as sections
+from audiospec.experiments.fingerprint import Fingerprint
 from audiospec.experiments.results import AnalysisResult, Normalisation, SkippedInput, to_json
 from audiospec.functional.rapsd import MEL_RING_STEP, RapsdMode, RingStep
 from audiospec.functional.schedules import Process
@@ -231,6 +232,7 @@ def run_analysis(config: AnalyzeRunConfig, *, out_dir: Path, progress: bool = Tr
         source_rates={str(k): v for k, v in getattr(corpus, "source_rates", {}).items()} or None,
     )
     save_config(config, out_dir / "config.yaml")
+    Fingerprint.of("analysis", config, corpus=corpus).write(out_dir)  # what this analysis was made from
     write_json(out_dir / "figures.json", figures)
     write_json(out_dir / "analysis.json", to_json(result))
     return write_page(out_dir / "report.html", title=f"audiospec analysis: {config.data.dataset}",

@@ -4,11 +4,15 @@ If diffusion on log-mel patches *is* cepstral autoregression, a model that gener
 cepstrum band by band should do as well; heat dissipation (IHDM) is the other explicit
 coarse-to-fine process. Both (:mod:`audiospec.diffusion.coarse_to_fine`) are trained here
 per seed with the compare section's budget (same U-Net, optimiser, steps, batch and training
-split), sampled at the compare section's step counts (equal NFE: one network evaluation per
-step) from the same initial-noise seeds, and scored with the same metrics against the test
-split. The diffusion models' rows are read from the compare stage's ``runs.json``
+split), sampled at the compare section's step counts (one network evaluation per step, as the
+Euler sampler) from the same initial-noise seeds, and scored with the same metrics against the
+test split. The diffusion models' rows are read from the compare stage's ``runs.json``
 (``<compare_dir>``, the folder ``compare`` beside ``--out`` by default), with its project
-classifier, so every number of this table comes through one pipeline.
+classifier, so every number of this table comes through one pipeline; nothing is written there.
+The compare stage's fingerprint must match this stage's inputs (settings of its rows, clips,
+split: :mod:`audiospec.experiments.fingerprint`), and "equal compute and NFE" is said only when
+the budgets recorded in both stages' checkpoints (steps, batch size) and the samplers' network
+evaluations per step agree; otherwise the answer states both.
 
 Beside each baseline:
 
@@ -43,9 +47,8 @@ import torch
 from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
-from audiospec.config import save_config
-from audiospec.data import DataConfig, load_corpus
-from audiospec.diffusion.checkpoint import load_checkpoint
+from audiospec.data import DataConfig
+from audiospec.diffusion.checkpoint import load_checkpoint, read_training_state
 from audiospec.diffusion.coarse_to_fine import (
     CepstralAR,
     GaussianModel,
@@ -56,15 +59,20 @@ from audiospec.diffusion.coarse_to_fine import (
 )
 from audiospec.diffusion.path import COARSE_TO_FINE
 from audiospec.diffusion.priors import REFERENCE_PRIOR, WhiteNoise
-from audiospec.diffusion.training import train
+from audiospec.diffusion.training import CHECKPOINT_NAME, train
 from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import check_sample_rate
 from audiospec.experiments.compare import (
+    RESUMABLE_KEYS,
+    SCORE_KEYS,
+    TRAINING_KEYS,
     CompareConfig,
+    check_upstream,
     project_classifier,
     quality_floors,
+    record_inputs,
     scored_rows,
-    split_patches,
+    stage_inputs,
 )
 from audiospec.experiments.compare_summary import PRIMARY_METRIC, paired_differences, quality_table
 from audiospec.experiments.ordering import bootstrap_mean, measure_trajectory, recorded
@@ -155,11 +163,40 @@ def _diffusion_rows(compare_dir: Path, cfg: CompareConfig, seeds: tuple[int, ...
                              "(or set baselines.compare_dir)")
     names = {spec.name for spec in cfg.priors}
     rows = [r for r in read_json_rows(path) if r.get("prior") in names and r.get("seed") in seeds]
-    missing = sorted({(p, s) for p in names for s in seeds} - {(r["prior"], r["seed"]) for r in rows})
+    missing = sorted({(p, s, k) for p in names for s in seeds for k in cfg.steps}
+                     - {(r["prior"], r["seed"], r["steps"]) for r in rows})
     if missing:
-        raise AudiospecError(f"{str(path)!r} lacks the runs {missing} (prior, seed): it was written with another "
-                             "compare section; re-run `audiospec compare` with this config")
+        raise AudiospecError(f"{str(path)!r} lacks the runs {missing[:6]} (prior, seed, steps): it was written with "
+                             "another compare section; re-run `audiospec compare` with this config")
     return rows
+
+
+_NFE_PER_STEP = {"euler": 1, "heun": 2}  # network evaluations per sampling step (Heun: two on every step)
+
+
+def _budget(models_dir: Path, arm: str, seeds: tuple[int, ...], nfe_per_step: int) -> dict[str, int] | None:
+    """The training budget recorded in the checkpoints of ``models_dir/<arm>/seed*`` (steps and batch size, None
+    when the seeds differ) and the network evaluations per sampling step."""
+    budgets = set()
+    for seed in seeds:
+        state = read_training_state(models_dir / arm / f"seed{seed}" / CHECKPOINT_NAME)
+        budgets.add((state.step, int(state.config["batch_size"])))
+    if len(budgets) != 1:
+        return None
+    steps, batch = budgets.pop()
+    return {"train_steps": steps, "batch_size": batch, "nfe_per_step": nfe_per_step}
+
+
+def _compute_claim(budgets: dict[str, dict[str, int] | None], name: str) -> str:
+    """"equal compute and NFE" when the recorded budgets say so, else both budgets."""
+    mine, white = budgets.get(name), budgets.get(REFERENCE_PRIOR)
+    if mine is not None and mine == white:
+        return (f"equal compute and NFE: {mine['train_steps']} training steps of {mine['batch_size']} patches, "
+                f"{mine['nfe_per_step']} network evaluation(s) per sampling step")
+    shown = {arm: "unknown (the seeds differ)" if b is None else
+             f"{b['train_steps']} steps x {b['batch_size']} patches, {b['nfe_per_step']} evaluation(s) per step"
+             for arm, b in ((REFERENCE_PRIOR, white), (name, mine))}
+    return f"NOT equal compute or NFE: diffusion {shown[REFERENCE_PRIOR]}; {name} {shown[name]}"
 
 
 def _throughput(models_dir: Path, arm: str, seeds: tuple[int, ...]) -> float | None:
@@ -176,7 +213,8 @@ def _throughput(models_dir: Path, arm: str, seeds: tuple[int, ...]) -> float | N
 
 
 def _answers(kinds: list[str], differences: dict[str, Any], table: dict[str, Any], floors: dict[str, Any],
-             orders: dict[str, Any], primary_steps: int, n_stages: int, cfg: CompareConfig) -> list[str]:
+             orders: dict[str, Any], primary_steps: int, n_stages: int, cfg: CompareConfig,
+             budgets: dict[str, dict[str, int] | None]) -> list[str]:
     lines = []
     floor = floors["real train vs test"][PRIMARY_METRIC]
     for kind in kinds:
@@ -190,8 +228,8 @@ def _answers(kinds: list[str], differences: dict[str, Any], table: dict[str, Any
             verdict = ("no reliable difference" if not diff.reliable else
                        f"the {name} baseline is reliably {'better' if diff.mean < 0 else 'worse'} than diffusion")
             p = "one seed: no test" if diff.p_holm is None else f"Holm p = {diff.p_holm:.3f}"
-            lines.append(f"{name} vs the white-prior diffusion model at {primary_steps} steps (PRIMARY, equal compute "
-                         f"and NFE): KID {mine.text()} vs {white.text()}, difference "
+            lines.append(f"{name} vs the white-prior diffusion model at {primary_steps} steps (PRIMARY, "
+                         f"{_compute_claim(budgets, name)}): KID {mine.text()} vs {white.text()}, difference "
                          f"{diff.text(signed=True, label=f'{100 * diff.level:.1f}%: ')}, {p}: {verdict}. Its "
                          f"sampler with the exact Gaussian network: {calib.mean:.3f}; floor {floor:.3f}.")
         others = [(steps, d) for steps, metrics in per_steps.items() for metric, d in metrics.items()
@@ -214,26 +252,14 @@ def _answers(kinds: list[str], differences: dict[str, Any], table: dict[str, Any
     return lines
 
 
-def run_baselines(config: BaselinesRunConfig, *, out_dir: Path, progress: bool = True) -> BaselinesResult:
-    """Train, sample and score the coarse-to-fine baselines beside the compare stage's models (module doc)."""
-    from audiospec.report.plots import plot_baselines
-
+def _baseline_rows(config: BaselinesRunConfig, seeds: tuple[int, ...], data: Any, test: Any, classifier: Any,
+                   out_dir: Path, progress: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Metric rows of each baseline (its exact-Gaussian calibration, then one model per seed trained into
+    ``out_dir/models/<kind>/seed<seed>``) and the commit measure's order on its trajectories."""
     cfg, base = config.compare, config.baselines
-    check_sample_rate(cfg.mel, config.data, section="compare")
-    seeds = base.seeds or cfg.seeds
-    primary_steps = base.primary_steps or max(cfg.steps)
-    out_dir = Path(out_dir)
-    compare_dir = Path(base.compare_dir) if base.compare_dir else out_dir.parent / "compare"
-    diffusion = _diffusion_rows(compare_dir, cfg, seeds)  # fails before any work when the compare stage is missing
-    save_config(config, out_dir / "config.yaml")
-    parts = split_patches(load_corpus(config.data, progress=progress), cfg, out_dir)
-    data, test = parts["train"], parts["test"]
     shape = tuple(data.patches.shape[-2:])
-    classifier = project_classifier(data, cfg, compare_dir, progress)
-    floors = quality_floors(data, test, classifier, cfg)
     rows: list[dict[str, Any]] = []
     orders: dict[str, Any] = {}
-    n_stages = CepstralAR(n_mels=cfg.mel.n_mels, n_bands=cfg.train.coarse_to_fine.n_bands).n_stages
     for kind in tqdm(base.kinds, desc="baselines", disable=not progress):
         process, name = _process(kind, cfg, base.heat_eta), BASELINE_NAMES[kind]
         stats = coefficient_stats(data.patches)
@@ -253,9 +279,33 @@ def run_baselines(config: BaselinesRunConfig, *, out_dir: Path, progress: bool =
             points.append(point)
             replicates.append(replicate)
         orders[kind] = bootstrap_mean(points, replicates)
+    return rows, orders
+
+
+def run_baselines(config: BaselinesRunConfig, *, out_dir: Path, progress: bool = True) -> BaselinesResult:
+    """Train, sample and score the coarse-to-fine baselines beside the compare stage's models (module doc)."""
+    from audiospec.report.plots import plot_baselines
+
+    cfg, base = config.compare, config.baselines
+    check_sample_rate(cfg.mel, config.data, section="compare")
+    seeds = base.seeds or cfg.seeds
+    primary_steps = base.primary_steps or max(cfg.steps)
+    out_dir = Path(out_dir)
+    compare_dir = Path(base.compare_dir) if base.compare_dir else out_dir.parent / "compare"
+    diffusion = _diffusion_rows(compare_dir, cfg, seeds)  # fails before any work when the compare stage is missing
+    split, fingerprint = stage_inputs(config, stage="baselines", out_dir=out_dir, progress=progress,
+                                      keys=TRAINING_KEYS, ignore=RESUMABLE_KEYS)  # what its models depend on
+    check_upstream(fingerprint, compare_dir, keys=SCORE_KEYS)  # its rows, classifier and split: the same inputs
+    data, test = split.parts["train"], split.parts["test"]
+    classifier = project_classifier(data, cfg, compare_dir, progress, read_only=True)
+    record_inputs(config, split, fingerprint, out_dir)
+    floors = quality_floors(data, test, classifier, cfg)
+    n_stages = CepstralAR(n_mels=cfg.mel.n_mels, n_bands=cfg.train.coarse_to_fine.n_bands).n_stages
+    rows, orders = _baseline_rows(config, seeds, data, test, classifier, out_dir, progress)
+    budgets = {REFERENCE_PRIOR: _budget(compare_dir / "models", REFERENCE_PRIOR, seeds, _NFE_PER_STEP[cfg.sampler]),
+               **{BASELINE_NAMES[k]: _budget(out_dir / "models", k, seeds, 1) for k in base.kinds}}
     speeds = {REFERENCE_PRIOR: _throughput(compare_dir / "models", REFERENCE_PRIOR, seeds),
               **{BASELINE_NAMES[k]: _throughput(out_dir / "models", k, seeds) for k in base.kinds}}
-    throughput = {name: v for name, v in speeds.items() if v is not None}
     names = [spec.name for spec in cfg.priors] + [BASELINE_NAMES[k] for k in base.kinds]
     calibrations = [CALIBRATION + BASELINE_NAMES[k] for k in base.kinds]
     all_rows = diffusion + rows
@@ -266,9 +316,12 @@ def run_baselines(config: BaselinesRunConfig, *, out_dir: Path, progress: bool =
         kinds=tuple(base.kinds), names=tuple(names), seeds=tuple(seeds), steps=tuple(cfg.steps),
         primary_steps=primary_steps, metrics=table, difference_to_white=differences, floors=floors,
         orders={BASELINE_NAMES[k]: v for k, v in orders.items()}, n_stages=n_stages,
-        train_steps_per_second=throughput, heat_eta=base.heat_eta,
-        n_test_patches=int(test.patches.shape[0]),
-        answers=tuple(_answers(list(base.kinds), differences, table, floors, orders, primary_steps, n_stages, cfg)))
+        train_steps_per_second={name: v for name, v in speeds.items() if v is not None}, heat_eta=base.heat_eta,
+        n_test_patches=int(test.patches.shape[0]), budgets=budgets,
+        equal_compute=all(budgets[BASELINE_NAMES[k]] is not None and budgets[BASELINE_NAMES[k]] == budgets[
+            REFERENCE_PRIOR] for k in base.kinds),
+        answers=tuple(_answers(list(base.kinds), differences, table, floors, orders, primary_steps, n_stages, cfg,
+                               budgets)))
     result = dataclasses.replace(result, plots=tuple(plot_baselines(result, out_dir)))
     write_json(out_dir / "baselines.json", to_json(result))
     write_json(out_dir / "runs.json", rows)

@@ -32,13 +32,14 @@ from audiospec.config import check_counts, save_config
 from audiospec.data import Corpus, DataConfig, check_disjoint, load_corpus, split_corpus
 from audiospec.data.split import recording_groups
 from audiospec.diffusion.gaussian import gaussian_fields
-from audiospec.diffusion.checkpoint import load_checkpoint
+from audiospec.diffusion.checkpoint import load_checkpoint, read_training_state
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, PriorSpec, default_priors, make_prior
 from audiospec.diffusion.samplers import sample
-from audiospec.diffusion.training import train
+from audiospec.diffusion.training import CHECKPOINT_NAME, train
 from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import check_sample_rate
+from audiospec.experiments.fingerprint import FINGERPRINT_NAME, Fingerprint, check_inputs, read_fingerprint
 from audiospec.experiments.compare_arms import OPTIMIZED, WHITENED, optimized_grids, whitened_priors
 from audiospec.experiments.compare_order import (
     alpha_hat,
@@ -57,8 +58,9 @@ from audiospec.metrics import ClassifierConfig, TrainedClassifier, evaluate_samp
 from audiospec.report.plots import plot_compare
 from audiospec.transforms import MelConfig
 
-__all__ = ["CompareConfig", "CompareRunConfig", "project_classifier", "quality_floors", "run_compare", "scored_rows",
-           "split_patches", "trained_model"]
+__all__ = ["MODEL_KEYS", "RESUMABLE_KEYS", "SCORE_KEYS", "TRAINING_KEYS", "CompareConfig", "CompareRunConfig",
+           "SplitPatches", "check_upstream", "project_classifier", "quality_floors", "record_inputs", "run_compare",
+           "scored_rows", "split_patches", "stage_inputs", "stored_model", "trained_model"]
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,21 @@ def trained_model(prior: NoisePrior, seed: int, patches: torch.Tensor, cfg: Comp
     return load_checkpoint(trained.checkpoint)[1]
 
 
+def stored_model(arm: str, seed: int, cfg: CompareConfig, compare_dir: Path) -> Any:
+    """The EMA network of ``arm`` and ``seed`` as the compare stage left it in ``compare_dir/models``, read only: it
+    must have finished ``cfg.train`` (a stage never trains in another's folder)."""
+    path = Path(compare_dir) / "models" / arm / f"seed{seed}" / CHECKPOINT_NAME
+    if not path.is_file():
+        raise AudiospecError(f"{str(path)!r} is missing: run `audiospec compare` with this config into "
+                             f"{str(compare_dir)!r} first (it trains the models this stage reads)")
+    step = read_training_state(path).step
+    if step != cfg.train.steps:
+        raise AudiospecError(f"{str(path)!r} is trained to {step} steps, not compare.train.steps={cfg.train.steps}: "
+                             f"finish the compare stage first (`audiospec compare` into {str(compare_dir)!r} "
+                             "resumes it)")
+    return load_checkpoint(path)[1]
+
+
 def _train_arm(spec: PriorSpec, seeds: tuple[int, ...], data: PatchSet, test: PatchSet, classifier: TrainedClassifier,
                cfg: CompareConfig, out_dir: Path, progress: bool, *, steps: tuple[int, ...] | None = None,
                whiten: bool = False) -> tuple[NoisePrior, list[tuple[int, Any]], list[dict[str, Any]]]:
@@ -215,18 +232,73 @@ def _few_step_quality(rows: list[dict[str, Any]], steps: int) -> dict[str, dict[
     return {name: {m: v for m, v in table[name][str(steps)].items() if m in HEADLINE_METRICS} for name in names}
 
 
-def split_patches(corpus: Corpus, cfg: CompareConfig, out_dir: Path) -> dict[str, PatchSet]:
-    """Train, validation and test patches of a split by source recording (written to ``splits.json``); validation
-    and test are centred and scaled like train."""
+@dataclass(frozen=True)
+class SplitPatches:
+    """A stage's split by source recording: the patches of each part, and its record (``splits.json``)."""
+
+    parts: dict[str, PatchSet]
+    sources: dict[str, list[str]]
+    grouping: dict[str, Any]
+
+    def write(self, out_dir: Path) -> None:
+        write_json(Path(out_dir) / "splits.json", {**self.sources, "grouping": self.grouping})
+
+
+def split_patches(corpus: Corpus, cfg: CompareConfig) -> SplitPatches:
+    """Train, validation and test patches of a split by source recording; validation and test are centred and
+    scaled like train. Writes nothing (:meth:`SplitPatches.write` after the stage's checks)."""
     grouping = recording_groups(corpus)
     splits = split_corpus(corpus, fractions=cfg.split_fractions, seed=cfg.split_seed, groups=grouping.keys,
                           split_file=Path(cfg.split_file) if cfg.split_file else None)
     check_disjoint(splits)  # no recording in two splits: evaluation never reads a training clip
-    write_json(out_dir / "splits.json", {**{name: list(part.sources) for name, part in splits.items()},
-                                         "grouping": grouping.record()})
     train_set = corpus_patches(splits["train"], mel=cfg.mel, patch_frames=cfg.patch_frames)
-    return {"train": train_set, **{name: corpus_patches(splits[name], mel=cfg.mel, patch_frames=cfg.patch_frames,
-                                                       like=train_set) for name in ("validation", "test")}}
+    parts = {"train": train_set, **{name: corpus_patches(splits[name], mel=cfg.mel, patch_frames=cfg.patch_frames,
+                                                        like=train_set) for name in ("validation", "test")}}
+    return SplitPatches(parts=parts, sources={name: list(part.sources) for name, part in splits.items()},
+                        grouping=grouping.record())
+
+
+# Settings checked by the stages' fingerprints (with the clips and the split): what one trained model depends on;
+# the settings a resumed run may change (its models train on to more steps); the compare stage's models (every
+# prior and seed); and, beyond them, what its metric rows and classifier depend on
+TRAINING_KEYS = ("data", "compare.mel", "compare.patch_frames", "compare.train", "compare.split_fractions",
+                 "compare.split_seed", "compare.split_file")
+RESUMABLE_KEYS = ("compare.train.steps", "compare.train.checkpoint_every", "compare.train.log_every")
+MODEL_KEYS = TRAINING_KEYS + ("compare.priors", "compare.seeds")
+SCORE_KEYS = MODEL_KEYS + ("compare.steps", "compare.sampler", "compare.n_samples", "compare.classifier")
+
+
+def stage_inputs(config: Any, *, stage: str, out_dir: Path, progress: bool, keys: Sequence[str],
+                 ignore: Sequence[str] = ()) -> tuple[SplitPatches, Fingerprint]:
+    """Load and split the corpus of ``config`` (sections ``data`` and ``compare``) and fingerprint this stage;
+    refuses when ``out_dir`` holds what was made from other inputs (the clips, the split and the settings of
+    ``keys``, which name what the stage reuses there: :mod:`~audiospec.experiments.fingerprint`). Writes nothing:
+    the stage writes the fingerprint, its config and its split once every check has passed."""
+    corpus = load_corpus(config.data, progress=progress)
+    split = split_patches(corpus, config.compare)
+    here = Fingerprint.of(stage, config, corpus=corpus, split=split.sources)
+    if keys:  # none: the stage reuses nothing of its folder
+        check_inputs(here, read_fingerprint(out_dir), keys=keys, ignore=ignore, what=f"{str(out_dir)!r}",
+                     fix=f"pass a new --out folder, or delete {str(out_dir)!r} to recompute it")
+    return split, here
+
+
+def record_inputs(config: Any, split: SplitPatches, fingerprint: Fingerprint, out_dir: Path) -> None:
+    """A stage's first writes, after its checks: fingerprint, resolved config and split."""
+    fingerprint.write(out_dir)
+    save_config(config, Path(out_dir) / "config.yaml")
+    split.write(out_dir)
+
+
+def check_upstream(here: Fingerprint, compare_dir: Path, *, keys: Sequence[str]) -> None:
+    """Refuse unless ``compare_dir`` holds a compare stage made from the same inputs as ``here`` within ``keys``."""
+    there = read_fingerprint(compare_dir, legacy=CompareRunConfig)
+    if there is None:
+        raise AudiospecError(f"{str(compare_dir)!r} holds no compare stage (no {FINGERPRINT_NAME} or config.yaml): "
+                             f"run `audiospec compare` with this config into it first (or set compare_dir)")
+    check_inputs(here, there, keys=keys, what=f"the compare stage in {str(compare_dir)!r}",
+                 fix=f"use the config it was made with ({str(compare_dir / 'config.yaml')!r}), or run "
+                     "`audiospec compare` with this config into a new run folder first")
 
 
 def quality_floors(data: PatchSet, test: PatchSet, classifier: TrainedClassifier, cfg: CompareConfig) -> dict[str, Any]:
@@ -267,10 +339,12 @@ def scored_rows(generate: Callable[[int, torch.Generator], torch.Tensor], name: 
     return rows
 
 
-def project_classifier(data: PatchSet, cfg: CompareConfig, out_dir: Path, progress: bool) -> TrainedClassifier:
-    """The project classifier of the metrics, trained once per run folder and reused on resume."""
+def project_classifier(data: PatchSet, cfg: CompareConfig, out_dir: Path, progress: bool, *,
+                       read_only: bool = False) -> TrainedClassifier:
+    """The project classifier of the metrics, trained once per run folder and reused on resume; ``read_only``:
+    another stage's, which must be there (a stage never writes into another's folder)."""
     classifier_dir = out_dir / "classifier"
-    if (classifier_dir / "classifier.json").is_file():
+    if (classifier_dir / "classifier.json").is_file() or read_only:
         return TrainedClassifier.load(classifier_dir)
     classifier = train_classifier(data.patches, data.labels, config=cfg.classifier,
                                   groups=[str(int(i)) for i in data.clip_index], progress=progress)
@@ -283,9 +357,10 @@ def run_compare(config: CompareRunConfig, *, out_dir: Path, progress: bool = Tru
     cfg = config.compare
     check_sample_rate(cfg.mel, config.data, section="compare")
     out_dir = Path(out_dir)
-    save_config(config, out_dir / "config.yaml")
-    parts = split_patches(load_corpus(config.data, progress=progress), cfg, out_dir)
-    data, test = parts["train"], parts["test"]
+    split, fingerprint = stage_inputs(config, stage="compare", out_dir=out_dir, progress=progress,
+                                      keys=TRAINING_KEYS + ("compare.classifier",), ignore=RESUMABLE_KEYS)
+    record_inputs(config, split, fingerprint, out_dir)
+    data, test = split.parts["train"], split.parts["test"]
     patches = data.patches  # [N, 1, M, T]: the training split; every quality metric compares with `test`
     shape = tuple(patches.shape[-2:])  # (M, T)
     check_training_data(cfg.train, patches)  # fails before any work on impossible settings

@@ -28,6 +28,7 @@ from audiospec.config import check_counts, save_config
 from audiospec.data import Corpus, DataConfig, load_corpus, write_wav
 from audiospec.diffusion.priors import PriorSpec, default_priors, make_prior
 from audiospec.errors import AudiospecError
+from audiospec.experiments.fingerprint import Fingerprint
 from audiospec.experiments.listen import listening_gain, log_mel_to_audio
 from audiospec.experiments.patches import corpus_patches
 from audiospec.functional.blur import gaussian_blur
@@ -146,4 +147,5 @@ def run_corrupt(config: CorruptRunConfig, *, out_dir: Path, progress: bool = Tru
     """Load the corpus and write the corrupted WAVs / PNGs / manifest under ``out_dir``."""
     corpus = load_corpus(config.data, progress=progress)
     save_config(config, Path(out_dir) / "config.yaml")
+    Fingerprint.of("corrupt", config, corpus=corpus).write(Path(out_dir))
     return corrupt_corpus(corpus, config=config.corrupt, out_dir=out_dir, progress=progress)

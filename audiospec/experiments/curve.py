@@ -26,8 +26,10 @@ Plateau rules, s' the last checkpoint ≤ 0.8 S (``plateau_fraction`` = 0.2):
 
 Every evaluated point is saved in ``points/`` and reused when the curve is run again (a run
 resumes after an interruption; a model already trained past a checkpoint whose point is
-missing is an error rather than a silent mislabel). ``curve.json`` and ``curve.png`` hold
-the result.
+missing is an error rather than a silent mislabel); the folder's fingerprint must then match
+(data, clips, split, model, classifier and evaluation settings:
+:mod:`audiospec.experiments.fingerprint`), so other data never reuses old points.
+``curve.json`` and ``curve.png`` hold the result.
 """
 
 from __future__ import annotations
@@ -42,22 +44,32 @@ import torch
 from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
-from audiospec.config import save_config
-from audiospec.data import DataConfig, load_corpus
-from audiospec.diffusion.checkpoint import load_checkpoint
+from audiospec.data import DataConfig
+from audiospec.diffusion.checkpoint import load_checkpoint, read_training_state
 from audiospec.diffusion.config import check_training_data
 from audiospec.diffusion.losses import diffusion_loss
 from audiospec.diffusion.priors import NoisePrior, PriorSpec, make_prior
 from audiospec.diffusion.samplers import sample
-from audiospec.diffusion.training import train
+from audiospec.diffusion.training import CHECKPOINT_NAME, train
 from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import check_sample_rate
-from audiospec.experiments.compare import CompareConfig, project_classifier, split_patches
+from audiospec.experiments.compare import (
+    RESUMABLE_KEYS,
+    TRAINING_KEYS,
+    CompareConfig,
+    project_classifier,
+    record_inputs,
+    stage_inputs,
+)
 from audiospec.experiments.results import Interval, read_result, to_json
 from audiospec.metrics.kid import kernel_inception_distance
 
 __all__ = ["CurveConfig", "CurveRunConfig", "CurvePoint", "CurveResult", "heldout_loss", "jackknife_kid",
            "on_loss_plateau", "on_plateau", "run_curve"]
+
+
+# what a curve folder reuses (points, models, classifier) was made from these settings, the clips and the split
+_REUSED_KEYS = TRAINING_KEYS + ("compare.classifier", "curve.n_samples", "curve.sample_steps", "curve.loss_draws")
 
 
 @dataclass(frozen=True)
@@ -204,18 +216,27 @@ def _mean_interval(values: list[Interval]) -> Interval:
     return Interval(mean=mean, low=low, high=high, n=sum(v.n for v in values))
 
 
+def _untested(budget: int, checkpoints: tuple[int, ...], fraction: float) -> str:
+    """Why the budget's plateau cannot be tested, and the fix."""
+    if budget not in checkpoints:
+        return (f"not tested (the budget, {budget} steps, is not one of curve.checkpoints {list(checkpoints)}: add it) "
+                "for")
+    return (f"not tested (no checkpoint at or before {100 * (1 - fraction):g}% of the budget, "
+            f"<= {int((1 - fraction) * budget)} steps, among curve.checkpoints {list(checkpoints)}: add one) for")
+
+
 def _verdicts(plateau: dict[str, dict[str, bool | None]], loss_plateau: dict[str, dict[str, bool | None]],
-              budget: int, tolerance: float) -> list[str]:
-    state = {True: "ON", False: "NOT on", None: "not tested (no earlier checkpoint) for"}
+              budget: int, curve: CurveConfig) -> list[str]:
+    state = {True: "ON", False: "NOT on", None: _untested(budget, curve.checkpoints, curve.plateau_fraction)}
     lines = []
     for prior, marks in plateau.items():
         by_loss = loss_plateau[prior]
         reached = [int(s) for s, ok in by_loss.items() if ok]
         first = f"first checkpoint on it: {min(reached)} steps" if reached else "no checkpoint reached it"
         lines.append(f"{prior} prior, budget {budget} steps: {state[by_loss.get(str(budget))]} the held-out-loss "
-                     f"plateau (last 20% of the steps improve the validation loss by < {100 * tolerance:g}%; "
-                     f"{first}); {state[marks.get(str(budget))]} the KID plateau (improvement < the 95% half-width "
-                     "of KID, a weak test at this sample size).")
+                     f"plateau (last {100 * curve.plateau_fraction:g}% of the steps improve the validation loss by < "
+                     f"{100 * curve.loss_tolerance:g}%; {first}); {state[marks.get(str(budget))]} the KID plateau "
+                     "(improvement < the 95% half-width of KID, a weak test at this sample size).")
     return lines
 
 
@@ -231,12 +252,14 @@ def _points_for(prior: NoisePrior, seed: int, cfg: CurveRunConfig, parts: dict[s
         if saved.is_file():
             points.append(read_result(CurvePoint, saved))
             continue
+        model_dir = out_dir / "models" / prior.name / f"seed{seed}"
+        done = read_training_state(model_dir / CHECKPOINT_NAME).step if (model_dir / CHECKPOINT_NAME).is_file() else 0
+        if done > step:
+            raise AudiospecError(f"the {prior.name} model of seed {seed} is already trained to {done} steps, past the "
+                                 f"checkpoint at {step} whose point {str(saved)!r} is missing; delete "
+                                 f"{str(model_dir)!r} to recompute the curve")
         trained = train(dataclasses.replace(compare.train, seed=seed, steps=step), data.patches, prior=prior,
-                        out_dir=out_dir / "models" / prior.name / f"seed{seed}", progress=progress)
-        if trained.start_step > step:
-            raise AudiospecError(f"the {prior.name} model of seed {seed} is already trained to {trained.start_step} "
-                                 f"steps, past the checkpoint at {step} whose point {str(saved)!r} is missing; delete "
-                                 f"{str(trained.out_dir)!r} to recompute the curve")
+                        out_dir=model_dir, progress=progress)
         model = load_checkpoint(trained.checkpoint)[1]
         generated = sample(model, prior=prior, n=curve.n_samples, steps=curve.sample_steps, shape=shape,
                            sampler="euler", generator=torch.Generator().manual_seed(10_000 + seed))
@@ -258,9 +281,11 @@ def run_curve(config: CurveRunConfig, *, out_dir: Path, progress: bool = True) -
     curve, compare = config.curve, config.compare
     check_sample_rate(compare.mel, config.data, section="compare")
     out_dir = Path(out_dir)
-    save_config(config, out_dir / "config.yaml")
-    parts = split_patches(load_corpus(config.data, progress=progress), compare, out_dir)
+    split, fingerprint = stage_inputs(config, stage="curve", out_dir=out_dir, progress=progress, keys=_REUSED_KEYS,
+                                      ignore=RESUMABLE_KEYS)  # its points, models and classifier: the same inputs
+    parts = split.parts
     check_training_data(compare.train, parts["train"].patches)
+    record_inputs(config, split, fingerprint, out_dir)
     classifier = project_classifier(parts["train"], compare, out_dir, progress)
     points: list[CurvePoint] = []
     for spec in tqdm(curve.priors or compare.priors, desc="curve", disable=not progress):
@@ -283,7 +308,7 @@ def run_curve(config: CurveRunConfig, *, out_dir: Path, progress: bool = True) -
         n_validation_patches=int(parts["validation"].patches.shape[0]),
         n_train_patches=int(parts["train"].patches.shape[0]),
         steps_per_second=ran / seconds if ran and seconds > 0 else 0.0,
-        verdicts=tuple(_verdicts(plateau, loss_plateau, compare.train.steps, curve.loss_tolerance)))
+        verdicts=tuple(_verdicts(plateau, loss_plateau, compare.train.steps, curve)))
     result = dataclasses.replace(result, plots=(plot_curve(result, out_dir / "curve.png"),))
     write_json(out_dir / "curve.json", to_json(result))
     return result

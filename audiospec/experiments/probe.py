@@ -1,10 +1,11 @@
 """Beyond correlation: a causal band-swap test and likelihoods per prior (``audiospec probe``; issue 14).
 
-Runs on the models of a finished (or resumable) ``audiospec compare`` stage, loaded from
-``<compare_dir>/models/<prior>/seed<seed>`` (trained there when missing), with the same
-split: the test split supplies every likelihood; the training split gives only what the
-comparison already took from it (the matched prior, the data spectrum of the Gaussian
-baselines, and the models themselves).
+Runs on the models of a finished ``audiospec compare`` stage, read from
+``<compare_dir>/models/<prior>/seed<seed>`` (never trained or written there), with the same
+split: both are checked against the compare stage's fingerprint (its settings, clips and split;
+:mod:`audiospec.experiments.fingerprint`) before anything is written. The test split supplies
+every likelihood; the training split gives only what the comparison already took from it (the
+matched prior, the data spectrum of the Gaussian baselines, and the models themselves).
 
 1. **Band swap** (:mod:`audiospec.diffusion.band_swap`): per prior and seed, ``n_pairs``
    trajectory pairs on ``swap_steps`` Euler steps; at each of ``swap_times`` the low
@@ -50,15 +51,21 @@ import torch
 from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
-from audiospec.config import save_config
-from audiospec.data import DataConfig, load_corpus
+from audiospec.data import DataConfig
 from audiospec.diffusion.band_swap import BandSwap, band_swap, quefrency_bands
 from audiospec.diffusion.gaussian import LinearGaussianVelocity
 from audiospec.diffusion.likelihood import gaussian_log_likelihood, ode_log_likelihood
 from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, make_prior
 from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import check_sample_rate
-from audiospec.experiments.compare import CompareConfig, split_patches, trained_model
+from audiospec.experiments.compare import (
+    MODEL_KEYS,
+    CompareConfig,
+    check_upstream,
+    record_inputs,
+    stage_inputs,
+    stored_model,
+)
 from audiospec.experiments.compare_order import data_spectrum
 from audiospec.experiments.results import Interval, LikelihoodRow, ProbeResult, SwapRow, to_json
 from audiospec.functional.stats import crossed_bootstrap, hierarchical_bootstrap, holm_adjusted, sign_flip_pvalue
@@ -227,9 +234,10 @@ def run_probe(config: ProbeRunConfig, *, out_dir: Path, progress: bool = True) -
     seeds = probe.seeds or cfg.seeds
     out_dir = Path(out_dir)
     compare_dir = Path(probe.compare_dir) if probe.compare_dir else out_dir.parent / "compare"
-    save_config(config, out_dir / "config.yaml")
-    parts = split_patches(load_corpus(config.data, progress=progress), cfg, out_dir)
-    data, test = parts["train"], parts["test"]
+    split, fingerprint = stage_inputs(config, stage="probe", out_dir=out_dir, progress=progress, keys=())
+    check_upstream(fingerprint, compare_dir, keys=MODEL_KEYS)  # its models, its split: the same inputs
+    record_inputs(config, split, fingerprint, out_dir)
+    data, test = split.parts["train"], split.parts["test"]
     shape = tuple(data.patches.shape[-2:])
     spectrum = data_spectrum(data.patches)
     spectrum = spectrum.clamp_min(1e-8 * float(spectrum.mean()))
@@ -253,7 +261,7 @@ def run_probe(config: ProbeRunConfig, *, out_dir: Path, progress: bool = True) -
         trained_swaps, exact_swaps = [], []
         bpd[prior.name] = []
         for seed in seeds:
-            model = trained_model(prior, seed, data.patches, cfg, compare_dir, progress)
+            model = stored_model(prior.name, seed, cfg, compare_dir)
             trained_swaps.append(band_swap(model, prior=prior, generator=torch.Generator().manual_seed(seed),
                                            **swap_kwargs))
             exact_swaps.append(band_swap(exact_field, prior=prior, generator=torch.Generator().manual_seed(seed),

@@ -329,7 +329,8 @@ class BaselinesResult:
     """``baselines/baselines.json``: the coarse-to-fine baselines beside the diffusion models (tables keyed
     arm -> steps -> metric, as :class:`CompareResult`'s; ``names`` = the priors, then the baselines); calibration rows
     ``exact Gaussian, <baseline>`` in ``metrics``; ``orders``: the commit measure's cepstrum content order per
-    baseline; ``n_stages``: the cepstral model's bands; ``train_steps_per_second``: measured throughput per arm."""
+    baseline; ``n_stages``: the cepstral model's bands; ``train_steps_per_second``: measured throughput per arm;
+    ``budgets``: training steps, batch size and network evaluations per sampling step per arm, from its records."""
 
     kinds: tuple[str, ...]
     names: tuple[str, ...]
@@ -344,6 +345,8 @@ class BaselinesResult:
     heat_eta: float
     n_test_patches: int
     train_steps_per_second: dict[str, float] = field(default_factory=dict)
+    budgets: dict[str, Any] = field(default_factory=dict)  # per arm, as its checkpoints record (None: seeds differ)
+    equal_compute: bool | None = None  # the baselines' budgets and NFE equal the white diffusion model's
     answers: tuple[str, ...] = ()
     plots: tuple[str, ...] = ()
 

@@ -366,7 +366,8 @@ def plot_baselines(result: "BaselinesResult", out_dir: Path, *, metric: str = "k
     ax.set_xticks(list(result.steps), [str(s) for s in result.steps])
     ax.set_xlabel("sampling steps (network evaluations)")
     ax.set_ylabel("KID vs the test split (lower is better)")
-    ax.set_title(f"diffusion vs explicit coarse-to-fine models, equal compute ({len(result.seeds)} seeds)", fontsize=9)
+    compute = {True: "equal compute", False: "UNEQUAL compute", None: "compute not recorded"}[result.equal_compute]
+    ax.set_title(f"diffusion vs explicit coarse-to-fine models, {compute} ({len(result.seeds)} seeds)", fontsize=9)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=6.5, ncol=2)
     _save(fig, out_dir / "baselines_kid.png")

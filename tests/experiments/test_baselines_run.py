@@ -45,15 +45,20 @@ def test_baselines_run_beside_the_compare_models_and_report(tmp_path):
     assert not (run / "baselines" / "models").exists()  # refused before any work
     compared = runner.invoke(app, ["compare", "--config", str(path), "--out", str(run / "compare"), "--no-progress"])
     assert compared.exit_code == 0, compared.output
+    before = {f: f.stat().st_mtime_ns for f in (run / "compare").rglob("*") if f.is_file()}
     result = runner.invoke(app, ["baselines", "--config", str(path), "--out", str(run / "baselines"),
                                  "--no-progress"])
     assert result.exit_code == 0, result.output
-    assert "cepstral AR vs the white-prior diffusion model at 10 steps (PRIMARY" in result.output
+    assert {f: f.stat().st_mtime_ns for f in (run / "compare").rglob("*") if f.is_file()} == before  # read only
+    assert ("cepstral AR vs the white-prior diffusion model at 10 steps (PRIMARY, equal compute and NFE: 4 training "
+            "steps of 4 patches, 1 network evaluation(s) per sampling step)") in result.output
     for kind in ("cepstral_ar", "heat"):
         assert (run / "baselines" / "models" / kind / "seed1" / "checkpoint.safetensors").is_file()
     out = json.loads((run / "baselines" / "baselines.json").read_text())
     assert out["names"] == ["white", "pink", "cepstral AR", "heat dissipation"] and out["primary_steps"] == 10
     assert out["n_stages"] == 5  # DC + 4 log-spaced bands of 16 mel bins
+    assert out["equal_compute"] is True and out["budgets"]["white"] == out["budgets"]["heat dissipation"] == {
+        "train_steps": 4, "batch_size": 4, "nfe_per_step": 1}
     for name in ("white", "pink", "cepstral AR", "heat dissipation", "exact Gaussian, cepstral AR",
                  "exact Gaussian, heat dissipation"):
         assert set(out["metrics"][name]) == {"5", "10"}

@@ -1,5 +1,5 @@
-"""`audiospec probe` end to end on a few synthetic clips: models from the compare folder beside --out, the JSON, the
-calibrations, the report section, and clear errors for bad settings."""
+"""`audiospec probe` end to end on a few synthetic clips: models read from the compare folder beside --out (never
+trained there), the JSON, the calibrations, the report section, and clear errors for bad settings."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ def test_probe_runs_on_the_compare_models_and_reports(tmp_path):
     config = {
         "data": {"dataset": f"folder:{tmp_path / 'audio'}", "clip_seconds": 3.0},
         "compare": {"mel": {"n_mels": 16}, "patch_frames": 16, "priors": ["white", "pink"], "seeds": [0, 1],
+                    "steps": [4], "n_samples": 4, "trajectory_steps": 4, "trajectory_samples": 2,
+                    "order": {"n_bands": 4, "views": ["cepstrum"], "n_bootstrap": 5}, "control": False,
+                    "colour_sweep": False, "sensitivity_bands": [3], "sensitivity_steps": 2, "listen_samples": 1,
+                    "griffin_lim_iters": 2,
                     "classifier": {"channels": [8, 16], "epochs": 1, "batch_size": 8, "val_fraction": 0.0},
                     "train": {"steps": 4, "batch_size": 4, "checkpoint_every": 2,
                               "model": {"preset": "tiny", "base_channels": 8, "channel_mults": [1, 2],
@@ -33,8 +37,15 @@ def test_probe_runs_on_the_compare_models_and_reports(tmp_path):
     path = tmp_path / "probe.yaml"
     path.write_text(yaml.safe_dump(config))
     run = tmp_path / "run"
+    missing = runner.invoke(app, ["probe", "--config", str(path), "--out", str(run / "probe"), "--no-progress"])
+    assert missing.exit_code == 2 and "holds no compare stage" in missing.output, missing.output
+    assert not (run / "compare").exists() and not (run / "probe" / "probe.json").exists()  # nothing trained there
+    compared = runner.invoke(app, ["compare", "--config", str(path), "--out", str(run / "compare"), "--no-progress"])
+    assert compared.exit_code == 0, compared.output
+    before = {f: f.stat().st_mtime_ns for f in (run / "compare").rglob("*") if f.is_file()}
     result = runner.invoke(app, ["probe", "--config", str(path), "--out", str(run / "probe"), "--no-progress"])
     assert result.exit_code == 0, result.output
+    assert {f: f.stat().st_mtime_ns for f in (run / "compare").rglob("*") if f.is_file()} == before  # read only
     assert "band swap (secondary), pink prior, swap at t=0.75" in result.output and "likelihood, pink − white" in result.output
     assert (run / "compare" / "models" / "pink" / "seed1" / "checkpoint.safetensors").is_file()
     probe = json.loads((run / "probe" / "probe.json").read_text())
