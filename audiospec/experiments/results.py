@@ -373,12 +373,20 @@ def read_json(path: Path) -> Any:
 
 
 def read_json_rows(path: Path) -> list[dict[str, Any]]:
-    """A ``runs.json`` of metric rows (a list of mappings with ``prior``, ``seed``, ``steps`` and the metrics)."""
+    """A ``runs.json`` of metric rows (a list of mappings with ``prior``, ``seed``, ``steps`` and the metrics, the
+    same metrics in every row)."""
     rows = read_json(path)
     if not isinstance(rows, list) or not all(isinstance(r, dict) and {"prior", "seed", "steps"} <= set(r)
                                              for r in rows):
         raise AudiospecError(f"{str(path)!r} is not a list of metric rows (prior, seed, steps, metrics); "
                              "re-run the step that writes it")
+    metrics = set().union(*rows) if rows else set()
+    for i, row in enumerate(rows):
+        missing = sorted(metrics - set(row))
+        if missing:
+            raise AudiospecError(f"{str(path)!r}: row {i} ({row['prior']}, seed {row['seed']}, {row['steps']} steps) "
+                                 f"lacks the metric(s) {missing} the other rows have; the file is damaged: re-run the "
+                                 "step that writes it")
     return rows
 
 

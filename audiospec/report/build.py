@@ -8,7 +8,6 @@ becomes a section of ``RUN_DIR/report.html``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,26 +19,17 @@ from audiospec.report.html import (
     compare_section,
     listening_section,
     probe_section,
+    read_manifest,
     write_page,
 )
 
 __all__ = ["SECTIONS", "build_report"]
 
 
-def _manifest(path: Path) -> dict[str, Any]:
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise AudiospecError(f"cannot read {str(path)!r}: {err}; re-run the step that writes it") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
-        raise AudiospecError(f"{str(path)!r} lacks its list of 'files'; re-run the step that writes it")
-    return manifest
-
-
 # (sub-folder, JSON file, reader, section builder) in page order
 SECTIONS: list[tuple[str, str, Callable[[Path], Any], Callable[[Any, Path], str]]] = [
     ("analysis", "analysis.json", lambda path: read_result(AnalysisResult, path), analysis_section),
-    ("corrupt", "corrupt.json", _manifest, listening_section),
+    ("corrupt", "corrupt.json", read_manifest, listening_section),
     ("compare", "results.json", lambda path: read_result(CompareResult, path), compare_section),
     ("probe", "probe.json", lambda path: read_result(ProbeResult, path), probe_section),
     ("baselines", "baselines.json", lambda path: read_result(BaselinesResult, path), baselines_section),

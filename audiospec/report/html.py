@@ -26,7 +26,7 @@ from audiospec.experiments.results import (
 )
 
 __all__ = ["data_uri", "analysis_section", "baselines_section", "compare_section", "listening_section", "probe_section",
-           "write_page"]
+           "read_manifest", "write_page"]
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -100,8 +100,18 @@ def _figure(out_dir: Path, name: str, alt: str, caption: str) -> str:
     return f"<figure>{_image(out_dir, name, alt)}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
+def _asset(out_dir: Path, name: Any) -> Path:
+    """``out_dir / name`` for a file a result names: a relative path that stays inside ``out_dir`` (a damaged or
+    crafted result must not make the report read, and inline, a file outside its run folder)."""
+    path = out_dir / name if isinstance(name, str) and name else None
+    if path is None or Path(name).is_absolute() or not path.resolve().is_relative_to(out_dir.resolve()):
+        raise AudiospecError(f"{str(out_dir)!r} names the report asset {name!r}, which is not a file inside that folder; "
+                             "the report reads only files inside its run folder: re-run the step that wrote it")
+    return path
+
+
 def _image(out_dir: Path, name: str, alt: str) -> str:
-    return f'<img src="{data_uri(out_dir / name)}" alt="{html.escape(alt)}">'
+    return f'<img src="{data_uri(_asset(out_dir, name))}" alt="{html.escape(alt)}">'
 
 
 def _fit_row(name: str, fit: PowerLawSummary) -> list[Any]:
@@ -179,7 +189,7 @@ def compare_section(result: CompareResult, out_dir: Path) -> str:
                   for name, e in (result.colour_sweep or {}).items() for view in e.exact.views]
     alpha = f"α̂ = {result.alpha_hat:.2f}" if result.alpha_hat is not None else "not run"
     listening = out_dir / "listening.json"
-    players = listening_section(read_json(listening), out_dir, generated=True) if listening.is_file() else ""
+    players = listening_section(read_manifest(listening), out_dir, generated=True) if listening.is_file() else ""
     return f"""
 <h2 id="compare">Noise priors compared: {html.escape(", ".join(result.priors))}</h2>
 {f"<p><strong>{html.escape(result.label)}</strong></p>" if result.label else ""}
@@ -294,8 +304,8 @@ def _ci(stat: Interval | None) -> str:
 def _player(out_dir: Path, wav: str, png: str, caption: str) -> str:
     return (
         f"<figure><figcaption>{html.escape(caption)}</figcaption>"
-        f'<audio controls preload="auto" src="{data_uri(out_dir / wav)}"></audio>'
-        f'<img src="{data_uri(out_dir / png)}" alt="spectrogram {html.escape(caption)}"></figure>'
+        f'<audio controls preload="auto" src="{data_uri(_asset(out_dir, wav))}"></audio>'
+        f'<img src="{data_uri(_asset(out_dir, png))}" alt="spectrogram {html.escape(caption)}"></figure>'
     )
 
 
@@ -307,6 +317,24 @@ _GENERATED_NOTE = ("Sample k of every prior starts from the same white draw (col
                    "priors can be compared by ear side by side. The trajectory rows play the model's data "
                    "prediction x̂0(t) from noise (t = 1) to data (t = 0), with how many quefrency bands have "
                    "committed by then: under white noise the spectral envelope settles before the fine structure.")
+
+
+_ENTRY_KEYS = ("clip", "label", "domain", "prior", "level", "wav", "png")
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """A listening manifest (``corrupt.json``, compare's ``listening.json``): ``files``, each entry with
+    :data:`_ENTRY_KEYS`; AudiospecError naming the file and the first damaged entry otherwise."""
+    manifest = read_json(path)
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, list):
+        raise AudiospecError(f"{str(path)!r} lacks its list of 'files'; re-run the step that writes it")
+    for i, entry in enumerate(files):
+        missing = [k for k in _ENTRY_KEYS if k not in entry] if isinstance(entry, dict) else list(_ENTRY_KEYS)
+        if missing or not isinstance(entry["clip"], (int, str)):
+            raise AudiospecError(f"{str(path)!r}: files[{i}] = {entry!r} lacks {missing or ['a clip number']}; the "
+                                 "file is damaged: re-run the step that writes it")
+    return manifest
 
 
 def listening_section(manifest: dict[str, Any], out_dir: Path, *, generated: bool = False) -> str:

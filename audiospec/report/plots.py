@@ -350,18 +350,20 @@ def plot_baselines(result: "BaselinesResult", out_dir: Path, *, metric: str = "k
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for i, name in enumerate(result.names):
         per_steps = result.metrics.get(name, {})
-        steps = sorted(int(s) for s in per_steps)
+        steps = sorted(int(s) for s in per_steps if per_steps[s].get(metric) is not None)  # a metric may be missing
         stats = [per_steps[str(s)][metric] for s in steps]
         means, yerr = _error_bars(stats)
         baseline = i >= len(result.names) - len(result.kinds)
         ax.errorbar(steps, means, yerr=yerr, marker="s" if baseline else "o",
                     lw=2.4 if baseline else 1.2, capsize=3, color=f"C{i}", label=name)
         calibration = result.metrics.get(CALIBRATION + name)
-        if calibration:
-            ax.plot(steps, [calibration[str(s)][metric].mean for s in steps], ls=":", color=f"C{i}",
+        shown = [s for s in steps if calibration and calibration.get(str(s), {}).get(metric) is not None]
+        if shown:
+            ax.plot(shown, [calibration[str(s)][metric].mean for s in shown], ls=":", color=f"C{i}",
                     label=f"{name}: exact Gaussian network")
     for (label, values), ls in zip(result.floors.items(), ("-", "--")):
-        ax.axhline(values[metric], color="0.4", ls=ls, lw=0.9, label=label)
+        if isinstance(values.get(metric), (int, float)):
+            ax.axhline(values[metric], color="0.4", ls=ls, lw=0.9, label=label)
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(result.steps), [str(s) for s in result.steps])
     ax.set_xlabel("sampling steps (network evaluations)")
