@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -28,30 +29,45 @@ from typing import Any, Mapping, Sequence
 from audiospec.atomic import write_json
 from audiospec.config import config_from_dict, config_to_dict, read_yaml
 from audiospec.data import Corpus
+from audiospec.data.short_files import SOURCE_SEPARATOR
 from audiospec.errors import AudiospecError
 from audiospec.experiments.results import read_json
 
-__all__ = ["FINGERPRINT_NAME", "Fingerprint", "check_inputs", "clips_digest", "read_fingerprint", "split_digest"]
+__all__ = ["FINGERPRINT_NAME", "LOCATION_KEYS", "Fingerprint", "check_inputs", "clips_digest", "read_fingerprint", "split_digest"]
 
 FINGERPRINT_NAME = "fingerprint.json"
 _SPLITS = ("train", "validation", "test")
 _MISSING = object()
 
 
+LOCATION_KEYS = ("data.data_dir",)
+"""Settings never compared: where a dataset is cached is not what it holds (the clips digest says that)."""
+
+
 def _sha256(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode("utf-8")).hexdigest()
 
 
+def _canonical(source: str) -> str:
+    """A clip's provenance with each file as its real path, so ``data/mini`` and ``/abs/data/mini`` agree."""
+    parts = []
+    for part in source.split(SOURCE_SEPARATOR):
+        file, at, offset = part.rpartition("@")
+        parts.append(f"{os.path.realpath(file)}@{offset}" if at else os.path.realpath(part))
+    return SOURCE_SEPARATOR.join(parts)
+
+
 def clips_digest(corpus: Corpus) -> str:
     """sha256 of a corpus: sample rate, provenance and label of every clip, and the clips' float32 samples."""
-    h = hashlib.sha256(json.dumps([corpus.sample_rate, corpus.sources, corpus.labels]).encode("utf-8"))
+    sources = [_canonical(s) for s in corpus.sources]
+    h = hashlib.sha256(json.dumps([corpus.sample_rate, sources, corpus.labels]).encode("utf-8"))
     h.update(corpus.waveforms.detach().to("cpu").contiguous().numpy().tobytes())
     return h.hexdigest()
 
 
 def split_digest(sources: Mapping[str, Sequence[str]]) -> str:
     """sha256 of a split: the provenance of the clips of each of train, validation and test, in order."""
-    return _sha256({name: list(sources[name]) for name in _SPLITS})
+    return _sha256({name: [_canonical(s) for s in sources[name]] for name in _SPLITS})
 
 
 @dataclass(frozen=True)
@@ -82,7 +98,8 @@ class Fingerprint:
                and getattr(self, part) != getattr(there, part)]
         mine, theirs = _leaves(self.settings), _leaves(there.settings)
         for key in sorted(set(mine) | set(theirs)):
-            if _under(key, keys) and not _under(key, ignore) and mine.get(key, _MISSING) != theirs.get(key, _MISSING):
+            skipped = _under(key, ignore) or _under(key, LOCATION_KEYS)
+            if _under(key, keys) and not skipped and mine.get(key, _MISSING) != theirs.get(key, _MISSING):
                 out.append(f"{key}: {_shown(theirs.get(key, _MISSING))} there, {_shown(mine.get(key, _MISSING))} here")
         return out
 

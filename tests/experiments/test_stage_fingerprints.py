@@ -14,11 +14,17 @@ import yaml
 from typer.testing import CliRunner
 
 from audiospec.cli import app
-from audiospec.data import DataConfig
+from audiospec.data import DataConfig, load_corpus
 from audiospec.errors import AudiospecError
-from audiospec.experiments.compare import CompareConfig, CompareRunConfig, MODEL_KEYS, check_upstream
+from audiospec.experiments.compare import MODEL_KEYS, CompareConfig, CompareRunConfig, check_upstream, split_patches
 from audiospec.experiments.curve import CurveConfig, _verdicts
-from audiospec.experiments.fingerprint import FINGERPRINT_NAME, Fingerprint, read_fingerprint
+from audiospec.experiments.fingerprint import (
+    FINGERPRINT_NAME,
+    Fingerprint,
+    clips_digest,
+    read_fingerprint,
+    split_digest,
+)
 from helpers_cli import split_folder
 
 runner = CliRunner()
@@ -147,3 +153,11 @@ def test_the_curve_verdict_says_why_a_budget_is_not_tested_and_the_fix():
 def test_a_primary_step_count_missing_from_the_steps_is_a_config_error():
     with pytest.raises(AudiospecError, match=r"primary_steps=8 must be one of steps \[2, 4\]"):
         CompareRunConfig(data=DataConfig(dataset="mini"), compare=CompareConfig(steps=(2, 4), primary_steps=8))
+
+
+def test_the_same_data_spelled_from_another_folder_is_the_same_input(run, monkeypatch):
+    recorded = read_fingerprint(run / "run" / "compare")
+    monkeypatch.chdir(run)
+    corpus = load_corpus(DataConfig(dataset="folder:audio", clip_seconds=3.0), progress=False)  # a relative path
+    assert clips_digest(corpus) == recorded.clips
+    assert split_digest(split_patches(corpus, CompareConfig(patch_frames=16)).sources) == recorded.split
