@@ -45,7 +45,6 @@ from tqdm.auto import tqdm
 from audiospec.atomic import write_json
 from audiospec.config import save_config
 from audiospec.data import DataConfig, load_corpus
-from audiospec.diffusion.checkpoint import load_checkpoint
 from audiospec.diffusion.coarse_to_fine import (
     CepstralAR,
     GaussianModel,
@@ -56,7 +55,7 @@ from audiospec.diffusion.coarse_to_fine import (
 )
 from audiospec.diffusion.path import COARSE_TO_FINE
 from audiospec.diffusion.priors import REFERENCE_PRIOR, WhiteNoise
-from audiospec.diffusion.training import train
+from audiospec.diffusion.parallel import TrainJob, trained_network
 from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import check_sample_rate
 from audiospec.experiments.compare import (
@@ -77,7 +76,7 @@ from audiospec.experiments.results import (
     to_json,
 )
 
-__all__ = ["BaselinesConfig", "BaselinesRunConfig", "run_baselines", "BASELINE_NAMES"]
+__all__ = ["BaselinesConfig", "BaselinesRunConfig", "baseline_job", "planned_jobs", "run_baselines", "BASELINE_NAMES"]
 
 BASELINE_NAMES = {"cepstral_ar": "cepstral AR", "heat": "heat dissipation"}
 
@@ -214,6 +213,18 @@ def _answers(kinds: list[str], differences: dict[str, Any], table: dict[str, Any
     return lines
 
 
+def baseline_job(kind: str, seed: int, cfg: CompareConfig, patches: torch.Tensor, out_dir: Path) -> TrainJob:
+    """The training of one baseline and seed: the compare stage's budget with the baseline's objective, from white
+    noise, into ``out_dir/models/<kind>/seed<seed>``."""
+    return TrainJob(config=dataclasses.replace(cfg.train, seed=seed, objective=kind), prior=WhiteNoise(),
+                    patches=patches, out_dir=out_dir / "models" / kind / f"seed{seed}")
+
+
+def planned_jobs(config: BaselinesConfig, cfg: CompareConfig, patches: torch.Tensor, out_dir: Path) -> list[TrainJob]:
+    """Every model :func:`run_baselines` trains on the training ``patches`` into ``out_dir``."""
+    return [baseline_job(kind, seed, cfg, patches, out_dir) for kind in config.kinds for seed in config.seeds or cfg.seeds]
+
+
 def run_baselines(config: BaselinesRunConfig, *, out_dir: Path, progress: bool = True) -> BaselinesResult:
     """Train, sample and score the coarse-to-fine baselines beside the compare stage's models (module doc)."""
     from audiospec.report.plots import plot_baselines
@@ -243,9 +254,7 @@ def run_baselines(config: BaselinesRunConfig, *, out_dir: Path, progress: bool =
                             CALIBRATION + name, seeds[0], test, classifier, cfg.steps, data.patches)
         points, replicates = [], []
         for seed in seeds:
-            trained = train(dataclasses.replace(cfg.train, seed=seed, objective=kind), data.patches,
-                            prior=WhiteNoise(), out_dir=out_dir / "models" / kind / f"seed{seed}", progress=progress)
-            model = load_checkpoint(trained.checkpoint)[1]
+            model = trained_network(baseline_job(kind, seed, cfg, data.patches, out_dir), progress=progress)
             rows += scored_rows(lambda steps, g: sample_process(model, process, n=cfg.n_samples, shape=shape,
                                                                 steps=steps, stats=stats, generator=g),
                                 name, seed, test, classifier, cfg.steps, data.patches)

@@ -31,17 +31,17 @@ from audiospec.atomic import write_json
 from audiospec.config import save_config
 from audiospec.data import Corpus, DataConfig, check_disjoint, load_corpus, split_corpus
 from audiospec.diffusion.gaussian import gaussian_fields
-from audiospec.diffusion.checkpoint import load_checkpoint
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, PriorSpec, default_priors, make_prior
 from audiospec.diffusion.samplers import sample
-from audiospec.diffusion.training import train
+from audiospec.diffusion.parallel import TrainJob, trained_network
 from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import check_sample_rate
 from audiospec.experiments.compare_arms import OPTIMIZED, WHITENED, optimized_grids, whitened_priors
 from audiospec.experiments.compare_order import (
     alpha_hat,
     colour_sweep,
+    control_job,
     data_spectrum,
     prior_orders,
     sensitivity,
@@ -56,8 +56,8 @@ from audiospec.metrics import ClassifierConfig, TrainedClassifier, evaluate_samp
 from audiospec.report.plots import plot_compare
 from audiospec.transforms import MelConfig
 
-__all__ = ["CompareConfig", "CompareRunConfig", "project_classifier", "quality_floors", "run_compare", "scored_rows",
-           "split_patches", "trained_model"]
+__all__ = ["CompareConfig", "CompareRunConfig", "model_job", "planned_jobs", "project_classifier", "quality_floors",
+           "run_compare", "scored_rows", "split_patches", "trained_model"]
 
 
 @dataclass(frozen=True)
@@ -157,14 +157,40 @@ def _listen(model: Any, prior: NoisePrior, scores: OrderScores, config: CompareC
                       for (wav, png, gain), title in zip(files, titles)]
 
 
+def model_job(prior: NoisePrior, seed: int, patches: torch.Tensor, cfg: CompareConfig, out_dir: Path, *,
+              whiten: bool = False) -> TrainJob:
+    """The training of one prior and seed in ``out_dir/models/<arm>/seed<seed>`` (arm = the prior's name,
+    ``+whitened`` with the whitened loss)."""
+    arm = prior.name + (WHITENED if whiten else "")
+    return TrainJob(config=dataclasses.replace(cfg.train, seed=seed, whiten_loss=whiten or cfg.train.whiten_loss),
+                    prior=prior, patches=patches, out_dir=out_dir / "models" / arm / f"seed{seed}")
+
+
 def trained_model(prior: NoisePrior, seed: int, patches: torch.Tensor, cfg: CompareConfig, out_dir: Path,
                   progress: bool, *, whiten: bool = False) -> Any:
-    """The EMA network (what every sampler uses) of one prior and seed, trained, resumed or just loaded from
-    ``out_dir/models/<arm>/seed<seed>`` (arm = the prior's name, ``+whitened`` with the whitened loss)."""
-    arm = prior.name + (WHITENED if whiten else "")
-    trained = train(dataclasses.replace(cfg.train, seed=seed, whiten_loss=whiten or cfg.train.whiten_loss),
-                    patches, prior=prior, out_dir=out_dir / "models" / arm / f"seed{seed}", progress=progress)
-    return load_checkpoint(trained.checkpoint)[1]
+    """The EMA network (what every sampler uses) of one prior and seed (:func:`model_job`), trained, resumed or
+    just loaded."""
+    return trained_network(model_job(prior, seed, patches, cfg, out_dir, whiten=whiten), progress=progress)
+
+
+def planned_jobs(cfg: CompareConfig, patches: torch.Tensor, out_dir: Path) -> list[TrainJob]:
+    """Every model :func:`run_compare` trains on the training ``patches`` into ``out_dir``, in the order it asks for
+    them: per prior its seeds, its whitened arm, its control network; then the colour sweep's trained arms."""
+    jobs: list[TrainJob] = []
+    for spec in cfg.priors:
+        prior = make_prior(spec, data=patches)
+        jobs += [model_job(prior, seed, patches, cfg, out_dir) for seed in cfg.seeds]
+        if prior.name in whitened_priors(cfg):
+            jobs += [model_job(prior, seed, patches, cfg, out_dir, whiten=True)
+                     for seed in cfg.whitened_seeds or cfg.seeds]
+        if cfg.control:
+            jobs.append(control_job(prior, patches, cfg, out_dir))
+    names = {spec.name for spec in cfg.priors}
+    for spec in sweep_specs(alpha_hat(patches)) if cfg.colour_sweep and cfg.colour_sweep_seeds else ():
+        if spec.name not in names:
+            prior = make_prior(spec, data=patches)
+            jobs += [model_job(prior, seed, patches, cfg, out_dir) for seed in cfg.colour_sweep_seeds]
+    return jobs
 
 
 def _train_arm(spec: PriorSpec, seeds: tuple[int, ...], data: PatchSet, test: PatchSet, classifier: TrainedClassifier,

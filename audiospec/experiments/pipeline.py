@@ -16,10 +16,13 @@ from typing import Any
 
 from audiospec.config import config_from_dict, config_to_dict, read_yaml, save_config
 from audiospec.errors import AudiospecError
-from audiospec.data import DataConfig, prepare_dataset
+from audiospec.data import DataConfig, load_corpus, prepare_dataset
+from audiospec.diffusion.parallel import train_jobs
 from audiospec.experiments.baselines import BaselinesConfig, BaselinesRunConfig, run_baselines
+from audiospec.experiments.baselines import planned_jobs as baseline_jobs
 from audiospec.experiments.analysis import AnalysisConfig, AnalyzeRunConfig, run_analysis
-from audiospec.experiments.compare import CompareConfig, CompareRunConfig, run_compare
+from audiospec.experiments.compare import CompareConfig, CompareRunConfig, run_compare, split_patches
+from audiospec.experiments.compare import planned_jobs as compare_jobs
 from audiospec.experiments.corrupt import CorruptConfig, CorruptRunConfig, run_corrupt
 from audiospec.experiments.probe import ProbeConfig, ProbeRunConfig, run_probe
 from audiospec.report.build import build_report
@@ -38,6 +41,11 @@ class PipelineConfig:
     compare: CompareConfig = field(default_factory=CompareConfig)
     probe: ProbeConfig | None = None
     baselines: BaselinesConfig | None = None
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.workers, int) or isinstance(self.workers, bool) or self.workers < 1:
+            raise AudiospecError(f"workers must be a positive integer (models trained side by side), got {self.workers!r}")
 
 
 def run_pipeline(config: PipelineConfig, *, out_dir: Path, progress: bool = True) -> Path:
@@ -59,10 +67,22 @@ def run_pipeline(config: PipelineConfig, *, out_dir: Path, progress: bool = True
     if config.baselines is not None:
         stages.append(("baselines", "baselines.json",
                        BaselinesRunConfig(data=data, compare=config.compare, baselines=config.baselines), run_baselines))
+    if config.workers > 1 and not _done(out_dir / "compare", "results.json", stages[2][2]):
+        _train_up_front(config, out_dir, progress)
     for folder, result, stage_config, run in stages:
         if not _done(out_dir / folder, result, stage_config):
             run(stage_config, out_dir=out_dir / folder, progress=progress)
     return build_report(out_dir)
+
+
+def _train_up_front(config: PipelineConfig, out_dir: Path, progress: bool) -> None:
+    """Train the compare and baselines stages' models ``config.workers`` at a time (module doc)."""
+    cfg = config.compare
+    patches = split_patches(load_corpus(config.data, progress=progress), cfg, out_dir / "compare")["train"].patches
+    jobs = compare_jobs(cfg, patches, out_dir / "compare")
+    if config.baselines is not None:
+        jobs += baseline_jobs(config.baselines, cfg, patches, out_dir / "baselines")
+    train_jobs(jobs, workers=config.workers, progress=progress)
 
 
 def _resolved(saved: Any, cls: type) -> Any:
