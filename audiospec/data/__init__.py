@@ -31,7 +31,8 @@ from audiospec.data.gtzan import (
     GTZAN_MUSIC_SPEECH_SIZE,
     GTZAN_MUSIC_SPEECH_URL,
 )
-from audiospec.data.mini import MINI_PACKAGES, install_command, prepare_mini
+from audiospec.data.mini import MINI_PACKAGES, prepare_mini
+from audiospec.data.packages import DebianPackage, install_command
 from audiospec.data.prepare import prepare_dataset
 from audiospec.data.segment import segment
 from audiospec.data.split import SPLIT_NAMES, SplitName, check_disjoint, source_groups, split_corpus
@@ -52,6 +53,7 @@ __all__ = [
     "MINI_PACKAGES",
     "UNLABELLED",
     "AudioInfo",
+    "DebianPackage",
     "Corpus",
     "DataConfig",
     "DatasetName",
