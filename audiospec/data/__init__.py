@@ -1,4 +1,4 @@
-"""Audio I/O and datasets: GTZAN (archive, folder or hub), any audio folder, the embedded corpus.
+"""Audio I/O and datasets: GTZAN (archive, folder or hub), any audio folder, the corpora cut from Debian packages.
 
 Shape convention: a mono waveform is ``[L]``, multichannel ``[C, L]``, a corpus ``[N, L]``.
 
@@ -22,6 +22,7 @@ from audiospec.data.audio import (
 )
 from audiospec.data.config import DATASET_NAMES, DataConfig, DatasetName
 from audiospec.data.corpus import Corpus, SkippedFile, load_corpus
+from audiospec.data.debian import DEBIAN_PACKAGES, prepare_debian
 from audiospec.data.download import download_file, sha256_of
 from audiospec.data.folder import UNLABELLED, LabelledFile, list_audio_files
 from audiospec.data.gtzan import (
@@ -45,6 +46,7 @@ __all__ = [
     "split_corpus",
     "AUDIO_EXTENSIONS",
     "DATASET_NAMES",
+    "DEBIAN_PACKAGES",
     "GTZAN_GENRES_SHA256",
     "GTZAN_GENRES_URL",
     "GTZAN_MUSIC_SPEECH_SHA256",
@@ -67,6 +69,7 @@ __all__ = [
     "list_audio_files",
     "load_corpus",
     "prepare_dataset",
+    "prepare_debian",
     "prepare_mini",
     "read_audio",
     "resample",

@@ -21,7 +21,7 @@ packages, licences) and a ``.completed`` marker holding the settings
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from audiospec.data.audio import AUDIO_EXTENSIONS
 from audiospec.data.cutting import (
@@ -35,7 +35,9 @@ from audiospec.data.cutting import (
     cut_speech_spread,
     music_slots,
 )
-from audiospec.data.packages import ClipLabel, DebianPackage, SourceFile, SourceSet, audio_files, find_sources
+from audiospec.data.packages import (
+    ClipLabel, DebianPackage, InFolder, SourceFile, SourceSet, audio_files, find_sources,
+)
 from audiospec.data.staging import PEAK_LIMIT, CorpusWriter, already_prepared
 from audiospec.errors import AudiospecError
 
@@ -54,14 +56,9 @@ MINI_PACKAGES: tuple[DebianPackage, ...] = (
 )
 
 
-def _czech(rel: PurePosixPath) -> bool:
-    """The Czech dialogue clips ``<level>/cs/<line>.ogg`` (the package also holds other files)."""
-    return rel.parent.name == "cs"
-
-
 MINI_SOURCES: tuple[SourceSet, ...] = (
     SourceSet(package=MINI_PACKAGES[0], label="music", folder=WESNOTH_MUSIC_DIR),
-    SourceSet(package=MINI_PACKAGES[1], label="speech", folder=FILLETS_SOUND_DIR, keep=_czech),
+    SourceSet(package=MINI_PACKAGES[1], label="speech", folder=FILLETS_SOUND_DIR, keep=InFolder("cs")),
 )
 
 

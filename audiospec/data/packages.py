@@ -21,8 +21,8 @@ from audiospec.data.audio import AUDIO_EXTENSIONS
 from audiospec.errors import AudiospecError
 
 __all__ = [
-    "ClipLabel", "DebianPackage", "SourceFile", "SourceSet", "find_sources", "install_command", "install_packages",
-    "installed_version",
+    "ClipLabel", "DebianPackage", "InFolder", "SourceFile", "SourceSet", "audio_files", "find_sources",
+    "install_command", "install_packages", "installed_version",
 ]
 
 ClipLabel = Literal["music", "speech"]
@@ -49,6 +49,16 @@ def _every_file(rel: PurePosixPath) -> bool:
 
 
 @dataclass(frozen=True)
+class InFolder:
+    """A ``keep`` rule: the files whose parent folder is named ``name`` (``<level>/cs/<line>.ogg``)."""
+
+    name: str
+
+    def __call__(self, rel: PurePosixPath) -> bool:
+        return rel.parent.name == self.name
+
+
+@dataclass(frozen=True)
 class SourceSet:
     """The recordings of one package used for one class.
 
@@ -58,8 +68,9 @@ class SourceSet:
         folder: where the package installs them (absolute; found under ``package_root``).
         keep: which audio files under ``folder`` to use, given their path relative to it.
         group: the source recording of a file (path relative to ``folder``) as a key: files
-            with equal keys are one recording and stay in one split. ``None``: each file is
-            its own recording (read from the clip provenance, as for ``mini``).
+            with equal keys are one recording and stay in one split (the key is prefixed with
+            ``<package>:``, so two packages never share one). ``None``: each file is its own
+            recording (read from the clip provenance, as for ``mini``).
         grouping: ``group`` in words, for the manifest.
     """
 
@@ -143,7 +154,8 @@ def _set_files(source: SourceSet, package_root: Path) -> list[SourceFile]:
     for path in audio_files(folder):
         rel = PurePosixPath(path.relative_to(folder).as_posix())
         if source.keep(rel):
-            files.append(SourceFile(path=path, group=None if source.group is None else source.group(rel)))
+            group = None if source.group is None else f"{source.package.name}:{source.group(rel)}"
+            files.append(SourceFile(path=path, group=group))
     return files
 
 
