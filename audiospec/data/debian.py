@@ -135,13 +135,14 @@ def _clip_count(speech: int, music: int, n_per_class: int | None) -> int:
     if n_per_class is None:
         if available == 0:
             raise AudiospecError(
-                f"the packages give {speech} speech and {music} music clips of this length; "
+                f"the packages give {speech} speech clips and at most {music} music clips of this length; "
                 "use shorter clip_seconds or check the installed packages"
             )
         return available
     if n_per_class > available:
         raise AudiospecError(
-            f"n_per_class={n_per_class} but the packages give only {speech} speech and {music} music clips; "
+            f"n_per_class={n_per_class} but the packages give only {speech} speech clips and at most {music} "
+            "music clips; "
             f"use n_per_class <= {available}, or None for all of them"
         )
     return n_per_class

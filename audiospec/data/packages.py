@@ -182,7 +182,7 @@ def find_sources(sources: Sequence[SourceSet], *, corpus: str, package_root: Pat
     if not missing:
         return files
     names = sorted({s.package.name for s in missing})
-    where = ", ".join(str(_under(package_root, s.folder)) for s in missing)
+    where = ", ".join(dict.fromkeys(str(_under(package_root, s.folder)) for s in missing))
     if not install:
         raise AudiospecError(
             f"the {corpus} corpus needs the Debian packages {names} (no recordings found in {where}); "
@@ -194,7 +194,7 @@ def find_sources(sources: Sequence[SourceSet], *, corpus: str, package_root: Pat
     if missing:
         raise AudiospecError(
             f"the Debian packages were installed but no recordings were found in "
-            f"{', '.join(str(_under(package_root, s.folder)) for s in missing)}; "
+            f"{', '.join(dict.fromkeys(str(_under(package_root, s.folder)) for s in missing))}; "
             f"check `dpkg -L {' '.join(sorted({s.package.name for s in missing}))}`"
         )
     return files
