@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.audiospec-test-installed
 BENCH_STAMP := $(VENV)/.audiospec-bench-installed
 DEMO_OUT ?= runs/demo
 
-.PHONY: demo test bench corpus browser clean
+.PHONY: demo test bench corpus corpus-debian browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ $(BENCH_STAMP): pyproject.toml | $(PY)
 ## corpus: install the Debian packages (if missing) and cut data/mini
 corpus: $(STAMP)
 	$(VENV)/bin/audiospec prepare mini --install-packages
+
+## corpus-debian: install the six Debian packages of the larger corpus (if missing) and cut data/debian
+corpus-debian: $(STAMP)
+	$(VENV)/bin/audiospec prepare debian --install-packages
 
 ## demo: the main job on the embedded offline corpus; prints the report path
 demo: $(STAMP) corpus

@@ -13,7 +13,7 @@ from audiospec.errors import AudiospecError
 
 __all__ = ["DATASET_NAMES", "DatasetName", "DataConfig", "FOLDER_PREFIX", "HUB_PREFIX", "check_dataset_name"]
 
-DatasetName = Literal["mini", "gtzan-music-speech", "gtzan-genres"]
+DatasetName = Literal["mini", "debian", "gtzan-music-speech", "gtzan-genres"]
 DATASET_NAMES: tuple[str, ...] = typing.get_args(DatasetName)
 FOLDER_PREFIX = "folder:"
 HUB_PREFIX = "hf:"
@@ -54,7 +54,8 @@ class DataConfig:
     """Which dataset to load and how to cut it into fixed-length clips.
 
     Attributes:
-        dataset: ``"mini"`` (the embedded offline corpus), ``"gtzan-music-speech"``,
+        dataset: ``"mini"`` (the embedded offline corpus), ``"debian"`` (the larger corpus
+            from six Debian packages, :mod:`audiospec.data.debian`), ``"gtzan-music-speech"``,
             ``"gtzan-genres"``, or ``"folder:PATH"`` (any folder of audio files, labels
             from first-level sub-folders).
         data_dir: cache folder for downloads and prepared datasets.

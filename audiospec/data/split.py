@@ -7,10 +7,12 @@ to one split (:func:`split_corpus`); :func:`check_disjoint` asserts it afterward
 
 - GTZAN and folder datasets: the group is the file the clip was cut from (the part of
   :attr:`Corpus.sources` before ``@``).
-- The embedded ``mini`` corpus: its cut files ``music/NNN.wav`` and ``speech/NNN.wav``
-  are themselves cut from Debian recordings; ``manifest.json`` lists, per cut file, the
-  original files and offsets (``clips[i].sources[j].file``). Cut files that share an
-  original recording (two excerpts of one Wesnoth track) share a group.
+- The prepared corpora ``mini`` and ``debian``: their cut files ``music/NNN.wav`` and
+  ``speech/NNN.wav`` are themselves cut from Debian recordings; ``manifest.json`` lists,
+  per cut file, the original files and offsets (``clips[i].sources[j].file``). Cut files
+  that share an original recording (two excerpts of one Wesnoth track) share a group. A
+  ``debian`` clip also names its recording (``clips[i].group``: a track with its remakes,
+  one speaker's lines in one level), and that is its group.
 
 Typical use::
 
@@ -42,9 +44,9 @@ __all__ = ["MANIFEST_NAME", "SPLIT_NAMES", "SplitName", "check_disjoint", "sourc
 SplitName = Literal["train", "validation", "test"]
 SPLIT_NAMES: tuple[SplitName, ...] = get_args(SplitName)
 MANIFEST_NAME = "manifest.json"
-"""File name of the mini corpus manifest, looked for beside the source files."""
+"""File name of a prepared corpus's manifest, looked for beside the source files."""
 
-_MINI_NAME = "audiospec-mini"  # the "name" field of a manifest written by prepare_mini
+_CORPUS_NAMES = ("audiospec-mini", "audiospec-debian")  # the "name" of a manifest written by prepare_mini / _debian
 _SHOWN = 5  # items quoted in an error message
 
 
@@ -54,28 +56,32 @@ def _clip_file(source: str) -> str:
 
 
 def _manifest_originals(path: Path) -> dict[Path, list[str]]:
-    """``{resolved cut file: [original recordings it was cut from]}`` from a mini ``manifest.json``."""
+    """``{resolved cut file: [original recordings it was cut from]}`` from a corpus ``manifest.json``.
+
+    A clip's ``group`` (a ``debian`` manifest) is its one recording; otherwise its source files are.
+    """
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise AudiospecError(
-            f"could not read the mini manifest {str(path)!r}: {err}; pass the manifest.json written by prepare_mini"
+            f"could not read the corpus manifest {str(path)!r}: {err}; pass the manifest.json written by "
+            "prepare_mini or prepare_debian"
         ) from err
     clips = data.get("clips") if isinstance(data, dict) else None
     if not isinstance(clips, list):
         raise AudiospecError(
-            f"{str(path)!r} is not a mini corpus manifest (no 'clips' list); "
-            "pass the manifest.json written by prepare_mini, or manifest=None"
+            f"{str(path)!r} is not a prepared corpus manifest (no 'clips' list); "
+            "pass the manifest.json written by prepare_mini or prepare_debian, or manifest=None"
         )
     originals: dict[Path, list[str]] = {}
     for index, entry in enumerate(clips):
         try:
-            files = [str(source["file"]) for source in entry["sources"]]
+            files = [str(entry["group"])] if "group" in entry else [str(source["file"]) for source in entry["sources"]]
             cut = Path(path).parent / str(entry["file"])
         except (KeyError, TypeError) as err:
             raise AudiospecError(
                 f"{str(path)!r}: clips[{index}] = {entry!r} lacks 'file' or 'sources[].file'; "
-                "re-create the corpus with prepare_mini"
+                "re-create the corpus with `audiospec prepare`"
             ) from err
         if not files:
             raise AudiospecError(f"{str(path)!r}: clips[{index}] ({entry['file']!r}) lists no source recording")
@@ -84,7 +90,7 @@ def _manifest_originals(path: Path) -> dict[Path, list[str]]:
 
 
 def _find_manifest(files: list[str]) -> Path | None:
-    """A mini ``manifest.json`` in the common parent folder of ``files`` (or the folder above it)."""
+    """A prepared corpus's ``manifest.json`` in the common parent folder of ``files`` (or the folder above it)."""
     try:
         parent = Path(os.path.commonpath([str(Path(f).resolve().parent) for f in files]))
     except ValueError:  # no common folder (e.g. different drives)
@@ -96,7 +102,7 @@ def _find_manifest(files: list[str]) -> Path | None:
                 data = json.loads(candidate.read_text())
             except (OSError, UnicodeDecodeError, json.JSONDecodeError):
                 continue
-            if isinstance(data, dict) and data.get("name") == _MINI_NAME:
+            if isinstance(data, dict) and data.get("name") in _CORPUS_NAMES:
                 return candidate
     return None
 
@@ -122,13 +128,15 @@ def source_groups(corpus: Corpus, *, manifest: Path | None = None) -> list[str]:
     """The group key of each clip: the original recording it was cut from.
 
     Default: the file part of ``corpus.sources`` (before the last ``@``), one group per file,
-    right for GTZAN and folder datasets. With a mini corpus manifest (``manifest``, or a
-    ``manifest.json`` written by :func:`~audiospec.data.mini.prepare_mini` found in the
-    common parent folder of the source files or the folder above it) each cut file is mapped
-    to the original recordings listed for it (``clips[i].sources[j].file``); cut files that
-    share an original recording (two excerpts of one Wesnoth track) get the same key, the
-    first (sorted) original file of the connected set. A speech cut file concatenates
-    several utterances that no other cut file uses, so it is a group of its own.
+    right for GTZAN and folder datasets. With a prepared corpus's manifest (``manifest``, or
+    a ``manifest.json`` written by :func:`~audiospec.data.mini.prepare_mini` or
+    :func:`~audiospec.data.debian.prepare_debian` found in the common parent folder of the
+    source files or the folder above it) each cut file is mapped to the original recordings
+    listed for it (``clips[i].group`` when given, else ``clips[i].sources[j].file``); cut
+    files that share an original recording (two excerpts of one Wesnoth track) get the same
+    key, the first (sorted) original of the connected set. A ``mini`` speech cut file
+    concatenates several utterances that no other cut file uses, so it is a group of its
+    own; a ``debian`` one shares its group with the other clips of its speaker and level.
 
     Returns:
         ``N`` group keys, one per clip of ``corpus``.
@@ -147,8 +155,8 @@ def source_groups(corpus: Corpus, *, manifest: Path | None = None) -> list[str]:
     missing = sorted({f for f in files if Path(f).resolve() not in originals})
     if missing:
         raise AudiospecError(
-            f"{len(missing)} clip file(s) are not listed in the mini manifest {str(manifest)!r}: "
-            f"{missing[:_SHOWN]}; re-create the corpus with prepare_mini, or pass the manifest of this corpus"
+            f"{len(missing)} clip file(s) are not listed in the corpus manifest {str(manifest)!r}: "
+            f"{missing[:_SHOWN]}; re-create the corpus with `audiospec prepare`, or pass the manifest of this corpus"
         )
     return _connected([originals[Path(f).resolve()] for f in files])
 
@@ -310,7 +318,7 @@ def split_corpus(
         corpus: clips ``[N, L]`` with labels and sources.
         fractions: (train, validation, test), positive, summing to 1.
         seed: seeds the shuffle; the same seed and corpus give the same split.
-        groups: ``N`` group keys (default :func:`source_groups`, which reads a mini manifest
+        groups: ``N`` group keys (default :func:`source_groups`, which reads a corpus manifest
             beside the files when there is one).
         split_file: optional fixed assignment.
 
@@ -371,7 +379,7 @@ def check_disjoint(
         groups: ``{split name: group key per clip}``; default :func:`source_groups` of each
             split (with ``manifest``). Pass the keys used for :func:`split_corpus` when it was
             given custom ``groups``.
-        manifest: the mini manifest for :func:`source_groups`.
+        manifest: the corpus manifest for :func:`source_groups`.
 
     Raises:
         AudiospecError: naming the recordings found in two splits, and which splits.
