@@ -20,7 +20,7 @@ from audiospec.data.audio import (
     resample,
     write_wav,
 )
-from audiospec.data.config import DATASET_NAMES, DataConfig, DatasetName
+from audiospec.data.config import DATASET_NAMES, FOLDER_PREFIX, LOG_MEL_PREFIX, DataConfig, DatasetName
 from audiospec.data.corpus import Corpus, SkippedFile, load_corpus
 from audiospec.data.debian import DEBIAN_PACKAGES, prepare_debian
 from audiospec.data.download import download_file, sha256_of
@@ -32,6 +32,7 @@ from audiospec.data.gtzan import (
     GTZAN_MUSIC_SPEECH_SIZE,
     GTZAN_MUSIC_SPEECH_URL,
 )
+from audiospec.data.melcache import read_log_mel_cache, write_log_mel_cache
 from audiospec.data.mini import MINI_PACKAGES, prepare_mini
 from audiospec.data.packages import DebianPackage, install_command
 from audiospec.data.prepare import prepare_dataset
@@ -47,6 +48,8 @@ __all__ = [
     "AUDIO_EXTENSIONS",
     "DATASET_NAMES",
     "DEBIAN_PACKAGES",
+    "FOLDER_PREFIX",
+    "LOG_MEL_PREFIX",
     "GTZAN_GENRES_SHA256",
     "GTZAN_GENRES_URL",
     "GTZAN_MUSIC_SPEECH_SHA256",
@@ -72,8 +75,10 @@ __all__ = [
     "prepare_debian",
     "prepare_mini",
     "read_audio",
+    "read_log_mel_cache",
     "resample",
     "segment",
     "sha256_of",
+    "write_log_mel_cache",
     "write_wav",
 ]

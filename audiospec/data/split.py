@@ -26,7 +26,6 @@ Typical use::
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -324,7 +323,7 @@ def split_corpus(
 
     Returns:
         ``{"train": Corpus, "validation": Corpus, "test": Corpus}``, clips in corpus order,
-        built with :func:`dataclasses.replace` so the other fields (``skipped``,
+        built with :meth:`Corpus.take` so the other fields (``skipped``,
         ``source_rates``, ...) are kept.
 
     Raises:
@@ -353,17 +352,7 @@ def split_corpus(
                 f"assign at least one {label!r} recording to each split, or list fewer of them"
             )
         split_of.update(assigned)
-    return {split: _take(corpus, [i for i, g in enumerate(keys) if split_of[g] == split]) for split in SPLIT_NAMES}
-
-
-def _take(corpus: Corpus, keep: list[int]) -> Corpus:
-    """The clips ``keep`` of ``corpus`` (``[len(keep), L]``), other fields kept."""
-    return dataclasses.replace(
-        corpus,
-        waveforms=corpus.waveforms[keep],
-        labels=[corpus.labels[i] for i in keep],
-        sources=[corpus.sources[i] for i in keep],
-    )
+    return {split: corpus.take([i for i, g in enumerate(keys) if split_of[g] == split]) for split in SPLIT_NAMES}
 
 
 def check_disjoint(

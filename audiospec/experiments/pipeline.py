@@ -16,7 +16,7 @@ from typing import Any
 
 from audiospec.config import config_from_dict, config_to_dict, read_yaml, save_config
 from audiospec.errors import AudiospecError
-from audiospec.data import DataConfig, load_corpus, prepare_dataset
+from audiospec.data import FOLDER_PREFIX, LOG_MEL_PREFIX, DataConfig, load_corpus, prepare_dataset
 from audiospec.diffusion.parallel import train_jobs
 from audiospec.experiments.baselines import BaselinesConfig, BaselinesRunConfig, run_baselines
 from audiospec.experiments.baselines import planned_jobs as baseline_jobs
@@ -53,21 +53,23 @@ def run_pipeline(config: PipelineConfig, *, out_dir: Path, progress: bool = True
     out_dir = Path(out_dir)
     save_config(config, out_dir / "config.yaml")
     data = config.data
-    if not data.dataset.startswith("folder:"):  # a folder needs no preparation
+    audio = not data.dataset.startswith(LOG_MEL_PREFIX)  # a log-mel cache has no audio to analyse or corrupt
+    if audio and not data.dataset.startswith(FOLDER_PREFIX):  # a folder needs no preparation
         prepare_dataset(data.dataset, data_dir=data.data_dir, source=data.source, hub_split=data.hub_split,
                         hub_label_column=data.hub_label_column, progress=progress)
     stages = [
         ("analysis", "analysis.json", AnalyzeRunConfig(data=data, analysis=config.analysis), run_analysis),
         ("corrupt", "corrupt.json", CorruptRunConfig(data=data, corrupt=config.corrupt), run_corrupt),
-        ("compare", "results.json", CompareRunConfig(data=data, compare=config.compare), run_compare),
-    ]
+    ] if audio else []
+    compare = CompareRunConfig(data=data, compare=config.compare)
+    stages.append(("compare", "results.json", compare, run_compare))
     if config.probe is not None:
         stages.append(("probe", "probe.json", ProbeRunConfig(data=data, compare=config.compare, probe=config.probe),
                        run_probe))
     if config.baselines is not None:
         stages.append(("baselines", "baselines.json",
                        BaselinesRunConfig(data=data, compare=config.compare, baselines=config.baselines), run_baselines))
-    if config.workers > 1 and not _done(out_dir / "compare", "results.json", stages[2][2]):
+    if config.workers > 1 and not _done(out_dir / "compare", "results.json", compare):
         _train_up_front(config, out_dir, progress)
     for folder, result, stage_config, run in stages:
         if not _done(out_dir / folder, result, stage_config):
