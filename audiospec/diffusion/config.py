@@ -58,7 +58,8 @@ class TrainConfig:
     EMA of the weights with ``ema_decay`` (:mod:`audiospec.diffusion.ema`); gradients
     clipped to global norm ``grad_clip`` (None = off); a checkpoint every
     ``checkpoint_every`` steps and at the end; the progress bar and loss history are
-    flushed every ``log_every`` steps. ``seed`` seeds every generator of the run.
+    flushed every ``log_every`` steps; with held-out patches the EMA network's held-out loss is
+    measured every ``eval_every`` steps (None: at the end only). ``seed`` seeds every generator of the run.
     ``precision`` applies on CUDA only (:mod:`audiospec.diffusion.runtime`).
     """
 
@@ -72,6 +73,7 @@ class TrainConfig:
     grad_clip: float | None = 1.0
     checkpoint_every: int = 1000
     log_every: int = 10
+    eval_every: int | None = None
     seed: int = 0
     objective: Objective = "flow_matching"
     whiten_loss: bool = False
@@ -83,6 +85,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "checkpoint_every", "log_every"):
             _positive_int(name, getattr(self, name))
+        if self.eval_every is not None:
+            _positive_int("eval_every", self.eval_every)
         if not isinstance(self.warmup_steps, int) or isinstance(self.warmup_steps, bool) or self.warmup_steps < 0:
             raise AudiospecError(f"warmup_steps must be a non-negative integer, got {self.warmup_steps!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**63:

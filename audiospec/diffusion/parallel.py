@@ -28,21 +28,35 @@ from tqdm.auto import tqdm
 from audiospec.diffusion.checkpoint import load_checkpoint
 from audiospec.diffusion.config import TrainConfig
 from audiospec.diffusion.priors import NoisePrior
-from audiospec.diffusion.training import CHECKPOINT_NAME, TrainResult, train
+from audiospec.diffusion.training import CHECKPOINT_NAME, TrainResult, on_loss_plateau, read_heldout, train
 from audiospec.errors import AudiospecError
 
-__all__ = ["TrainJob", "is_finished", "train_job", "train_jobs", "trained_network"]
+__all__ = ["Convergence", "TrainJob", "convergence", "is_finished", "train_job", "train_jobs", "trained_network"]
 
 
 @dataclass(frozen=True)
 class TrainJob:
     """One model to train: :func:`~audiospec.diffusion.training.train` ``(config, patches, prior=prior,
-    out_dir=out_dir)``; ``patches`` ``[N, C, M, T]``."""
+    out_dir=out_dir, validation=validation)``; ``patches`` ``[N, C, M, T]``, ``validation`` held-out patches whose
+    loss is recorded every ``config.eval_every`` steps (or None)."""
 
     config: TrainConfig
     prior: NoisePrior
     patches: torch.Tensor
     out_dir: Path
+    validation: torch.Tensor | None = None
+
+
+@dataclass(frozen=True)
+class Convergence:
+    """Whether a trained model is on the held-out-loss plateau: the last ``fraction`` of its steps improved the
+    held-out loss by less than ``tolerance`` (relative); ``on_plateau`` None when no evaluation lies at or before
+    (1 - fraction) of its steps (``heldout``: ``{step: loss}``)."""
+
+    out_dir: str
+    steps: int
+    heldout: dict[int, float]
+    on_plateau: bool | None
 
 
 def is_finished(job: TrainJob) -> bool:
@@ -58,7 +72,8 @@ def is_finished(job: TrainJob) -> bool:
 
 def train_job(job: TrainJob, *, progress: bool = True) -> TrainResult:
     """Train (or resume, or only load) one job in this process."""
-    return train(job.config, job.patches, prior=job.prior, out_dir=job.out_dir, progress=progress)
+    return train(job.config, job.patches, prior=job.prior, out_dir=job.out_dir, progress=progress,
+                 validation=job.validation)
 
 
 def trained_network(job: TrainJob, *, progress: bool = True) -> torch.nn.Module:
@@ -110,3 +125,14 @@ def train_jobs(jobs: list[TrainJob], *, workers: int = 1, threads: int | None = 
         return results
     finally:
         bar.close()
+
+
+def convergence(jobs: list[TrainJob], *, fraction: float = 0.2, tolerance: float = 0.01) -> list[Convergence]:
+    """The held-out-loss plateau verdict of every job's model from its ``heldout.csv`` (:class:`Convergence`)."""
+    out = []
+    for job in jobs:
+        heldout = read_heldout(job.out_dir)
+        verdict = on_loss_plateau(heldout, job.config.steps, fraction=fraction, tolerance=tolerance) if (
+            job.config.steps in heldout) else None
+        out.append(Convergence(out_dir=str(job.out_dir), steps=job.config.steps, heldout=heldout, on_plateau=verdict))
+    return out

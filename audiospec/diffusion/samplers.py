@@ -45,6 +45,7 @@ __all__ = [
     "SAMPLERS",
     "StepCallback",
     "VP_T_MAX",
+    "model_device",
     "uniform_time_grid",
     "check_time_grid",
     "euler_sample",
@@ -163,7 +164,8 @@ def ancestral_sample(
     return x
 
 
-def _model_device(model: object, device: torch.device | str | None) -> torch.device:
+def model_device(model: object, device: torch.device | str | None) -> torch.device:
+    """``device`` when given, else the device of the first parameter of an ``nn.Module`` ``model``, else the CPU."""
     if device is not None:
         return torch.device(device)
     if isinstance(model, torch.nn.Module):
@@ -227,7 +229,7 @@ def sample(
     times = _sampling_grid(times, steps=steps, sampler=sampler)
     if batch_size is not None and batch_size < 1:
         raise AudiospecError(f"batch_size must be positive or None, got {batch_size}")
-    device = _model_device(model, device)
+    device = model_device(model, device)
     x1 = prior.sample((n, channels, *shape), generator=generator, device=device, dtype=torch.float32)
     chunk = n if batch_size is None else batch_size
     out = []

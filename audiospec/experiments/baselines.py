@@ -55,7 +55,7 @@ from audiospec.diffusion.coarse_to_fine import (
 )
 from audiospec.diffusion.path import COARSE_TO_FINE
 from audiospec.diffusion.priors import REFERENCE_PRIOR, WhiteNoise
-from audiospec.diffusion.parallel import TrainJob, trained_network
+from audiospec.diffusion.parallel import TrainJob, convergence, train_jobs, trained_network
 from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import check_sample_rate
 from audiospec.experiments.compare import (
@@ -67,6 +67,7 @@ from audiospec.experiments.compare import (
 )
 from audiospec.experiments.compare_summary import PRIMARY_METRIC, paired_differences, quality_table
 from audiospec.experiments.ordering import bootstrap_mean, measure_trajectory, recorded
+from audiospec.experiments.patches import PatchSet
 from audiospec.experiments.results import (
     CALIBRATION,
     BaselinesResult,
@@ -213,16 +214,19 @@ def _answers(kinds: list[str], differences: dict[str, Any], table: dict[str, Any
     return lines
 
 
-def baseline_job(kind: str, seed: int, cfg: CompareConfig, patches: torch.Tensor, out_dir: Path) -> TrainJob:
+def baseline_job(kind: str, seed: int, cfg: CompareConfig, patches: torch.Tensor, out_dir: Path, *,
+                 validation: torch.Tensor | None = None) -> TrainJob:
     """The training of one baseline and seed: the compare stage's budget with the baseline's objective, from white
-    noise, into ``out_dir/models/<kind>/seed<seed>``."""
+    noise, into ``out_dir/models/<kind>/seed<seed>`` (held-out loss on ``validation``)."""
     return TrainJob(config=dataclasses.replace(cfg.train, seed=seed, objective=kind), prior=WhiteNoise(),
-                    patches=patches, out_dir=out_dir / "models" / kind / f"seed{seed}")
+                    patches=patches, out_dir=out_dir / "models" / kind / f"seed{seed}", validation=validation)
 
 
-def planned_jobs(config: BaselinesConfig, cfg: CompareConfig, patches: torch.Tensor, out_dir: Path) -> list[TrainJob]:
-    """Every model :func:`run_baselines` trains on the training ``patches`` into ``out_dir``."""
-    return [baseline_job(kind, seed, cfg, patches, out_dir) for kind in config.kinds for seed in config.seeds or cfg.seeds]
+def planned_jobs(config: BaselinesConfig, cfg: CompareConfig, parts: dict[str, PatchSet],
+                 out_dir: Path) -> list[TrainJob]:
+    """Every model :func:`run_baselines` trains on the training split of ``parts`` into ``out_dir``."""
+    return [baseline_job(kind, seed, cfg, parts["train"].patches, out_dir, validation=parts["validation"].patches)
+            for kind in config.kinds for seed in config.seeds or cfg.seeds]
 
 
 def run_baselines(config: BaselinesRunConfig, *, out_dir: Path, progress: bool = True) -> BaselinesResult:
@@ -240,6 +244,9 @@ def run_baselines(config: BaselinesRunConfig, *, out_dir: Path, progress: bool =
     parts = split_patches(load_corpus(config.data, progress=progress), cfg, out_dir)
     data, test = parts["train"], parts["test"]
     shape = tuple(data.patches.shape[-2:])
+    jobs = planned_jobs(base, cfg, parts, out_dir)
+    train_jobs(jobs, progress=progress)  # every model first (already trained by `run` with workers > 1: loaded)
+    write_json(out_dir / "convergence.json", [dataclasses.asdict(c) for c in convergence(jobs)])
     classifier = project_classifier(data, cfg, compare_dir, progress)
     floors = quality_floors(data, test, classifier, cfg)
     rows: list[dict[str, Any]] = []

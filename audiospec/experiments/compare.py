@@ -34,7 +34,7 @@ from audiospec.diffusion.gaussian import gaussian_fields
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, PriorSpec, default_priors, make_prior
 from audiospec.diffusion.samplers import sample
-from audiospec.diffusion.parallel import TrainJob, trained_network
+from audiospec.diffusion.parallel import TrainJob, convergence, train_jobs, trained_network
 from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import check_sample_rate
 from audiospec.experiments.compare_arms import OPTIMIZED, WHITENED, optimized_grids, whitened_priors
@@ -158,12 +158,13 @@ def _listen(model: Any, prior: NoisePrior, scores: OrderScores, config: CompareC
 
 
 def model_job(prior: NoisePrior, seed: int, patches: torch.Tensor, cfg: CompareConfig, out_dir: Path, *,
-              whiten: bool = False) -> TrainJob:
+              whiten: bool = False, validation: torch.Tensor | None = None) -> TrainJob:
     """The training of one prior and seed in ``out_dir/models/<arm>/seed<seed>`` (arm = the prior's name,
-    ``+whitened`` with the whitened loss)."""
+    ``+whitened`` with the whitened loss); its held-out loss is recorded on ``validation``."""
     arm = prior.name + (WHITENED if whiten else "")
     return TrainJob(config=dataclasses.replace(cfg.train, seed=seed, whiten_loss=whiten or cfg.train.whiten_loss),
-                    prior=prior, patches=patches, out_dir=out_dir / "models" / arm / f"seed{seed}")
+                    prior=prior, patches=patches, out_dir=out_dir / "models" / arm / f"seed{seed}",
+                    validation=validation)
 
 
 def trained_model(prior: NoisePrior, seed: int, patches: torch.Tensor, cfg: CompareConfig, out_dir: Path,
@@ -173,15 +174,17 @@ def trained_model(prior: NoisePrior, seed: int, patches: torch.Tensor, cfg: Comp
     return trained_network(model_job(prior, seed, patches, cfg, out_dir, whiten=whiten), progress=progress)
 
 
-def planned_jobs(cfg: CompareConfig, patches: torch.Tensor, out_dir: Path) -> list[TrainJob]:
-    """Every model :func:`run_compare` trains on the training ``patches`` into ``out_dir``, in the order it asks for
-    them: per prior its seeds, its whitened arm, its control network; then the colour sweep's trained arms."""
+def planned_jobs(cfg: CompareConfig, parts: dict[str, PatchSet], out_dir: Path) -> list[TrainJob]:
+    """Every model :func:`run_compare` trains on the training split of ``parts`` into ``out_dir`` (held-out loss on
+    the validation split): per prior its seeds, its whitened arm, its control network; then the colour sweep's
+    trained arms."""
+    patches, validation = parts["train"].patches, parts["validation"].patches
     jobs: list[TrainJob] = []
     for spec in cfg.priors:
         prior = make_prior(spec, data=patches)
-        jobs += [model_job(prior, seed, patches, cfg, out_dir) for seed in cfg.seeds]
+        jobs += [model_job(prior, seed, patches, cfg, out_dir, validation=validation) for seed in cfg.seeds]
         if prior.name in whitened_priors(cfg):
-            jobs += [model_job(prior, seed, patches, cfg, out_dir, whiten=True)
+            jobs += [model_job(prior, seed, patches, cfg, out_dir, whiten=True, validation=validation)
                      for seed in cfg.whitened_seeds or cfg.seeds]
         if cfg.control:
             jobs.append(control_job(prior, patches, cfg, out_dir))
@@ -189,7 +192,8 @@ def planned_jobs(cfg: CompareConfig, patches: torch.Tensor, out_dir: Path) -> li
     for spec in sweep_specs(alpha_hat(patches)) if cfg.colour_sweep and cfg.colour_sweep_seeds else ():
         if spec.name not in names:
             prior = make_prior(spec, data=patches)
-            jobs += [model_job(prior, seed, patches, cfg, out_dir) for seed in cfg.colour_sweep_seeds]
+            jobs += [model_job(prior, seed, patches, cfg, out_dir, validation=validation)
+                     for seed in cfg.colour_sweep_seeds]
     return jobs
 
 
@@ -306,6 +310,9 @@ def run_compare(config: CompareRunConfig, *, out_dir: Path, progress: bool = Tru
     patches = data.patches  # [N, 1, M, T]: the training split; every quality metric compares with `test`
     shape = tuple(patches.shape[-2:])  # (M, T)
     check_training_data(cfg.train, patches)  # fails before any work on impossible settings
+    jobs = planned_jobs(cfg, parts, out_dir)
+    train_jobs(jobs, progress=progress)  # every model first (already trained by `run` with workers > 1: loaded)
+    write_json(out_dir / "convergence.json", [dataclasses.asdict(c) for c in convergence(jobs)])
     classifier = project_classifier(data, cfg, out_dir, progress)
     floors = quality_floors(data, test, classifier, cfg)
     rows: list[dict[str, Any]] = []

@@ -80,10 +80,10 @@ def run_pipeline(config: PipelineConfig, *, out_dir: Path, progress: bool = True
 def _train_up_front(config: PipelineConfig, out_dir: Path, progress: bool) -> None:
     """Train the compare and baselines stages' models ``config.workers`` at a time (module doc)."""
     cfg = config.compare
-    patches = split_patches(load_corpus(config.data, progress=progress), cfg, out_dir / "compare")["train"].patches
-    jobs = compare_jobs(cfg, patches, out_dir / "compare")
+    parts = split_patches(load_corpus(config.data, progress=progress), cfg, out_dir / "compare")
+    jobs = compare_jobs(cfg, parts, out_dir / "compare")
     if config.baselines is not None:
-        jobs += baseline_jobs(config.baselines, cfg, patches, out_dir / "baselines")
+        jobs += baseline_jobs(config.baselines, cfg, parts, out_dir / "baselines")
     train_jobs(jobs, workers=config.workers, progress=progress)
 
 
