@@ -103,7 +103,17 @@ class Corpus:
         return self.waveforms.shape[0]
 
     def subset(self, label: str) -> Corpus:
-        """The clips of one class, in corpus order (``skipped`` and ``source_rates`` kept)."""
+        """The clips of one class, in corpus order (``skipped`` and ``source_rates`` kept).
+
+        Args:
+            label: one of :attr:`classes`.
+
+        Returns:
+            A :class:`Corpus` with that class's clips ``[N_label, L]``.
+
+        Raises:
+            AudiospecError: a label not in the corpus (the message lists its classes).
+        """
         if label not in self.labels:
             raise AudiospecError(f"label {label!r} is not in the corpus; its classes are {self.classes}")
         keep = [i for i, lab in enumerate(self.labels) if lab == label]
@@ -297,6 +307,10 @@ def load_corpus(config: DataConfig, *, progress: bool = True) -> Corpus:
     ``max_clips_per_class`` clips when a picked file or clip is left out. A warning names
     the files whose own rate is below ``config.sample_rate`` (upsampled: empty above their
     Nyquist frequency); :attr:`Corpus.source_rates` counts the files per rate.
+
+    Args:
+        config: what to load (dataset, rate, clip length, hop, caps, strictness).
+        progress: show progress bars.
 
     Returns:
         a :class:`Corpus` with ``waveforms`` ``[N, clip_length]``.

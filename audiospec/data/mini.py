@@ -87,7 +87,14 @@ MINI_PACKAGES: tuple[DebianPackage, ...] = (
 
 
 def install_command(*, root: bool | None = None) -> list[str]:
-    """``apt-get install -y --no-install-recommends <packages>``, prefixed by ``sudo`` unless root."""
+    """``apt-get install -y --no-install-recommends <packages>``, prefixed by ``sudo`` unless root.
+
+    Args:
+        root: whether the command runs as root (default: this process's effective user).
+
+    Returns:
+        The command as an argument list.
+    """
     if root is None:
         root = os.geteuid() == 0 if hasattr(os, "geteuid") else False
     prefix = [] if root else ["sudo"]
@@ -422,6 +429,9 @@ def prepare_mini(
             only reports what is missing and the command that installs it; the Makefile's
             ``corpus`` target and ``audiospec prepare mini --install-packages`` turn it on.
         progress: show progress bars.
+
+    Returns:
+        ``out_dir`` as a :class:`~pathlib.Path`.
 
     Output:
         ``out_dir/music/000.wav ...``, ``out_dir/speech/000.wav ...`` (mono PCM_16),

@@ -130,6 +130,10 @@ def source_groups(corpus: Corpus, *, manifest: Path | None = None) -> list[str]:
     first (sorted) original file of the connected set. A speech cut file concatenates
     several utterances that no other cut file uses, so it is a group of its own.
 
+    Args:
+        corpus: the clips, with their ``sources``.
+        manifest: a mini corpus ``manifest.json`` (default: found beside the source files).
+
     Returns:
         ``N`` group keys, one per clip of ``corpus``.
 
