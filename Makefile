@@ -13,7 +13,7 @@ DEMO_OUT ?= runs/demo
 # the fast tier of the tests (a few minutes), run on every Python by test-versions
 FAST_TESTS ?= tests/functional tests/diffusion tests/test_cli.py
 DOCS_OUT ?= build/docs
-DOCS_MODULES := audiospec.functional audiospec.data audiospec.diffusion audiospec.metrics
+DOCS_MODULES := audiospec.functional audiospec.data audiospec.diffusion audiospec.metrics '!audiospec\.[a-z]+\.'
 
 .PHONY: demo test test-fast test-versions docs bench corpus browser clean
 
