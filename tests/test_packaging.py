@@ -52,8 +52,14 @@ def _lock() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     """``python -m build --wheel`` of a copy of the sources (no isolation: setuptools comes from the test extras)."""
+    import importlib.metadata
+    import importlib.util
     import shutil
 
+    setuptools_major = int(importlib.metadata.version("setuptools").split(".")[0])
+    if importlib.util.find_spec("build") is None or setuptools_major < 77:
+        pytest.fail("building the wheel needs the test extras (build, setuptools>=77): make test installs them, "
+                    "or pip install -c constraints.txt -e '.[test]'")
     src = tmp_path_factory.mktemp("src")
     for name in BUILD_INPUTS:
         if (ROOT / name).is_dir():
