@@ -113,13 +113,27 @@ class Corpus:
         return self.waveforms.shape[0]
 
     def require_audio(self, what: str) -> None:
-        """Raise :class:`AudiospecError` naming ``what`` when the corpus has no audio (a log-mel cache)."""
+        """Raise :class:`AudiospecError` naming ``what`` when the corpus has no audio (a log-mel cache).
+
+        Args:
+            what: the step that needs waveforms, for the message (e.g. ``"the analysis"``).
+
+        Raises:
+            AudiospecError: ``waveforms`` is ``[N, 0]`` (the corpus was loaded with ``dataset: "log-mel:PATH"``).
+        """
         if self.waveforms.shape[-1] == 0:
             raise AudiospecError(f"{what} needs the audio, but this corpus was loaded from a log-mel cache "
                                  "(dataset 'log-mel:...'); use the audio dataset it was made from")
 
     def take(self, keep: list[int]) -> Corpus:
-        """The clips ``keep`` (indices, in that order); ``skipped`` and ``source_rates`` kept."""
+        """The clips ``keep`` in that order; ``skipped`` and ``source_rates`` kept.
+
+        Args:
+            keep: clip indices into the corpus.
+
+        Returns:
+            A :class:`Corpus` of ``len(keep)`` clips (waveforms ``[len(keep), L]``, and ``log_mel`` when set).
+        """
         return dataclasses.replace(
             self,
             waveforms=self.waveforms[keep],
@@ -131,7 +145,17 @@ class Corpus:
         )
 
     def subset(self, label: str) -> Corpus:
-        """The clips of one class, in corpus order (``skipped`` and ``source_rates`` kept)."""
+        """The clips of one class, in corpus order (``skipped`` and ``source_rates`` kept).
+
+        Args:
+            label: one of :attr:`classes`.
+
+        Returns:
+            A :class:`Corpus` with that class's clips ``[N_label, L]``.
+
+        Raises:
+            AudiospecError: a label not in the corpus (the message lists its classes).
+        """
         if label not in self.labels:
             raise AudiospecError(f"label {label!r} is not in the corpus; its classes are {self.classes}")
         return self.take([i for i, lab in enumerate(self.labels) if lab == label])
@@ -317,6 +341,10 @@ def load_corpus(config: DataConfig, *, progress: bool = True) -> Corpus:
     ``max_clips_per_class`` clips when a picked file or clip is left out. A warning names
     the files whose own rate is below ``config.sample_rate`` (upsampled: empty above their
     Nyquist frequency); :attr:`Corpus.source_rates` counts the files per rate.
+
+    Args:
+        config: what to load (dataset, rate, clip length, hop, caps, strictness).
+        progress: show progress bars.
 
     Returns:
         a :class:`Corpus` with ``waveforms`` ``[N, clip_length]``.

@@ -137,6 +137,9 @@ def prepare_mini(
             ``corpus`` target and ``audiospec prepare mini --install-packages`` turn it on.
         progress: show progress bars.
 
+    Returns:
+        ``out_dir`` as a :class:`~pathlib.Path`.
+
     Output:
         ``out_dir/music/000.wav ...``, ``out_dir/speech/000.wav ...`` (mono PCM_16),
         ``out_dir/manifest.json`` and ``out_dir/.completed`` (the settings, as JSON).

@@ -45,6 +45,18 @@ def prepare_dataset(
       folder, with ``hub_split`` / ``hub_label_column`` for the hub);
     - ``"folder:PATH"``: nothing to prepare; checks that PATH holds audio and returns it.
 
+    Args:
+        name: ``"mini"``, ``"gtzan-music-speech"``, ``"gtzan-genres"`` or ``"folder:PATH"``.
+        data_dir: the dataset cache folder.
+        source: GTZAN only: a URL, archive, folder, ``hf:owner/name`` or parquet folder.
+        hub_split: GTZAN from the hub only: the split to read.
+        hub_label_column: GTZAN from the hub only: the label column.
+        install: mini only: allow ``apt-get install`` of the Debian packages.
+        progress: show progress bars.
+
+    Returns:
+        The dataset folder (one sub-folder per class).
+
     Raises:
         AudiospecError: an unknown name (the valid ones are listed), a ``source`` for a
             dataset that takes none, and every error of the steps above.

@@ -137,6 +137,10 @@ def source_groups(corpus: Corpus, *, manifest: Path | None = None) -> list[str]:
     concatenates several utterances that no other cut file uses, so it is a group of its
     own; a ``debian`` one shares its group with the other clips of its speaker and level.
 
+    Args:
+        corpus: the clips, with their ``sources``.
+        manifest: a mini corpus ``manifest.json`` (default: found beside the source files).
+
     Returns:
         ``N`` group keys, one per clip of ``corpus``.
 

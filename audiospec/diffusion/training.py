@@ -60,7 +60,17 @@ _RESUMABLE_CHANGES = ("steps", "checkpoint_every", "log_every", "eval_every")  #
 @dataclass(frozen=True, kw_only=True)
 class TrainResult:
     """What :func:`train` did: ``steps`` completed (of which this call ran ``steps - start_step``),
-    the loss of every step since step 0, wall time and throughput of this call."""
+    the loss of every step since step 0, wall time and throughput of this call.
+
+    Attributes:
+        out_dir: the run folder.
+        checkpoint: the path of ``checkpoint.safetensors``.
+        steps: optimisation steps completed, over all calls.
+        start_step: the step this call resumed from (0 for a fresh run).
+        losses: the loss of every step since step 0.
+        seconds: wall time of this call.
+        steps_per_second: throughput of this call (0 when it ran no step).
+    """
 
     out_dir: Path
     checkpoint: Path
@@ -72,6 +82,7 @@ class TrainResult:
 
     @property
     def final_loss(self) -> float | None:
+        """The loss of the last step, or None before the first."""
         return self.losses[-1] if self.losses else None
 
 
@@ -389,6 +400,24 @@ def train(
     ``config.precision``); it is the seam for a multi-GPU engine. With held-out ``validation``
     patches ``[N', C, M, T]``, the EMA network's :func:`validation_loss` (fixed draws) is written to
     ``heldout.csv`` every ``config.eval_every`` steps and at the end (:func:`read_heldout`).
+
+    Args:
+        config: the run's settings.
+        patches: normalised training patches ``[N, C, M, T]``.
+        prior: the noise prior (a :class:`~audiospec.diffusion.priors.NoisePrior`).
+        out_dir: the run folder (config, prior, checkpoint, loss history).
+        resume: continue an existing checkpoint in ``out_dir``.
+        progress: show a progress bar.
+        runtime: device / precision / data-parallel engine (default :class:`SingleDevice`).
+        validation: held-out patches ``[N', C, M, T]`` whose loss is recorded, or None.
+
+    Returns:
+        :class:`TrainResult`; the weights are in ``result.checkpoint``
+        (:func:`~audiospec.diffusion.checkpoint.load_checkpoint`).
+
+    Raises:
+        AudiospecError: invalid patches (see :func:`check_training_data`), a prior that does not
+            fit them, or a checkpoint in ``out_dir`` whose settings, prior or data differ.
     """
     out_dir = _checked_out_dir(config, patches, prior, out_dir)
     timestep_sampler = make_timestep_sampler(config.timesteps, patches=patches)

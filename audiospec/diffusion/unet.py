@@ -46,6 +46,20 @@ class ModelConfig:
 
     ``channel_mults`` sets the number of levels L; patches need M and T divisible by
     2^(L - 1) (:meth:`check_patch_shape`). ``norm_groups`` must divide every width.
+
+    Args:
+        in_channels: channels C of a patch ``[B, C, M, T]``.
+        base_channels: width of the first level.
+        channel_mults: width multiplier of each level (L = its length).
+        res_blocks: residual blocks per encoder level (decoder: one more).
+        attention: self-attention at the bottleneck.
+        attention_heads: heads of that attention; must divide the bottleneck width.
+        norm_groups: GroupNorm groups; must divide every width.
+        time_embed_mult: width of the time embedding over ``base_channels``.
+
+    Raises:
+        AudiospecError: a size that is not a positive integer, or groups / heads that do not
+            divide the widths (each message names the YAML key).
     """
 
     in_channels: int = 1
@@ -95,7 +109,15 @@ class ModelConfig:
         return self.patch_size * 2 ** (len(self.channel_mults) - 1)
 
     def check_patch_shape(self, shape: tuple[int, int]) -> None:
-        """Raise :class:`AudiospecError` unless M and T (``shape``) are divisible by patch_size * 2^(L - 1)."""
+        """Raise :class:`AudiospecError` unless M and T (``shape``) are divisible by patch_size * 2^(L - 1).
+
+        Args:
+            shape: the patch size ``(M, T)``.
+
+        Raises:
+            AudiospecError: M or T not divisible by :attr:`downsampling_factor`; the message
+                suggests a crop.
+        """
         M, T = (int(s) for s in shape)
         d = self.downsampling_factor
         if M < d or T < d or M % d or T % d:
@@ -108,7 +130,17 @@ class ModelConfig:
 
     @classmethod
     def preset(cls, name: ModelPreset) -> "ModelConfig":
-        """``"tiny"`` (~1.5 M parameters, trains on a CPU) or ``"default"`` (~15 M parameters, a GPU)."""
+        """``"tiny"`` (~1.5 M parameters, trains on a CPU) or ``"default"`` (~15 M parameters, a GPU).
+
+        Args:
+            name: ``"tiny"`` or ``"default"``.
+
+        Returns:
+            The preset's :class:`ModelConfig`.
+
+        Raises:
+            AudiospecError: an unknown preset.
+        """
         if name == "tiny":
             return cls(base_channels=32, channel_mults=(1, 2, 2, 2), res_blocks=1, attention=True,
                        attention_heads=4, norm_groups=8)
@@ -185,7 +217,11 @@ class Upsample(nn.Module):
 
 
 class UNet(nn.Module):
-    """``forward(x [B, C, M, T], t [B]) -> [B, C, M, T]`` (module doc). Build with :func:`build_model`."""
+    """``forward(x [B, C, M, T], t [B]) -> [B, C, M, T]`` (module doc). Build with :func:`build_model`.
+
+    Args:
+        config: the architecture.
+    """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -231,6 +267,19 @@ class UNet(nn.Module):
         self.conv_out = nn.Conv2d(ch, c.in_channels * p * p, 3, padding=1)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """The network's prediction (velocity or noise, as trained) at ``x`` and time ``t``.
+
+        Args:
+            x: noisy patches ``[B, C, M, T]``, M and T divisible by ``config.downsampling_factor``.
+            t: times in [0, 1], ``[B]`` or a scalar.
+
+        Returns:
+            The prediction ``[B, C, M, T]``.
+
+        Raises:
+            AudiospecError: ``x`` not ``[B, in_channels, M, T]``, a patch size the levels cannot
+                halve, or ``t`` neither scalar nor ``[B]``.
+        """
         if x.ndim != 4 or x.shape[1] != self.config.in_channels:
             raise AudiospecError(
                 f"the U-Net takes [B, {self.config.in_channels}, M, T] batches, got shape {tuple(x.shape)}"
@@ -266,12 +315,31 @@ class UNet(nn.Module):
 def build_model(config: ModelConfig, *, generator: torch.Generator | None = None) -> UNet:
     """A :class:`UNet` with weights drawn from ``generator`` (deterministic given its seed), in channels-last memory
     format: oneDNN's convolutions run about 1.35x faster that way on CPU for the tiny U-Net (measured on a 2-core
-    Intel Xeon, training and sampling alike; see benchmarks/bench_unet.py), and cuDNN's under autocast."""
+    Intel Xeon, training and sampling alike; see benchmarks/bench_unet.py), and cuDNN's under autocast.
+
+    Args:
+        config: the architecture.
+        generator: randomness of the initial weights.
+
+    Returns:
+        The model, on the CPU, in float32 and channels-last format.
+
+    Raises:
+        AudiospecError: ``config`` not a :class:`ModelConfig`.
+    """
     if not isinstance(config, ModelConfig):
         raise AudiospecError(f"build_model needs a ModelConfig, got {type(config).__name__}")
     return init_weights(UNet(config), generator=generator).to(memory_format=torch.channels_last)
 
 
 def count_parameters(model: nn.Module, *, trainable_only: bool = True) -> int:
-    """Number of (trainable) parameters of ``model``."""
+    """Number of (trainable) parameters of ``model``.
+
+    Args:
+        model: any module.
+        trainable_only: count only parameters with ``requires_grad``.
+
+    Returns:
+        The number of scalar parameters.
+    """
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
