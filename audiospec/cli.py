@@ -37,7 +37,8 @@ Sampler = _choice_enum("Sampler", SamplerName)
 OutOption = Annotated[Path, typer.Option(help="Output folder (resumed / reused when it exists).")]
 ConfigOption = Annotated[Optional[Path], typer.Option(help="A recipe YAML, e.g. recipes/mini/conf/cpu.yaml.")]
 DatasetOption = Annotated[
-    Optional[str], typer.Option(help="mini | gtzan-music-speech | gtzan-genres | folder:PATH (overrides --config).")
+    Optional[str],
+    typer.Option(help="mini | debian | gtzan-music-speech | gtzan-genres | folder:PATH (overrides --config)."),
 ]
 DataDirOption = Annotated[Optional[str], typer.Option(help="Dataset cache folder (default data/).")]
 SourceOption = Annotated[Optional[str], typer.Option(help="Where to get GTZAN (URL, archive, folder, hf:owner/name).")]
@@ -101,13 +102,14 @@ def prepare(
     data_dir: Path = typer.Option(Path("data"), help="Cache folder."),
     source: Optional[str] = typer.Option(None, help="Archive URL, local archive or folder, or hf:owner/name."),
     install_packages: bool = typer.Option(
-        False, help="mini: apt-get install the two Debian packages of recordings when missing (needs root or sudo)."),
+        False, help="mini / debian: apt-get install their Debian packages of recordings when missing (root or sudo)."),
     progress: ProgressOption = True,
 ) -> None:
     """Download / extract / cut a dataset into DATA_DIR (idempotent).
 
     Examples:
       audiospec prepare mini --install-packages
+      audiospec prepare debian --install-packages   (the larger corpus: six packages, ~420 MB download)
       audiospec prepare gtzan-music-speech --source ~/Downloads/music_speech.tar.gz
     """
     from audiospec.data import prepare_dataset

@@ -1,4 +1,4 @@
-"""Audio I/O and datasets: GTZAN (archive, folder or hub), any audio folder, the embedded corpus.
+"""Audio I/O and datasets: GTZAN (archive, folder or hub), any audio folder, the corpora cut from Debian packages.
 
 Shape convention: a mono waveform is ``[L]``, multichannel ``[C, L]``, a corpus ``[N, L]``.
 
@@ -20,8 +20,9 @@ from audiospec.data.audio import (
     resample,
     write_wav,
 )
-from audiospec.data.config import DATASET_NAMES, DataConfig, DatasetName
+from audiospec.data.config import DATASET_NAMES, FOLDER_PREFIX, LOG_MEL_PREFIX, DataConfig, DatasetName
 from audiospec.data.corpus import Corpus, SkippedFile, load_corpus
+from audiospec.data.debian import DEBIAN_PACKAGES, prepare_debian
 from audiospec.data.download import download_file, sha256_of
 from audiospec.data.folder import UNLABELLED, LabelledFile, list_audio_files
 from audiospec.data.gtzan import (
@@ -31,7 +32,9 @@ from audiospec.data.gtzan import (
     GTZAN_MUSIC_SPEECH_SIZE,
     GTZAN_MUSIC_SPEECH_URL,
 )
-from audiospec.data.mini import MINI_PACKAGES, install_command, prepare_mini
+from audiospec.data.melcache import read_log_mel_cache, write_log_mel_cache
+from audiospec.data.mini import MINI_PACKAGES, prepare_mini
+from audiospec.data.packages import DebianPackage, install_command
 from audiospec.data.prepare import prepare_dataset
 from audiospec.data.segment import segment
 from audiospec.data.split import SPLIT_NAMES, SplitName, check_disjoint, source_groups, split_corpus
@@ -44,6 +47,9 @@ __all__ = [
     "split_corpus",
     "AUDIO_EXTENSIONS",
     "DATASET_NAMES",
+    "DEBIAN_PACKAGES",
+    "FOLDER_PREFIX",
+    "LOG_MEL_PREFIX",
     "GTZAN_GENRES_SHA256",
     "GTZAN_GENRES_URL",
     "GTZAN_MUSIC_SPEECH_SHA256",
@@ -52,6 +58,7 @@ __all__ = [
     "MINI_PACKAGES",
     "UNLABELLED",
     "AudioInfo",
+    "DebianPackage",
     "Corpus",
     "DataConfig",
     "DatasetName",
@@ -65,10 +72,13 @@ __all__ = [
     "list_audio_files",
     "load_corpus",
     "prepare_dataset",
+    "prepare_debian",
     "prepare_mini",
     "read_audio",
+    "read_log_mel_cache",
     "resample",
     "segment",
     "sha256_of",
+    "write_log_mel_cache",
     "write_wav",
 ]

@@ -25,6 +25,11 @@ def extract_tar(archive: str | Path, dest: str | Path, *, progress: bool = True)
     next to ``dest``, which is renamed to ``dest`` only once every member is out: a
     crash or a corrupt archive never leaves a half-extracted ``dest``.
 
+    Args:
+        archive: the tar file.
+        dest: the folder to create; must not exist.
+        progress: show a progress bar over the members.
+
     Returns:
         ``dest``.
 

@@ -73,7 +73,15 @@ _FIX_BAD_FILE = "re-download or re-export it, or delete it from the dataset"
 
 @dataclass(frozen=True)
 class AudioInfo:
-    """Header facts about an audio file (no samples decoded)."""
+    """Header facts about an audio file (no samples decoded).
+
+    Attributes:
+        sample_rate: the file's own rate in Hz.
+        frames: samples per channel.
+        channels: number of channels.
+        format: libsndfile's container name, e.g. ``"WAV"``, ``"OGG"``.
+        subtype: libsndfile's sample format, e.g. ``"PCM_16"``, ``"VORBIS"``.
+    """
 
     sample_rate: int
     frames: int
@@ -154,6 +162,17 @@ def resample(waveform: torch.Tensor, *, orig_rate: int, sample_rate: int) -> tor
 
     Thin wrapper over :func:`torchaudio.functional.resample` with its defaults; the
     identity when the rates are equal.
+
+    Args:
+        waveform: signals ``[..., L]`` at ``orig_rate``.
+        orig_rate: the input's rate in Hz, a positive integer.
+        sample_rate: the output's rate in Hz, a positive integer.
+
+    Returns:
+        ``[..., ceil(L * sample_rate / orig_rate)]`` (``waveform`` itself when the rates are equal).
+
+    Raises:
+        AudiospecError: a rate that is not a positive integer.
     """
     for label, rate in (("orig_rate", orig_rate), ("sample_rate", sample_rate)):
         if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
@@ -236,6 +255,19 @@ def decode_audio_bytes(
     Same output and checks as :func:`read_audio`; ``name`` is used in error messages.
     The rate is the one in the bytes' own header (a rate declared by the dataset is
     ignored); ``sample_rate`` resamples to that rate, ``None`` keeps it.
+
+    Args:
+        data: the encoded file's bytes.
+        name: the file's name, for error messages.
+        sample_rate: resample to this rate (Hz); ``None`` keeps the file's rate.
+        mono: average the channels into ``[L]``; otherwise return ``[C, L]``.
+
+    Returns:
+        ``(waveform, rate)``: float32 ``[L]`` or ``[C, L]`` and its rate.
+
+    Raises:
+        AudiospecError: not bytes, empty, undecodable, truncated, no samples, NaN / Inf
+            samples, or a bad ``sample_rate``.
     """
     _check_rate(sample_rate)
     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -247,7 +279,17 @@ def decode_audio_bytes(
 
 
 def audio_info(path: str | Path) -> AudioInfo:
-    """Header facts (rate, frames, channels, format) of an audio file, decoding no samples."""
+    """Header facts (rate, frames, channels, format) of an audio file, decoding no samples.
+
+    Args:
+        path: the file.
+
+    Returns:
+        :class:`AudioInfo`.
+
+    Raises:
+        AudiospecError: a missing, unreadable, empty or undecodable file.
+    """
     path = Path(path)
     _check_path(path)
     try:
@@ -279,8 +321,19 @@ def write_wav(
     Integer subtypes (``PCM_*``) need samples within ``[-1, 1]`` (scale by the peak
     first: libsndfile would clip silently); ``FLOAT``/``DOUBLE`` store any finite value.
 
+    Args:
+        path: the WAV file to write.
+        waveform: float samples ``[L]`` or ``[C, L]`` (channels first).
+        sample_rate: rate in Hz, a positive integer.
+        subtype: ``"PCM_U8"``, ``"PCM_16"``, ``"PCM_24"``, ``"PCM_32"``, ``"FLOAT"`` or ``"DOUBLE"``.
+
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        AudiospecError: an unknown subtype, a missing or bad rate, a waveform that is not a
+            floating-point ``[L]`` / ``[C, L]`` tensor (or looks like ``[L, C]``), NaN / Inf
+            samples, a peak above 1 for a PCM subtype, or a failed write.
     """
     path = Path(path)
     if subtype not in _WAV_SUBTYPES:

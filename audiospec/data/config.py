@@ -12,11 +12,13 @@ from audiospec.data.audio import duration_frames
 from audiospec.data.short_files import SHORT_FILES, ShortFiles
 from audiospec.errors import AudiospecError
 
-__all__ = ["DATASET_NAMES", "DatasetName", "DataConfig", "FOLDER_PREFIX", "HUB_PREFIX", "check_dataset_name"]
+__all__ = ["DATASET_NAMES", "DatasetName", "DataConfig", "FOLDER_PREFIX", "HUB_PREFIX", "LOG_MEL_PREFIX",
+           "check_dataset_name"]
 
-DatasetName = Literal["mini", "gtzan-music-speech", "gtzan-genres"]
+DatasetName = Literal["mini", "debian", "gtzan-music-speech", "gtzan-genres"]
 DATASET_NAMES: tuple[str, ...] = typing.get_args(DatasetName)
 FOLDER_PREFIX = "folder:"
+LOG_MEL_PREFIX = "log-mel:"  # a corpus carried as log-mel spectrograms (audiospec.data.melcache)
 HUB_PREFIX = "hf:"
 _MAX_SAMPLE_RATE = 768_000
 
@@ -25,13 +27,15 @@ def check_dataset_name(name: str) -> None:
     """Raise :class:`AudiospecError` unless ``name`` is a known dataset or ``folder:PATH``."""
     if not isinstance(name, str):
         raise AudiospecError(f"dataset must be a string, got {type(name).__name__}: {name!r}")
-    if name.startswith(FOLDER_PREFIX):
-        if not name[len(FOLDER_PREFIX):].strip():
-            raise AudiospecError(f"dataset {name!r} names no folder; write it as 'folder:/path/to/audio'")
-        return
+    for prefix, example in ((FOLDER_PREFIX, "/path/to/audio"), (LOG_MEL_PREFIX, "/path/to/cache")):
+        if name.startswith(prefix):
+            if not name[len(prefix):].strip():
+                raise AudiospecError(f"dataset {name!r} names no folder; write it as '{prefix}{example}'")
+            return
     if name not in DATASET_NAMES:
         raise AudiospecError(
-            f"unknown dataset {name!r}; valid datasets are {list(DATASET_NAMES)} or 'folder:PATH' (any audio folder)"
+            f"unknown dataset {name!r}; valid datasets are {list(DATASET_NAMES)}, 'folder:PATH' (any audio folder) "
+            "or 'log-mel:PATH' (a corpus carried as log-mel spectrograms)"
         )
 
 
@@ -55,7 +59,8 @@ class DataConfig:
     """Which dataset to load and how to cut it into fixed-length clips.
 
     Attributes:
-        dataset: ``"mini"`` (the embedded offline corpus), ``"gtzan-music-speech"``,
+        dataset: ``"mini"`` (the embedded offline corpus), ``"debian"`` (the larger corpus
+            from six Debian packages, :mod:`audiospec.data.debian`), ``"gtzan-music-speech"``,
             ``"gtzan-genres"``, or ``"folder:PATH"`` (any folder of audio files, labels
             from first-level sub-folders).
         data_dir: cache folder for downloads and prepared datasets.

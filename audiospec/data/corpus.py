@@ -12,7 +12,7 @@ import torch
 from tqdm.auto import tqdm
 
 from audiospec.data.audio import audio_info, read_audio
-from audiospec.data.config import DataConfig
+from audiospec.data.config import LOG_MEL_PREFIX, DataConfig
 from audiospec.data.folder import LabelledFile, list_audio_files
 from audiospec.data.gtzan import GTZAN_DATASETS, known_corrupt
 from audiospec.data.prepare import prepare_dataset
@@ -20,6 +20,7 @@ from audiospec.data.segment import num_segments, segment
 from audiospec.data.short_files import SOURCE_SEPARATOR, ShortFile, joined_clips, plan_short_files, unit_clips
 from audiospec.data.selection import spread_selection
 from audiospec.errors import AudiospecError
+from audiospec.transforms import MelConfig
 
 __all__ = ["SOURCE_SEPARATOR", "Corpus", "SkippedFile", "load_corpus"]
 
@@ -54,6 +55,9 @@ class Corpus:
             record it beside any result made from the corpus.
         source_rates: ``{rate in Hz: number of files}`` over the files that gave clips,
             before resampling to ``sample_rate``.
+        log_mel: ``[N, M, F]`` log-mel dB of each clip when the corpus was loaded from a log-mel
+            cache (:mod:`audiospec.data.melcache`; then ``waveforms`` is ``[N, 0]``), else None.
+        mel: the :class:`~audiospec.transforms.MelConfig` of ``log_mel``.
 
     ``skipped`` and ``source_rates`` describe the load that built the corpus; :meth:`subset`
     keeps them unchanged.
@@ -65,8 +69,14 @@ class Corpus:
     sample_rate: int
     skipped: list[SkippedFile] = field(default_factory=list)
     source_rates: dict[int, int] = field(default_factory=dict)
+    log_mel: torch.Tensor | None = None
+    mel: MelConfig | None = None
 
     def __post_init__(self) -> None:
+        if self.log_mel is not None and (self.log_mel.ndim != 3 or self.log_mel.shape[0] != len(self.labels)
+                                         or not isinstance(self.mel, MelConfig) or self.log_mel.shape[1] != self.mel.n_mels):
+            raise AudiospecError(f"Corpus.log_mel must be [N, n_mels, F] with N = {len(self.labels)} clips and its "
+                                 f"MelConfig in Corpus.mel; got {tuple(self.log_mel.shape)} and {self.mel!r}")
         if not isinstance(self.waveforms, torch.Tensor) or self.waveforms.ndim != 2:
             shape = tuple(self.waveforms.shape) if isinstance(self.waveforms, torch.Tensor) else type(self.waveforms)
             raise AudiospecError(f"Corpus.waveforms must be a [N, L] tensor, got {shape}")
@@ -103,19 +113,53 @@ class Corpus:
     def __len__(self) -> int:
         return self.waveforms.shape[0]
 
-    def subset(self, label: str) -> Corpus:
-        """The clips of one class, in corpus order (``skipped`` and ``source_rates`` kept)."""
-        if label not in self.labels:
-            raise AudiospecError(f"label {label!r} is not in the corpus; its classes are {self.classes}")
-        keep = [i for i, lab in enumerate(self.labels) if lab == label]
+    def require_audio(self, what: str) -> None:
+        """Raise :class:`AudiospecError` naming ``what`` when the corpus has no audio (a log-mel cache).
+
+        Args:
+            what: the step that needs waveforms, for the message (e.g. ``"the analysis"``).
+
+        Raises:
+            AudiospecError: ``waveforms`` is ``[N, 0]`` (the corpus was loaded with ``dataset: "log-mel:PATH"``).
+        """
+        if self.waveforms.shape[-1] == 0:
+            raise AudiospecError(f"{what} needs the audio, but this corpus was loaded from a log-mel cache "
+                                 "(dataset 'log-mel:...'); use the audio dataset it was made from")
+
+    def take(self, keep: list[int]) -> Corpus:
+        """The clips ``keep`` in that order; ``skipped`` and ``source_rates`` kept.
+
+        Args:
+            keep: clip indices into the corpus.
+
+        Returns:
+            A :class:`Corpus` of ``len(keep)`` clips (waveforms ``[len(keep), L]``, and ``log_mel`` when set).
+        """
         return dataclasses.replace(
             self,
             waveforms=self.waveforms[keep],
+            log_mel=self.log_mel[keep] if self.log_mel is not None else None,
             labels=[self.labels[i] for i in keep],
             sources=[self.sources[i] for i in keep],
             skipped=list(self.skipped),
             source_rates=dict(self.source_rates),
         )
+
+    def subset(self, label: str) -> Corpus:
+        """The clips of one class, in corpus order (``skipped`` and ``source_rates`` kept).
+
+        Args:
+            label: one of :attr:`classes`.
+
+        Returns:
+            A :class:`Corpus` with that class's clips ``[N_label, L]``.
+
+        Raises:
+            AudiospecError: a label not in the corpus (the message lists its classes).
+        """
+        if label not in self.labels:
+            raise AudiospecError(f"label {label!r} is not in the corpus; its classes are {self.classes}")
+        return self.take([i for i, lab in enumerate(self.labels) if lab == label])
 
 
 class _SkipLog:
@@ -347,6 +391,10 @@ def load_corpus(config: DataConfig, *, progress: bool = True) -> Corpus:
     the files whose own rate is below ``config.sample_rate`` (upsampled: empty above their
     Nyquist frequency); :attr:`Corpus.source_rates` counts the files per rate.
 
+    Args:
+        config: what to load (dataset, rate, clip length, hop, caps, strictness).
+        progress: show progress bars.
+
     Returns:
         a :class:`Corpus` with ``waveforms`` ``[N, clip_length]``.
 
@@ -356,6 +404,10 @@ def load_corpus(config: DataConfig, *, progress: bool = True) -> Corpus:
     """
     if not isinstance(config, DataConfig):
         raise AudiospecError(f"config must be a DataConfig, got {type(config).__name__}")
+    if config.dataset.startswith(LOG_MEL_PREFIX):
+        from audiospec.data.melcache import read_log_mel_cache
+
+        return read_log_mel_cache(config.dataset[len(LOG_MEL_PREFIX):])
     files = _dataset_files(config, progress=progress)
     log = _SkipLog(strict=config.strict)
     usable = _scan(files, config, log)

@@ -61,7 +61,14 @@ def local_path_of(source: str) -> Path | None:
 
 
 def sha256_of(path: str | Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    """Hex SHA-256 of a file, read in 1 MiB chunks.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The 64-character lowercase hex digest.
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
@@ -199,6 +206,7 @@ def download_file(
             recorded in the marker).
         expected_size: expected size in bytes, or None.
         progress: show a tqdm byte counter.
+        timeout: seconds each network wait may take, > 0.
 
     Returns:
         ``dest`` as a :class:`~pathlib.Path`.

@@ -16,7 +16,12 @@ UNLABELLED = "unlabelled"
 
 @dataclass(frozen=True)
 class LabelledFile:
-    """An audio file and its class label."""
+    """An audio file and its class label.
+
+    Attributes:
+        path: the file.
+        label: its class (the first-level sub-folder, or :data:`UNLABELLED`).
+    """
 
     path: Path
     label: str
@@ -30,6 +35,13 @@ def list_audio_files(root: str | Path, *, label_suffix: str = "") -> list[Labell
     (``"music_wav"`` -> ``"music"`` with ``"_wav"``). Extensions (any case):
     :data:`~audiospec.data.audio.AUDIO_EXTENSIONS`. Hidden files and folders (``.name``)
     are ignored. Sorted by ``(label, relative path)``, so the order is deterministic.
+
+    Args:
+        root: the folder (``~`` expanded).
+        label_suffix: suffix stripped from sub-folder names to make labels.
+
+    Returns:
+        One :class:`LabelledFile` per audio file.
 
     Raises:
         AudiospecError: ``root`` is missing, not a folder, or holds no audio files.

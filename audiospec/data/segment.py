@@ -24,7 +24,14 @@ def segment(waveform: torch.Tensor, *, length: int, hop: int | None = None) -> t
     segment are dropped. ``hop=None`` means ``hop = length`` (no overlap); ``hop < length``
     overlaps, ``hop > length`` leaves gaps.
 
-    Returns a view of ``waveform`` (no copy; ``.clone()`` it before writing in place).
+    Args:
+        waveform: signals ``[..., L]``.
+        length: samples per segment, a positive integer <= L.
+        hop: samples between segment starts, a positive integer (default ``length``).
+
+    Returns:
+        Segments ``[..., N, length]``, a view of ``waveform`` (no copy; ``.clone()`` it
+        before writing in place).
 
     Raises:
         AudiospecError: non-positive ``length`` / ``hop``, a 0-d tensor, or ``L < length``.

@@ -7,10 +7,12 @@ to one split (:func:`split_corpus`); :func:`check_disjoint` asserts it afterward
 
 - GTZAN and folder datasets: the group is the file the clip was cut from (the part of
   :attr:`Corpus.sources` before ``@``).
-- The embedded ``mini`` corpus: its cut files ``music/NNN.wav`` and ``speech/NNN.wav``
-  are themselves cut from Debian recordings; ``manifest.json`` lists, per cut file, the
-  original files and offsets (``clips[i].sources[j].file``). Cut files that share an
-  original recording (two excerpts of one Wesnoth track) share a group.
+- The prepared corpora ``mini`` and ``debian``: their cut files ``music/NNN.wav`` and
+  ``speech/NNN.wav`` are themselves cut from Debian recordings; ``manifest.json`` lists,
+  per cut file, the original files and offsets (``clips[i].sources[j].file``). Cut files
+  that share an original recording (two excerpts of one Wesnoth track) share a group. A
+  ``debian`` clip also names its recording (``clips[i].group``: a track with its remakes,
+  one speaker's lines in one level), and that is its group.
 
 Typical use::
 
@@ -24,7 +26,6 @@ Typical use::
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass
 import math
@@ -44,9 +45,9 @@ __all__ = ["MANIFEST_NAME", "SPLIT_NAMES", "Grouping", "SplitName", "check_disjo
 SplitName = Literal["train", "validation", "test"]
 SPLIT_NAMES: tuple[SplitName, ...] = get_args(SplitName)
 MANIFEST_NAME = "manifest.json"
-"""File name of the mini corpus manifest, looked for beside the source files."""
+"""File name of a prepared corpus's manifest, looked for beside the source files."""
 
-_MINI_NAME = "audiospec-mini"  # the "name" field of a manifest written by prepare_mini
+_CORPUS_NAMES = ("audiospec-mini", "audiospec-debian")  # the "name" of a manifest written by prepare_mini / _debian
 _SHOWN = 5  # items quoted in an error message
 
 
@@ -62,28 +63,32 @@ def clip_files(source: str) -> list[str]:
 
 
 def _manifest_originals(path: Path) -> dict[Path, list[str]]:
-    """``{resolved cut file: [original recordings it was cut from]}`` from a mini ``manifest.json``."""
+    """``{resolved cut file: [original recordings it was cut from]}`` from a corpus ``manifest.json``.
+
+    A clip's ``group`` (a ``debian`` manifest) is its one recording; otherwise its source files are.
+    """
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise AudiospecError(
-            f"could not read the mini manifest {str(path)!r}: {err}; pass the manifest.json written by prepare_mini"
+            f"could not read the corpus manifest {str(path)!r}: {err}; pass the manifest.json written by "
+            "prepare_mini or prepare_debian"
         ) from err
     clips = data.get("clips") if isinstance(data, dict) else None
     if not isinstance(clips, list):
         raise AudiospecError(
-            f"{str(path)!r} is not a mini corpus manifest (no 'clips' list); "
-            "pass the manifest.json written by prepare_mini, or manifest=None"
+            f"{str(path)!r} is not a prepared corpus manifest (no 'clips' list); "
+            "pass the manifest.json written by prepare_mini or prepare_debian, or manifest=None"
         )
     originals: dict[Path, list[str]] = {}
     for index, entry in enumerate(clips):
         try:
-            files = [str(source["file"]) for source in entry["sources"]]
+            files = [str(entry["group"])] if "group" in entry else [str(source["file"]) for source in entry["sources"]]
             cut = Path(path).parent / str(entry["file"])
         except (KeyError, TypeError) as err:
             raise AudiospecError(
                 f"{str(path)!r}: clips[{index}] = {entry!r} lacks 'file' or 'sources[].file'; "
-                "re-create the corpus with prepare_mini"
+                "re-create the corpus with `audiospec prepare`"
             ) from err
         if not files:
             raise AudiospecError(f"{str(path)!r}: clips[{index}] ({entry['file']!r}) lists no source recording")
@@ -91,23 +96,24 @@ def _manifest_originals(path: Path) -> dict[Path, list[str]]:
     return originals
 
 
-_RECREATE = "re-create the corpus (delete {folder!r}, then `audiospec prepare mini`)"
+_RECREATE = "re-create the corpus (delete {folder!r}, then `audiospec prepare`)"
 
 
-def _is_mini_folder(folder: Path) -> bool:
-    """True when ``folder`` holds a prepared mini corpus (its ``.completed`` marker names the two package folders)."""
+def _is_prepared_corpus(folder: Path) -> bool:
+    """True when ``folder`` holds a corpus cut by ``prepare_mini`` / ``prepare_debian`` (its ``.completed`` marker
+    names the folders it was cut from; a GTZAN marker names its archive), which always has a manifest."""
     try:
         marker = json.loads((folder / ".completed").read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return False
-    return isinstance(marker, dict) and {"music_dir", "speech_dir"} <= set(marker)
+    return isinstance(marker, dict) and ({"music_dir", "speech_dir"} <= set(marker) or "package_root" in marker)
 
 
 def _find_manifest(files: list[str]) -> Path | None:
-    """A mini ``manifest.json`` in the common parent folder of ``files`` (or the folder above it).
+    """A prepared corpus's ``manifest.json`` in the common parent folder of ``files`` (or the folder above it).
 
-    A manifest that exists but does not parse is an error, and so is a prepared mini corpus without one: either
-    way the cut files of one recording could not be kept together, and the split would leak.
+    A manifest that exists but does not parse is an error, and so is a prepared corpus without one: either way
+    the cut files of one recording could not be kept together, and the split would leak.
     """
     try:
         parent = Path(os.path.commonpath([str(Path(f).resolve().parent) for f in files]))
@@ -122,13 +128,14 @@ def _find_manifest(files: list[str]) -> Path | None:
                 raise AudiospecError(
                     f"{str(candidate)!r} exists but cannot be read ({err}): it would say which clips share a "
                     f"recording, and without it the split could put one recording in train and test; "
-                    + _RECREATE.format(folder=str(folder)) + ", or rename the file if it is not a mini manifest"
+                    + _RECREATE.format(folder=str(folder)) + ", or rename the file if it is not a corpus manifest"
                 ) from None
-            if isinstance(data, dict) and data.get("name") == _MINI_NAME:
+            if isinstance(data, dict) and data.get("name") in _CORPUS_NAMES:
                 return candidate
-        elif _is_mini_folder(folder):
+        elif _is_prepared_corpus(folder):
             raise AudiospecError(
-                f"the mini corpus in {str(folder)!r} has no {MANIFEST_NAME}: it lists the recordings each clip was "
+                f"the prepared corpus in {str(folder)!r} has no {MANIFEST_NAME}: it lists the recordings each clip "
+                "was "
                 "cut from, and without it the split could put one recording in train and test; "
                 + _RECREATE.format(folder=str(folder))
             )
@@ -166,7 +173,7 @@ class Grouping:
 
 
 def recording_groups(corpus: Corpus, *, manifest: Path | None = None) -> Grouping:
-    """:func:`source_groups` with the basis it used (a mini manifest, or one group per source file); clips joined
+    """:func:`source_groups` with the basis it used (a corpus manifest, or one group per source file); clips joined
     from several short files join those files' groups."""
     if not isinstance(corpus, Corpus):
         raise AudiospecError(f"corpus must be a Corpus, got {type(corpus).__name__}")
@@ -181,8 +188,8 @@ def recording_groups(corpus: Corpus, *, manifest: Path | None = None) -> Groupin
     missing = sorted({f for per_clip in files for f in per_clip if Path(f).resolve() not in originals})
     if missing:
         raise AudiospecError(
-            f"{len(missing)} clip file(s) are not listed in the mini manifest {str(manifest)!r}: "
-            f"{missing[:_SHOWN]}; re-create the corpus with prepare_mini, or pass the manifest of this corpus"
+            f"{len(missing)} clip file(s) are not listed in the corpus manifest {str(manifest)!r}: "
+            f"{missing[:_SHOWN]}; re-create the corpus with `audiospec prepare`, or pass the manifest of this corpus"
         )
     keys = _connected([[o for f in per_clip for o in originals[Path(f).resolve()]] for per_clip in files])
     return Grouping(keys=keys, basis=f"the original recordings listed in {str(manifest)!r}")
@@ -192,20 +199,26 @@ def source_groups(corpus: Corpus, *, manifest: Path | None = None) -> list[str]:
     """The group key of each clip: the original recording it was cut from.
 
     Default: the file part of ``corpus.sources`` (before the last ``@``), one group per file,
-    right for GTZAN and folder datasets. With a mini corpus manifest (``manifest``, or a
-    ``manifest.json`` written by :func:`~audiospec.data.mini.prepare_mini` found in the
-    common parent folder of the source files or the folder above it) each cut file is mapped
-    to the original recordings listed for it (``clips[i].sources[j].file``); cut files that
-    share an original recording (two excerpts of one Wesnoth track) get the same key, the
-    first (sorted) original file of the connected set. A speech cut file concatenates
-    several utterances that no other cut file uses, so it is a group of its own.
+    right for GTZAN and folder datasets. With a prepared corpus's manifest (``manifest``, or
+    a ``manifest.json`` written by :func:`~audiospec.data.mini.prepare_mini` or
+    :func:`~audiospec.data.debian.prepare_debian` found in the common parent folder of the
+    source files or the folder above it) each cut file is mapped to the original recordings
+    listed for it (``clips[i].group`` when given, else ``clips[i].sources[j].file``); cut
+    files that share an original recording (two excerpts of one Wesnoth track) get the same
+    key, the first (sorted) original of the connected set. A ``mini`` speech cut file
+    concatenates several utterances that no other cut file uses, so it is a group of its
+    own; a ``debian`` one shares its group with the other clips of its speaker and level.
+
+    Args:
+        corpus: the clips, with their ``sources``.
+        manifest: a mini corpus ``manifest.json`` (default: found beside the source files).
 
     Returns:
         ``N`` group keys, one per clip of ``corpus``.
 
     Raises:
         AudiospecError: an unreadable or malformed manifest (also one found beside the files), a
-            prepared mini corpus without its manifest, or a clip file the manifest does not list.
+            prepared corpus without its manifest, or a clip file the manifest does not list.
     """
     return recording_groups(corpus, manifest=manifest).keys
 
@@ -367,13 +380,13 @@ def split_corpus(
         corpus: clips ``[N, L]`` with labels and sources.
         fractions: (train, validation, test), positive, summing to 1.
         seed: seeds the shuffle; the same seed and corpus give the same split.
-        groups: ``N`` group keys (default :func:`source_groups`, which reads a mini manifest
+        groups: ``N`` group keys (default :func:`source_groups`, which reads a corpus manifest
             beside the files when there is one).
         split_file: optional fixed assignment.
 
     Returns:
         ``{"train": Corpus, "validation": Corpus, "test": Corpus}``, clips in corpus order,
-        built with :func:`dataclasses.replace` so the other fields (``skipped``,
+        built with :meth:`Corpus.take` so the other fields (``skipped``,
         ``source_rates``, ...) are kept.
 
     Raises:
@@ -402,17 +415,7 @@ def split_corpus(
                 f"assign at least one {label!r} recording to each split, or list fewer of them"
             )
         split_of.update(assigned)
-    return {split: _take(corpus, [i for i, g in enumerate(keys) if split_of[g] == split]) for split in SPLIT_NAMES}
-
-
-def _take(corpus: Corpus, keep: list[int]) -> Corpus:
-    """The clips ``keep`` of ``corpus`` (``[len(keep), L]``), other fields kept."""
-    return dataclasses.replace(
-        corpus,
-        waveforms=corpus.waveforms[keep],
-        labels=[corpus.labels[i] for i in keep],
-        sources=[corpus.sources[i] for i in keep],
-    )
+    return {split: corpus.take([i for i, g in enumerate(keys) if split_of[g] == split]) for split in SPLIT_NAMES}
 
 
 def check_disjoint(
@@ -428,7 +431,7 @@ def check_disjoint(
         groups: ``{split name: group key per clip}``; default :func:`source_groups` of each
             split (with ``manifest``). Pass the keys used for :func:`split_corpus` when it was
             given custom ``groups``.
-        manifest: the mini manifest for :func:`source_groups`.
+        manifest: the corpus manifest for :func:`source_groups`.
 
     Raises:
         AudiospecError: naming the recordings found in two splits, and which splits.

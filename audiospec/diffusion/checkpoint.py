@@ -164,6 +164,18 @@ def load_checkpoint(
     """(model, ema_model, config, prior) from a training checkpoint; both networks in eval mode on ``device``.
 
     Sample with the EMA network: ``sample(ema_model, prior=prior, objective=config.objective, ...)``.
+
+    Args:
+        path: a ``checkpoint.safetensors`` written by :func:`~audiospec.diffusion.training.train`.
+        device: where to put the networks.
+
+    Returns:
+        ``(model, ema_model, config, prior)``: two :class:`UNet`, the :class:`TrainConfig` and the
+        :class:`~audiospec.diffusion.priors.NoisePrior` of the run.
+
+    Raises:
+        AudiospecError: a missing or unreadable file, another format, or weights that do not
+            match the saved config.
     """
     state = read_training_state(path)
     config = TrainConfig.from_dict(state.config, where=f"config in {path}")

@@ -58,7 +58,7 @@ import torch
 from audiospec.diffusion.band_swap import quefrency_bands
 from audiospec.diffusion.losses import Model
 from audiospec.diffusion.path import COARSE_TO_FINE
-from audiospec.diffusion.samplers import StepCallback, _model_device, _sampling_grid
+from audiospec.diffusion.samplers import StepCallback, model_device, _sampling_grid
 from audiospec.errors import AudiospecError
 from audiospec.functional.cepstrum import dct_matrix
 
@@ -361,7 +361,7 @@ def sample_process(
         raise AudiospecError(f"eta must lie in [0, 1], got {eta}")
     if not isinstance(n, int) or n < 1:
         raise AudiospecError(f"n (number of samples) must be a positive integer, got {n!r}")
-    device = _model_device(model, None)
+    device = model_device(model, None)
     size = (n, channels, *shape)
     alpha1, sigma1 = process.schedule(torch.ones(1, dtype=torch.float64), tuple(shape))
     c1 = sigma1.float() * torch.randn(size, generator=generator)

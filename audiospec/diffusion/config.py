@@ -58,8 +58,32 @@ class TrainConfig:
     EMA of the weights with ``ema_decay`` (:mod:`audiospec.diffusion.ema`); gradients
     clipped to global norm ``grad_clip`` (None = off); a checkpoint every
     ``checkpoint_every`` steps and at the end; the progress bar and loss history are
-    flushed every ``log_every`` steps. ``seed`` seeds every generator of the run.
+    flushed every ``log_every`` steps; with held-out patches the EMA network's held-out loss is
+    measured every ``eval_every`` steps (None: at the end only). ``seed`` seeds every generator of the run.
     ``precision`` applies on CUDA only (:mod:`audiospec.diffusion.runtime`).
+
+    Args:
+        steps: optimisation steps, a positive integer.
+        batch_size: patches per step B, a positive integer <= N.
+        lr: AdamW learning rate, > 0.
+        betas: AdamW betas, two numbers in [0, 1).
+        weight_decay: AdamW weight decay, >= 0.
+        warmup_steps: steps of the linear warm-up, >= 0.
+        ema_decay: asymptotic EMA decay, in [0, 1).
+        grad_clip: global gradient-norm bound, > 0, or None.
+        checkpoint_every: steps between checkpoints, a positive integer.
+        log_every: steps between progress updates, a positive integer.
+        seed: seed of every generator of the run, in [0, 2^63).
+        objective: ``"flow_matching"``, ``"vp_eps"``, or a coarse-to-fine baseline.
+        whiten_loss: measure the loss in the prior's metric (diffusion objectives only).
+        precision: ``"bf16"``, ``"fp16"`` or ``"fp32"`` on CUDA.
+        timesteps: the training-time sampler (:class:`TimestepConfig`).
+        coarse_to_fine: settings of the coarse-to-fine baselines.
+        model: the U-Net (:class:`ModelConfig`, default the ``"tiny"`` preset).
+
+    Raises:
+        AudiospecError: any value outside the range above, or an unknown choice (each message
+            names the key).
     """
 
     steps: int = 10000
@@ -72,6 +96,7 @@ class TrainConfig:
     grad_clip: float | None = 1.0
     checkpoint_every: int = 1000
     log_every: int = 10
+    eval_every: int | None = None
     seed: int = 0
     objective: Objective = "flow_matching"
     whiten_loss: bool = False
@@ -83,6 +108,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "checkpoint_every", "log_every"):
             _positive_int(name, getattr(self, name))
+        if self.eval_every is not None:
+            _positive_int("eval_every", self.eval_every)
         if not isinstance(self.warmup_steps, int) or isinstance(self.warmup_steps, bool) or self.warmup_steps < 0:
             raise AudiospecError(f"warmup_steps must be a non-negative integer, got {self.warmup_steps!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**63:
@@ -118,6 +145,17 @@ class TrainConfig:
 
         ``model`` may name a ``preset`` (``tiny`` / ``default``) whose fields the other
         ``model`` keys override.
+
+        Args:
+            data: the mapping (None: all defaults).
+            where: where the mapping came from, for error messages.
+
+        Returns:
+            The validated :class:`TrainConfig`.
+
+        Raises:
+            AudiospecError: not a mapping, an unknown key (the message lists the valid ones), or an
+                invalid value.
         """
         if data is not None and not isinstance(data, dict):
             raise AudiospecError(f"{where} must be a mapping of settings, got {type(data).__name__}: {data!r}")
@@ -138,11 +176,22 @@ class TrainConfig:
         return dataclasses.replace(config, model=model) if model is not None else config
 
     def to_dict(self) -> dict[str, Any]:
-        """Resolved plain form (every default filled in), as saved in ``config.yaml`` and checkpoints."""
+        """Resolved plain form (every default filled in), as saved in ``config.yaml`` and checkpoints.
+
+        Returns:
+            A YAML/JSON-ready dict that :meth:`from_dict` reads back to an equal config.
+        """
         return config_to_dict(self)
 
     def lr_at(self, step: int) -> float:
-        """Learning rate of optimisation step ``step`` (0-based): linear warm-up, then constant."""
+        """Learning rate of optimisation step ``step`` (0-based): linear warm-up, then constant.
+
+        Args:
+            step: the optimisation step, >= 0.
+
+        Returns:
+            ``lr * (step + 1) / warmup_steps`` during the warm-up, ``lr`` after.
+        """
         if self.warmup_steps > 0 and step < self.warmup_steps:
             return self.lr * (step + 1) / self.warmup_steps
         return self.lr
@@ -153,6 +202,14 @@ def check_training_data(config: TrainConfig, patches: torch.Tensor) -> None:
 
     ``patches``: ``[N, C, M, T]`` floating point, finite, C = model.in_channels, M and T
     divisible by 2^(levels - 1), N >= batch_size.
+
+    Args:
+        config: the run's settings.
+        patches: training patches ``[N, C, M, T]``.
+
+    Raises:
+        AudiospecError: patches not a 4-D floating-point tensor, of the wrong channel count or
+            patch size, fewer than ``batch_size``, or NaN, Inf or constant (all-silent) values.
     """
     if not isinstance(patches, torch.Tensor) or patches.ndim != 4:
         shape = tuple(patches.shape) if isinstance(patches, torch.Tensor) else type(patches).__name__

@@ -39,6 +39,18 @@ def prediction_loss(
 
     ``prediction``, ``target`` ``[B, C, F, T]``; ``prior`` is required when ``whiten`` is set.
     Computed in float32 at least (whitening FFTs are not run in half precision).
+
+    Args:
+        prediction: the network output ``[B, C, F, T]``.
+        target: the regression target ``[B, C, F, T]``.
+        prior: the noise prior whose covariance Sigma whitens the residual.
+        whiten: measure the residual in the prior's metric.
+
+    Returns:
+        The mean squared (whitened) residual, a scalar tensor ``[]`` (float32 or wider).
+
+    Raises:
+        AudiospecError: shapes that differ, or ``whiten`` without a ``prior``.
     """
     if prediction.shape != target.shape:
         raise AudiospecError(f"prediction shape {tuple(prediction.shape)} differs from target shape {tuple(target.shape)}")
@@ -65,6 +77,21 @@ def diffusion_loss(
     x_t = alpha_t x0 + sigma_t eps; target = eps - x0 (flow matching) or eps (vp_eps);
     loss = :func:`prediction_loss` (model(x_t, t), target). Randomness is drawn by the caller
     (``t`` from a timestep sampler, ``eps`` from the prior), so this function is deterministic.
+
+    Args:
+        model: the network, (x_t ``[B, C, F, T]``, t ``[B]``) -> prediction ``[B, C, F, T]``.
+        x0: clean patches ``[B, C, F, T]``.
+        t: times ``[B]`` in [0, 1].
+        eps: prior noise ``[B, C, F, T]``.
+        objective: ``"flow_matching"`` or ``"vp_eps"``.
+        prior: the noise prior (needed when ``whiten``).
+        whiten: measure the residual in the prior's metric.
+
+    Returns:
+        The loss, a scalar tensor ``[]`` with a graph to the model's parameters.
+
+    Raises:
+        AudiospecError: ``x0`` and ``eps`` of different shapes, or ``t`` not of shape ``[B]``.
     """
     if x0.shape != eps.shape:
         raise AudiospecError(f"x0 shape {tuple(x0.shape)} and eps shape {tuple(eps.shape)} differ")

@@ -49,7 +49,18 @@ COARSE_TO_FINE: tuple[str, ...] = ("cepstral_ar", "heat")
 
 
 def process_for(objective: Objective) -> Process:
-    """The forward process an objective is defined on: flow matching -> rectified flow, vp_eps -> VP cosine."""
+    """The forward process an objective is defined on: flow matching -> rectified flow, vp_eps -> VP cosine.
+
+    Args:
+        objective: ``"flow_matching"`` or ``"vp_eps"``.
+
+    Returns:
+        ``"rectified_flow"`` or ``"vp_cosine"``.
+
+    Raises:
+        AudiospecError: a coarse-to-fine baseline (``"cepstral_ar"``, ``"heat"``: no diffusion
+            process; sample it with :mod:`audiospec.diffusion.coarse_to_fine`) or an unknown objective.
+    """
     if objective == "flow_matching":
         return "rectified_flow"
     if objective == "vp_eps":
@@ -73,12 +84,38 @@ def _time_like(t: torch.Tensor | float, x: torch.Tensor) -> torch.Tensor:
 
 
 def noisy_sample(x0: torch.Tensor, eps: torch.Tensor, t: torch.Tensor | float, *, objective: Objective) -> torch.Tensor:
-    """x_t = alpha_t x0 + sigma_t eps on the objective's process (``[B, ...]``, t ``[B]`` or scalar)."""
+    """x_t = alpha_t x0 + sigma_t eps on the objective's process (``[B, ...]``, t ``[B]`` or scalar).
+
+    Args:
+        x0: clean examples ``[B, C, F, T]`` (any ``[B, ...]``).
+        eps: prior noise ``[B, ...]``, ``x0``'s shape.
+        t: times in [0, 1], a float or ``[B]``.
+        objective: ``"flow_matching"`` or ``"vp_eps"`` (fixes the process).
+
+    Returns:
+        x_t ``[B, ...]`` in ``x0``'s dtype.
+
+    Raises:
+        AudiospecError: ``x0`` and ``eps`` of different shapes, ``t`` neither scalar nor ``[B]``,
+            times outside [0, 1], or an objective without a diffusion process.
+    """
     return add_noise_at_time(x0, eps, t=_time_like(t, x0).cpu(), process=process_for(objective))
 
 
 def training_target(x0: torch.Tensor, eps: torch.Tensor, *, objective: Objective) -> torch.Tensor:
-    """What the network regresses: v = eps - x0 (flow matching) or eps (vp_eps). ``[B, ...]``."""
+    """What the network regresses: v = eps - x0 (flow matching) or eps (vp_eps). ``[B, ...]``.
+
+    Args:
+        x0: clean examples ``[B, ...]``.
+        eps: prior noise ``[B, ...]``, ``x0``'s shape.
+        objective: ``"flow_matching"`` or ``"vp_eps"``.
+
+    Returns:
+        The regression target ``[B, ...]``.
+
+    Raises:
+        AudiospecError: ``x0`` and ``eps`` of different shapes, or an objective without a diffusion process.
+    """
     if x0.shape != eps.shape:
         raise AudiospecError(f"x0 shape {tuple(x0.shape)} and eps shape {tuple(eps.shape)} differ")
     if process_for(objective) == "rectified_flow":
@@ -99,6 +136,19 @@ def predict_x0(output: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor | float,
 
     Flow matching: x0_hat = x_t - t v_hat (since x_t = x0 + t (eps - x0)).
     vp_eps:        x0_hat = (x_t - sigma_t eps_hat) / alpha_t, undefined at t = 1 (alpha_1 = 0).
+
+    Args:
+        output: the network's prediction ``[B, ...]`` (v_hat or eps_hat).
+        x_t: the noisy input ``[B, ...]``.
+        t: times in [0, 1], a float or ``[B]``.
+        objective: ``"flow_matching"`` or ``"vp_eps"``.
+
+    Returns:
+        x0_hat ``[B, ...]`` in ``x_t``'s dtype.
+
+    Raises:
+        AudiospecError: ``output`` and ``x_t`` of different shapes, a bad ``t``, or an objective
+            without a diffusion process.
     """
     if output.shape != x_t.shape:
         raise AudiospecError(f"model output shape {tuple(output.shape)} differs from x_t shape {tuple(x_t.shape)}")
@@ -110,7 +160,21 @@ def predict_x0(output: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor | float,
 
 
 def predict_eps(output: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor | float, *, objective: Objective) -> torch.Tensor:
-    """The noise prediction eps_hat: x_t + (1 - t) v_hat (flow matching) or the output itself (vp_eps)."""
+    """The noise prediction eps_hat: x_t + (1 - t) v_hat (flow matching) or the output itself (vp_eps).
+
+    Args:
+        output: the network's prediction ``[B, ...]``.
+        x_t: the noisy input ``[B, ...]``.
+        t: times in [0, 1], a float or ``[B]``.
+        objective: ``"flow_matching"`` or ``"vp_eps"``.
+
+    Returns:
+        eps_hat ``[B, ...]``.
+
+    Raises:
+        AudiospecError: ``output`` and ``x_t`` of different shapes, a bad ``t``, or an objective
+            without a diffusion process.
+    """
     if output.shape != x_t.shape:
         raise AudiospecError(f"model output shape {tuple(output.shape)} differs from x_t shape {tuple(x_t.shape)}")
     process = process_for(objective)

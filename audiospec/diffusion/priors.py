@@ -92,6 +92,13 @@ class PriorSpec:
     ``"matched"``); :attr:`name` is the canonical name back (``"pink"`` for beta = 1).
     In YAML a prior is written as its name (``prior: pink``); the mapping form
     ``{kind: power_law, beta: 1.5}`` is accepted too.
+
+    Args:
+        kind: ``"white"``, ``"power_law"`` or ``"matched"``.
+        beta: the power-law exponent (finite; 0 unless ``kind="power_law"``).
+
+    Raises:
+        AudiospecError: an unknown kind, a non-finite beta, or a beta on a non-power-law prior.
     """
 
     kind: PriorKind = "white"
@@ -115,7 +122,17 @@ class PriorSpec:
 
     @classmethod
     def parse(cls, text: Any) -> "PriorSpec":
-        """The spec a user's name stands for; :class:`AudiospecError` listing the valid names otherwise."""
+        """The spec a user's name stands for; :class:`AudiospecError` listing the valid names otherwise.
+
+        Args:
+            text: a name of :data:`PRIOR_NAMES` or ``beta=<number>`` (case and spaces ignored).
+
+        Returns:
+            The :class:`PriorSpec`.
+
+        Raises:
+            AudiospecError: not a string, or not a valid name.
+        """
         if not isinstance(text, str):
             raise AudiospecError(f"a prior is given by name ({_VALID}), got {text!r}")
         name = text.strip().lower()
@@ -134,7 +151,18 @@ class PriorSpec:
 
     @classmethod
     def from_dict(cls, value: Any, *, where: str = "prior") -> "PriorSpec":
-        """YAML hook of :func:`audiospec.config.config_from_dict`: a name, or ``{kind, beta}``."""
+        """YAML hook of :func:`audiospec.config.config_from_dict`: a name, or ``{kind, beta}``.
+
+        Args:
+            value: a :class:`PriorSpec`, a name, or a mapping with keys ``kind`` and ``beta``.
+            where: where the value came from, for the error message.
+
+        Returns:
+            The :class:`PriorSpec`.
+
+        Raises:
+            AudiospecError: any other value, or an invalid name / kind / beta.
+        """
         if isinstance(value, PriorSpec):
             return value
         if isinstance(value, str):
@@ -144,7 +172,11 @@ class PriorSpec:
         raise AudiospecError(f"{where} must be a prior name ({_VALID}) or {{kind, beta}}, got {value!r}")
 
     def to_config(self) -> str:
-        """The YAML/JSON form: the canonical name."""
+        """The YAML/JSON form: the canonical name.
+
+        Returns:
+            :attr:`name`, e.g. ``"pink"`` or ``"beta=1.5"``.
+        """
         return self.name
 
 
@@ -186,7 +218,14 @@ class NoisePrior:
         return self.spec.name
 
     def spectrum(self, signal_shape: Sequence[int]) -> torch.Tensor:
-        """S on the rfft grid of ``signal_shape``: float64, full-plane mean 1."""
+        """S on the rfft grid of ``signal_shape``: float64, full-plane mean 1.
+
+        Args:
+            signal_shape: the signal dims ``(F, T)`` (ndim=2) or ``(L,)`` (ndim=1); leading dims are ignored.
+
+        Returns:
+            S ``[F, T // 2 + 1]`` or ``[L // 2 + 1]`` (float64).
+        """
         raise NotImplementedError
 
     def sample(
@@ -199,7 +238,17 @@ class NoisePrior:
     ) -> torch.Tensor:
         """Unit-variance noise of ``shape`` with power spectrum S: :meth:`colour` of a white float64 draw z
         (drawn on the generator's device). Every prior turns the same generator state into the same z, so
-        sample k of each prior comes from one underlying draw: the paired design of prior comparisons."""
+        sample k of each prior comes from one underlying draw: the paired design of prior comparisons.
+
+        Args:
+            shape: output shape ``(..., F, T)`` (ndim=2) or ``(..., L)`` (ndim=1).
+            generator: source of randomness.
+            device: device of the result.
+            dtype: dtype of the result (drawn and coloured in float64).
+
+        Returns:
+            eps of ``shape``.
+        """
         _signal_shape(shape, self.ndim)
         white = torch.randn(tuple(shape), generator=generator, device=_draw_device(generator, device),
                             dtype=torch.float64)
@@ -208,25 +257,51 @@ class NoisePrior:
 
     def colour(self, white: torch.Tensor) -> torch.Tensor:
         """S^{1/2} z in the orthonormal Fourier basis of the last ``ndim`` axes: this prior's noise made from a
-        white draw z (same shape and dtype)."""
+        white draw z (same shape and dtype).
+
+        Args:
+            white: white noise z ``[..., F, T]`` (ndim=2) or ``[..., L]`` (ndim=1).
+
+        Returns:
+            S^{1/2} z, ``white``'s shape and dtype.
+        """
         return colour_white(white, spectrum=self.spectrum(_signal_shape(white.shape, self.ndim)), ndim=self.ndim)
 
     def whiten(self, x: torch.Tensor) -> torch.Tensor:
-        """Sigma^{-1/2} x over the last ``ndim`` axes of ``x`` (same shape and dtype)."""
+        """Sigma^{-1/2} x over the last ``ndim`` axes of ``x`` (same shape and dtype).
+
+        Args:
+            x: ``[..., F, T]`` (ndim=2) or ``[..., L]`` (ndim=1).
+
+        Returns:
+            Sigma^{-1/2} x, ``x``'s shape.
+        """
         return _whiten(x, self.spectrum(_signal_shape(x.shape, self.ndim)), self.ndim)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain description for the run config (tensors go to :meth:`tensors`)."""
+        """Plain description for the run config (tensors go to :meth:`tensors`).
+
+        Returns:
+            A JSON-ready dict with at least ``kind`` and ``ndim``.
+        """
         return {"kind": self.kind, "ndim": self.ndim}
 
     def tensors(self) -> dict[str, torch.Tensor]:
-        """Tensors needed to rebuild the prior (saved in checkpoints)."""
+        """Tensors needed to rebuild the prior (saved in checkpoints).
+
+        Returns:
+            ``{name: tensor}``; empty for the parametric priors.
+        """
         return {}
 
 
 @dataclass(frozen=True, kw_only=True)
 class WhiteNoise(NoisePrior):
-    """S(f) = 1: eps ~ N(0, I). Whitening is the identity."""
+    """S(f) = 1: eps ~ N(0, I). Whitening is the identity.
+
+    Args:
+        ndim: 2 (spectrograms ``[..., F, T]``) or 1 (waveforms ``[..., L]``).
+    """
 
     ndim: int = 2
     kind: ClassVar[PriorKind] = "white"
@@ -248,6 +323,10 @@ class ColoredNoise(NoisePrior):
     """S(f) ∝ |f|^-beta (beta = 1 pink, 2 brown, -1 blue), DC at S(f_min), unit variance.
 
     See :func:`audiospec.functional.noise.power_law_spectrum` for the grid and DC handling.
+
+    Args:
+        beta: the spectral exponent, finite.
+        ndim: 2 (spectrograms ``[..., F, T]``) or 1 (waveforms ``[..., L]``).
     """
 
     beta: float = 1.0
@@ -284,6 +363,15 @@ class MatchedNoise(NoisePrior):
     ``spectrum`` (rfft grid of ``signal_shape``) is renormalised to full-plane mean 1 and
     floored at ``floor`` (relative to that mean) so that :meth:`whiten` stays finite where
     the data has (almost) no power.
+
+    Args:
+        spectrum: S on the rfft grid ``[F, T // 2 + 1]`` or ``[L // 2 + 1]``, any scale.
+        signal_shape: ``(F, T)`` or ``(L,)``; the prior only acts on signals of this size.
+        floor: smallest S relative to the mean, in [0, 1).
+
+    Raises:
+        AudiospecError: a spectrum that is not a tensor on the rfft grid of ``signal_shape``,
+            a ``floor`` outside [0, 1), or NaN / Inf values.
     """
 
     kind: ClassVar[PriorKind] = "matched"
@@ -309,7 +397,19 @@ class MatchedNoise(NoisePrior):
 
     @classmethod
     def from_data(cls, data: torch.Tensor, *, ndim: int = 2, floor: float = 1e-8) -> "MatchedNoise":
-        """Estimate S from training data: patches ``[N, C, F, T]`` (ndim=2) or clips ``[N, L]`` (ndim=1)."""
+        """Estimate S from training data: patches ``[N, C, F, T]`` (ndim=2) or clips ``[N, L]`` (ndim=1).
+
+        Args:
+            data: training patches ``[N, C, F, T]`` (ndim=2) or clips ``[N, L]`` (ndim=1).
+            ndim: 2 or 1.
+            floor: smallest S relative to the mean, in [0, 1).
+
+        Returns:
+            The :class:`MatchedNoise` prior of the data's signal size.
+
+        Raises:
+            AudiospecError: ``data`` of another rank than ``ndim`` asks for.
+        """
         want = {1: "[N, L]", 2: "[N, C, F, T]"}.get(ndim, "[N, L] or [N, C, F, T]")
         if data.ndim != len(want.split(",")):
             raise AudiospecError(f"data for a matched prior must have shape {want}, got {tuple(data.shape)}")
@@ -349,6 +449,17 @@ def make_prior(spec: PriorSpec | str, *, data: torch.Tensor | None = None, ndim:
 
     ``"matched"`` is estimated from ``data``: training patches ``[N, C, F, T]`` (ndim=2) or
     clips ``[N, L]`` (ndim=1).
+
+    Args:
+        spec: a :class:`PriorSpec` or a prior name (``"pink"``, ``"beta=1.5"``, ...).
+        data: training data ``[N, C, F, T]`` or ``[N, L]``, needed by ``"matched"`` only.
+        ndim: 2 (spectrograms) or 1 (waveforms).
+
+    Returns:
+        A :class:`WhiteNoise`, :class:`ColoredNoise` or :class:`MatchedNoise`.
+
+    Raises:
+        AudiospecError: an invalid name, ``ndim`` not 1 or 2, or ``"matched"`` without data.
     """
     if not isinstance(spec, PriorSpec):
         spec = PriorSpec.parse(spec)
@@ -367,6 +478,16 @@ def prior_from_state(description: dict[str, Any], tensors: dict[str, torch.Tenso
     """Rebuild a prior from :meth:`NoisePrior.to_dict` and :meth:`NoisePrior.tensors` (as saved in checkpoints).
 
     Checkpoints written before the ``power_law`` kind say ``"colored"``; both are read.
+
+    Args:
+        description: the saved :meth:`NoisePrior.to_dict`.
+        tensors: the saved :meth:`NoisePrior.tensors` (the matched prior's ``spectrum`` ``[F, T // 2 + 1]``).
+
+    Returns:
+        The prior, equal to the one saved.
+
+    Raises:
+        AudiospecError: an unknown kind, or a matched prior without its ``spectrum`` tensor.
     """
     kind = description.get("kind")
     ndim = int(description.get("ndim", 2))

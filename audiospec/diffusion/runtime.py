@@ -33,28 +33,86 @@ PRECISIONS: tuple[str, ...] = get_args(Precision)
 
 
 class Runtime(Protocol):
-    """What the training loop needs from a device / distributed engine."""
+    """What the training loop needs from a device / distributed engine.
+
+    Attributes:
+        device: where the model and batches live.
+        is_main_process: whether this process writes checkpoints, logs and the progress bar.
+        process_index: this process's rank, 0 .. num_processes - 1.
+        num_processes: the number of data-parallel processes.
+    """
 
     device: torch.device
     is_main_process: bool
     process_index: int  # this process's rank, 0 .. num_processes - 1
     num_processes: int
 
-    def prepare(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> tuple[nn.Module, torch.optim.Optimizer]: ...
+    def prepare(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> tuple[nn.Module, torch.optim.Optimizer]:
+        """Move (and, for a distributed engine, wrap) the model and optimiser for training.
 
-    def autocast(self) -> ContextManager[Any]: ...
+        Args:
+            model: the network.
+            optimizer: its optimiser.
 
-    def backward(self, loss: torch.Tensor) -> None: ...
+        Returns:
+            ``(model, optimizer)`` to train with.
+        """
 
-    def clip_grad_norm_(self, parameters: Iterable[torch.nn.Parameter], max_norm: float) -> torch.Tensor: ...
+    def autocast(self) -> ContextManager[Any]:
+        """The mixed-precision context of the forward pass and loss.
 
-    def optimizer_step(self, optimizer: torch.optim.Optimizer) -> None: ...
+        Returns:
+            A context manager (a no-op in float32).
+        """
 
-    def unwrap_model(self, model: nn.Module) -> nn.Module: ...
+    def backward(self, loss: torch.Tensor) -> None:
+        """Backpropagate ``loss`` (scaled when fp16 needs it).
 
-    def state_dict(self) -> dict[str, Any]: ...
+        Args:
+            loss: the scalar loss ``[]``.
+        """
 
-    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+    def clip_grad_norm_(self, parameters: Iterable[torch.nn.Parameter], max_norm: float) -> torch.Tensor:
+        """Clip the global norm of the gradients of ``parameters`` to ``max_norm`` (after unscaling).
+
+        Args:
+            parameters: the model's parameters.
+            max_norm: the norm bound.
+
+        Returns:
+            The total norm before clipping, a scalar tensor.
+        """
+
+    def optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """One optimiser step (through the gradient scaler when there is one).
+
+        Args:
+            optimizer: the prepared optimiser.
+        """
+
+    def unwrap_model(self, model: nn.Module) -> nn.Module:
+        """The bare network behind a prepared (e.g. DDP-wrapped) model.
+
+        Args:
+            model: the prepared model.
+
+        Returns:
+            The underlying :class:`torch.nn.Module`, whose state dict is saved.
+        """
+
+    def state_dict(self) -> dict[str, Any]:
+        """The engine's own state to checkpoint (e.g. the fp16 gradient scaler).
+
+        Returns:
+            A dict, empty when there is nothing to save.
+        """
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned.
+
+        Args:
+            state: a saved :meth:`state_dict`.
+        """
 
 
 def default_device() -> torch.device:
@@ -63,7 +121,15 @@ def default_device() -> torch.device:
 
 
 class SingleDevice:
-    """One device (CPU or a single GPU); autocast + fp16 gradient scaling on CUDA only."""
+    """One device (CPU or a single GPU); autocast + fp16 gradient scaling on CUDA only.
+
+    Args:
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... (default: CUDA when available).
+        precision: ``"fp32"``, ``"bf16"`` or ``"fp16"``; mixed precision applies on CUDA only.
+
+    Raises:
+        AudiospecError: an unknown precision, or a CUDA device without CUDA.
+    """
 
     is_main_process = True
     process_index = 0
@@ -81,23 +147,56 @@ class SingleDevice:
         self._optimizer: torch.optim.Optimizer | None = None
 
     def prepare(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> tuple[nn.Module, torch.optim.Optimizer]:
+        """Move (and, for a distributed engine, wrap) the model and optimiser for training.
+
+        Args:
+            model: the network.
+            optimizer: its optimiser.
+
+        Returns:
+            ``(model, optimizer)`` to train with.
+        """
         self._optimizer = optimizer  # for unscaling fp16 gradients before clipping
         return model.to(self.device), optimizer
 
     def autocast(self) -> ContextManager[Any]:
+        """The mixed-precision context of the forward pass and loss.
+
+        Returns:
+            A context manager (a no-op in float32).
+        """
         if self._amp_dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type="cuda", dtype=self._amp_dtype)
 
     def backward(self, loss: torch.Tensor) -> None:
+        """Backpropagate ``loss`` (scaled when fp16 needs it).
+
+        Args:
+            loss: the scalar loss ``[]``.
+        """
         (self._scaler.scale(loss) if self._scaler is not None else loss).backward()
 
     def clip_grad_norm_(self, parameters: Iterable[torch.nn.Parameter], max_norm: float) -> torch.Tensor:
+        """Clip the global norm of the gradients of ``parameters`` to ``max_norm`` (after unscaling).
+
+        Args:
+            parameters: the model's parameters.
+            max_norm: the norm bound.
+
+        Returns:
+            The total norm before clipping, a scalar tensor.
+        """
         if self._scaler is not None:
             self._scaler.unscale_(self._optimizer)  # clip the true gradients, not the scaled ones
         return torch.nn.utils.clip_grad_norm_(list(parameters), max_norm)
 
     def optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """One optimiser step (through the gradient scaler when there is one).
+
+        Args:
+            optimizer: the prepared optimiser.
+        """
         if self._scaler is None:
             optimizer.step()
         else:
@@ -105,12 +204,30 @@ class SingleDevice:
             self._scaler.update()
 
     def unwrap_model(self, model: nn.Module) -> nn.Module:
+        """The bare network behind a prepared (e.g. DDP-wrapped) model.
+
+        Args:
+            model: the prepared model.
+
+        Returns:
+            The underlying :class:`torch.nn.Module`, whose state dict is saved.
+        """
         return model
 
     def state_dict(self) -> dict[str, Any]:
+        """The engine's own state to checkpoint (e.g. the fp16 gradient scaler).
+
+        Returns:
+            A dict, empty when there is nothing to save.
+        """
         return {"grad_scaler": self._scaler.state_dict()} if self._scaler is not None else {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned.
+
+        Args:
+            state: a saved :meth:`state_dict`.
+        """
         if self._scaler is not None and "grad_scaler" in state:
             self._scaler.load_state_dict(state["grad_scaler"])
 

@@ -45,6 +45,7 @@ __all__ = [
     "SAMPLERS",
     "StepCallback",
     "VP_T_MAX",
+    "model_device",
     "uniform_time_grid",
     "check_time_grid",
     "euler_sample",
@@ -64,7 +65,19 @@ VP_T_MAX = 0.999
 
 
 def uniform_time_grid(n_steps: int, *, t_max: float = 1.0, t_min: float = 0.0) -> torch.Tensor:
-    """Equally spaced times t_max = t_0 > ... > t_N = t_min: ``[n_steps + 1]`` float64."""
+    """Equally spaced times t_max = t_0 > ... > t_N = t_min: ``[n_steps + 1]`` float64.
+
+    Args:
+        n_steps: number of steps N, a positive integer.
+        t_max: first time (noise end), <= 1.
+        t_min: last time (data end), >= 0 and < ``t_max``.
+
+    Returns:
+        The grid ``[n_steps + 1]`` (float64), decreasing.
+
+    Raises:
+        AudiospecError: ``n_steps`` not a positive integer, or not 0 <= t_min < t_max <= 1.
+    """
     if not isinstance(n_steps, int) or n_steps < 1:
         raise AudiospecError(f"the number of sampling steps must be a positive integer, got {n_steps!r}")
     if not 0.0 <= t_min < t_max <= 1.0:
@@ -73,7 +86,18 @@ def uniform_time_grid(n_steps: int, *, t_max: float = 1.0, t_min: float = 0.0) -
 
 
 def check_time_grid(times: torch.Tensor | Sequence[float]) -> torch.Tensor:
-    """Validate a sampling grid: 1-D, >= 2 points in [0, 1], strictly decreasing. Returns float64 CPU ``[N + 1]``."""
+    """Validate a sampling grid: 1-D, >= 2 points in [0, 1], strictly decreasing. Returns float64 CPU ``[N + 1]``.
+
+    Args:
+        times: the grid ``[N + 1]``, a tensor or a sequence of floats.
+
+    Returns:
+        The grid as a float64 CPU tensor ``[N + 1]``.
+
+    Raises:
+        AudiospecError: not 1-D with >= 2 points, times outside [0, 1] or not finite, or not
+            strictly decreasing.
+    """
     times = torch.as_tensor(times, dtype=torch.float64).detach().cpu()
     if times.ndim != 1 or times.numel() < 2:
         raise AudiospecError(f"a time grid must be 1-D with at least 2 points, got shape {tuple(times.shape)}")
@@ -91,7 +115,17 @@ def _t_batch(t: float, x: torch.Tensor) -> torch.Tensor:
 def euler_sample(
     velocity: Field, x: torch.Tensor, *, times: torch.Tensor, callback: StepCallback | None = None
 ) -> torch.Tensor:
-    """Euler integration of dx/dt = v(x, t) along ``times`` (t_0 -> t_N) starting from ``x`` = x_{t_0}."""
+    """Euler integration of dx/dt = v(x, t) along ``times`` (t_0 -> t_N) starting from ``x`` = x_{t_0}.
+
+    Args:
+        velocity: the field, called as ``velocity(x [B, ...], t [B])`` -> v ``[B, ...]``.
+        x: the start x_{t_0} ``[B, ...]`` (noise for t_0 = 1).
+        times: decreasing grid ``[N + 1]`` in [0, 1].
+        callback: ``callback(i, t_i, x_i, x0_hat_i)`` after each evaluation, before the update.
+
+    Returns:
+        x_{t_N} ``[B, ...]`` after N evaluations.
+    """
     times = check_time_grid(times).tolist()
     for i in range(len(times) - 1):
         t, s = times[i], times[i + 1]
@@ -105,7 +139,17 @@ def euler_sample(
 def heun_sample(
     velocity: Field, x: torch.Tensor, *, times: torch.Tensor, callback: StepCallback | None = None
 ) -> torch.Tensor:
-    """Heun (explicit trapezoidal, 2nd order) integration of dx/dt = v(x, t) along ``times``."""
+    """Heun (explicit trapezoidal, 2nd order) integration of dx/dt = v(x, t) along ``times``.
+
+    Args:
+        velocity: the field, ``velocity(x [B, ...], t [B])`` -> ``[B, ...]``.
+        x: the start x_{t_0} ``[B, ...]``.
+        times: decreasing grid ``[N + 1]`` in [0, 1].
+        callback: ``callback(i, t_i, x_i, x0_hat_i)`` after the first evaluation of each step.
+
+    Returns:
+        x_{t_N} ``[B, ...]`` after 2N evaluations.
+    """
     times = check_time_grid(times).tolist()
     for i in range(len(times) - 1):
         t, s = times[i], times[i + 1]
@@ -135,6 +179,21 @@ def ancestral_sample(
     where the last step returns x0_hat itself. ``clip_x0`` optionally clamps x0_hat to
     [-clip_x0, clip_x0] (Ho et al. 2020 clip to [-1, 1] for images). The fresh noise z is
     drawn from ``prior`` with ``generator``.
+
+    Args:
+        eps_model: the network, ``eps_model(x [B, ...], t [B])`` -> eps_hat ``[B, ...]``.
+        x: the start x_{t_0} ``[B, ...]``.
+        times: decreasing grid ``[N + 1]``, starting below 1 (e.g. at ``VP_T_MAX``).
+        prior: the noise prior the fresh noise z is drawn from.
+        generator: randomness of z.
+        callback: ``callback(i, t_i, x_i, x0_hat_i)`` at each step.
+        clip_x0: clamp x0_hat to [-clip_x0, clip_x0]; positive or None.
+
+    Returns:
+        x_{t_N} ``[B, ...]``.
+
+    Raises:
+        AudiospecError: a grid starting at t = 1, a non-positive ``clip_x0``, or an invalid grid.
     """
     times = check_time_grid(times)
     if float(times[0]) >= 1.0:
@@ -163,7 +222,8 @@ def ancestral_sample(
     return x
 
 
-def _model_device(model: object, device: torch.device | str | None) -> torch.device:
+def model_device(model: object, device: torch.device | str | None) -> torch.device:
+    """``device`` when given, else the device of the first parameter of an ``nn.Module`` ``model``, else the CPU."""
     if device is not None:
         return torch.device(device)
     if isinstance(model, torch.nn.Module):
@@ -211,6 +271,29 @@ def sample(
     ``generator`` for all n at once; ``batch_size`` splits the integration into chunks (the
     callback then sees one chunk at a time; the ancestral sampler's fresh noise, drawn per chunk,
     depends on it). Runs on ``device`` (default: the model's).
+
+    Args:
+        model: the network, ``model(x [B, C, M, T], t [B])`` -> ``[B, C, M, T]``.
+        prior: the noise prior of x_1 (the one the model was trained with).
+        n: number of samples, a positive integer.
+        shape: patch size ``(M, T)``.
+        steps: number of steps (with no ``times``), or a check of ``times``' length.
+        sampler: ``"euler"``, ``"heun"`` or ``"ancestral"``.
+        objective: the model's objective, ``"flow_matching"`` or ``"vp_eps"``.
+        times: a decreasing grid ``[N + 1]`` (overrides the uniform grid).
+        channels: channels C of a patch.
+        generator: randomness of the initial (and ancestral) noise.
+        callback: ``callback(i, t_i, x_i, x0_hat_i)`` at each step.
+        batch_size: samples integrated at once (default all n).
+        device: where to sample (default the model's device).
+        clip_x0: ancestral only: clamp x0_hat to [-clip_x0, clip_x0].
+
+    Returns:
+        Samples ``[n, channels, M, T]`` (float32).
+
+    Raises:
+        AudiospecError: an unknown sampler or objective, a sampler that does not fit the
+            objective, a bad ``n``, ``shape`` or ``batch_size``, or an invalid grid / steps.
     """
     process_for(objective)
     if sampler not in SAMPLERS:
@@ -227,7 +310,7 @@ def sample(
     times = _sampling_grid(times, steps=steps, sampler=sampler)
     if batch_size is not None and batch_size < 1:
         raise AudiospecError(f"batch_size must be positive or None, got {batch_size}")
-    device = _model_device(model, device)
+    device = model_device(model, device)
     x1 = prior.sample((n, channels, *shape), generator=generator, device=device, dtype=torch.float32)
     chunk = n if batch_size is None else batch_size
     out = []

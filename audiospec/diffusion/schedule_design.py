@@ -87,7 +87,19 @@ def _variances(data_variance: torch.Tensor, noise_variance: torch.Tensor) -> tup
 
 
 def velocity_gain(t: torch.Tensor, *, data_variance: torch.Tensor, noise_variance: torch.Tensor) -> torch.Tensor:
-    """c_k(t) = (t S_k - (1 - t) lambda_k) / ((1 - t)^2 lambda_k + t^2 S_k): ``[*t.shape, *K]`` float64."""
+    """c_k(t) = (t S_k - (1 - t) lambda_k) / ((1 - t)^2 lambda_k + t^2 S_k): ``[*t.shape, *K]`` float64.
+
+    Args:
+        t: times ``[*t]`` in [0, 1] (a float works too).
+        data_variance: lambda_k ``[*K]``, finite and positive.
+        noise_variance: S_k ``[*K]`` (or broadcastable), finite and positive.
+
+    Returns:
+        c_k(t) ``[*t, *K]`` float64.
+
+    Raises:
+        AudiospecError: variances that are not finite and positive, or shapes that do not broadcast.
+    """
     lam, S = _variances(data_variance, noise_variance)
     t = torch.as_tensor(t, dtype=torch.float64)
     t = t.reshape(*t.shape, *([1] * lam.ndim))  # [..., 1, ..., 1] against [*K]
@@ -97,7 +109,20 @@ def velocity_gain(t: torch.Tensor, *, data_variance: torch.Tensor, noise_varianc
 def step_gains(
     times: torch.Tensor, *, data_variance: torch.Tensor, noise_variance: torch.Tensor, solver: ODESolver = "euler"
 ) -> torch.Tensor:
-    """g_i(k) of each step of the grid ``times`` ``[N + 1]``: ``[N, *K]`` (module doc). Differentiable in ``times``."""
+    """g_i(k) of each step of the grid ``times`` ``[N + 1]``: ``[N, *K]`` (module doc). Differentiable in ``times``.
+
+    Args:
+        times: the grid ``[N + 1]``, decreasing from 1 to 0.
+        data_variance: lambda_k ``[*K]``, positive.
+        noise_variance: S_k ``[*K]``, positive.
+        solver: ``"euler"`` or ``"heun"``.
+
+    Returns:
+        The per-step gains ``[N, *K]`` float64.
+
+    Raises:
+        AudiospecError: an unknown solver, or variances rejected by :func:`velocity_gain`.
+    """
     if solver not in _SOLVERS:
         raise AudiospecError(f"unknown ODE solver {solver!r}; choose one of {_SOLVERS}")
     times = torch.as_tensor(times, dtype=torch.float64)
@@ -112,14 +137,40 @@ def step_gains(
 def transfer_function(
     times: torch.Tensor, *, data_variance: torch.Tensor, noise_variance: torch.Tensor, solver: ODESolver = "euler"
 ) -> torch.Tensor:
-    """H_k = prod_i g_i(k) for the grid ``times`` ``[N + 1]``: ``[*K]`` float64."""
+    """H_k = prod_i g_i(k) for the grid ``times`` ``[N + 1]``: ``[*K]`` float64.
+
+    Args:
+        times: the grid ``[N + 1]``.
+        data_variance: lambda_k ``[*K]``, positive.
+        noise_variance: S_k ``[*K]``, positive.
+        solver: ``"euler"`` or ``"heun"``.
+
+    Returns:
+        H_k ``[*K]`` float64 (the exact ODE gives sqrt(lambda_k / S_k)).
+
+    Raises:
+        AudiospecError: as :func:`step_gains`.
+    """
     return step_gains(times, data_variance=data_variance, noise_variance=noise_variance, solver=solver).prod(dim=0)
 
 
 def output_spectrum(
     times: torch.Tensor, *, data_variance: torch.Tensor, noise_variance: torch.Tensor, solver: ODESolver = "euler"
 ) -> torch.Tensor:
-    """H_k^2 S_k: the power spectrum of the sampler's output under the Gaussian model, ``[*K]``."""
+    """H_k^2 S_k: the power spectrum of the sampler's output under the Gaussian model, ``[*K]``.
+
+    Args:
+        times: the grid ``[N + 1]``.
+        data_variance: lambda_k ``[*K]``, positive.
+        noise_variance: S_k ``[*K]``, positive.
+        solver: ``"euler"`` or ``"heun"``.
+
+    Returns:
+        Var X_N per frequency ``[*K]`` float64.
+
+    Raises:
+        AudiospecError: as :func:`step_gains`.
+    """
     _, S = _variances(data_variance, noise_variance)
     H = transfer_function(times, data_variance=data_variance, noise_variance=noise_variance, solver=solver)
     return H**2 * S
@@ -132,7 +183,20 @@ def gaussian_divergence(
     divergence: Divergence = "w2",
     weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """W_2^2 or KL(output || data) between zero-mean Gaussians diagonal in one basis (module doc): a scalar."""
+    """W_2^2 or KL(output || data) between zero-mean Gaussians diagonal in one basis (module doc): a scalar.
+
+    Args:
+        output_variance: the sampler's output variance per frequency ``[*K]``.
+        data_variance: lambda_k ``[*K]``, positive.
+        divergence: ``"w2"`` or ``"kl"``.
+        weights: multiplicities w_k ``[*K]`` (default 1).
+
+    Returns:
+        The weighted sum over frequencies, a float64 scalar tensor ``[]``.
+
+    Raises:
+        AudiospecError: an unknown divergence.
+    """
     if divergence not in _DIVERGENCES:
         raise AudiospecError(f"unknown divergence {divergence!r}; choose one of {_DIVERGENCES}")
     out = torch.as_tensor(output_variance, dtype=torch.float64)
@@ -147,7 +211,14 @@ def gaussian_divergence(
 
 
 def grid_from_logits(theta: torch.Tensor) -> torch.Tensor:
-    """t_i = 1 - sum_{j < i} softmax(theta)_j: ``[N] -> [N + 1]``, t_0 = 1 > ... > t_N = 0 (float64)."""
+    """t_i = 1 - sum_{j < i} softmax(theta)_j: ``[N] -> [N + 1]``, t_0 = 1 > ... > t_N = 0 (float64).
+
+    Args:
+        theta: unconstrained logits ``[N]`` (0 everywhere gives the uniform grid).
+
+    Returns:
+        The grid ``[N + 1]`` float64, strictly decreasing from exactly 1 to exactly 0.
+    """
     increments = torch.softmax(theta.to(torch.float64), dim=0)  # [N], positive, sum 1
     t = 1.0 - torch.cat([increments.new_zeros(1), torch.cumsum(increments, 0)])  # [N + 1]
     return torch.cat([t[:-1], t.new_zeros(1)])  # exact 0 at the end
@@ -170,6 +241,21 @@ def optimize_schedule(
     prior's ``spectrum``), ``weights`` their multiplicities. L-BFGS (strong Wolfe line search)
     starts from the uniform grid, so the result is never worse than it. Returns
     ``[n_steps + 1]`` float64.
+
+    Args:
+        data_variance: lambda_k ``[*K]``, e.g. ``[F, T // 2 + 1]``, positive.
+        noise_variance: S_k ``[*K]``, positive.
+        n_steps: number of steps N, a positive integer.
+        divergence: ``"w2"`` or ``"kl"``.
+        solver: ``"euler"`` or ``"heun"``, the sampler the grid is for.
+        weights: multiplicities w_k ``[*K]`` (e.g. :func:`audiospec.functional.hermitian_weights`).
+        max_iter: L-BFGS iterations, >= 1.
+
+    Returns:
+        The grid ``[n_steps + 1]`` float64.
+
+    Raises:
+        AudiospecError: a bad ``n_steps``, divergence or ``max_iter``, or invalid variances.
     """
     if not isinstance(n_steps, int) or n_steps < 1:
         raise AudiospecError(f"n_steps must be a positive integer, got {n_steps!r}")

@@ -83,9 +83,30 @@ class TimestepSampler:
     def sample(
         self, n: int, *, generator: torch.Generator | None = None, device: torch.device | str | None = None
     ) -> torch.Tensor:
+        """Draw ``n`` training times.
+
+        Args:
+            n: number of times, a positive integer (the batch size B).
+            generator: source of randomness (drawn on its device).
+            device: device of the result.
+
+        Returns:
+            Times ``[n]`` (float32) in [T_EPS, 1 - T_EPS].
+
+        Raises:
+            AudiospecError: ``n`` not a positive integer.
+        """
         raise NotImplementedError
 
     def pdf(self, t: torch.Tensor) -> torch.Tensor:
+        """The sampler's density p(t).
+
+        Args:
+            t: times ``[*t]`` (any shape; a float works too).
+
+        Returns:
+            p(t) ``[*t]`` float64, 0 outside [0, 1].
+        """
         raise NotImplementedError
 
 
@@ -104,7 +125,15 @@ class UniformTimesteps(TimestepSampler):
 
 @dataclass(frozen=True, kw_only=True)
 class LogitNormalTimesteps(TimestepSampler):
-    """t = sigmoid(u), u ~ N(mu, sigma^2) (Esser et al. 2024, section 3.1); mu > 0 favours noisier t."""
+    """t = sigmoid(u), u ~ N(mu, sigma^2) (Esser et al. 2024, section 3.1); mu > 0 favours noisier t.
+
+    Args:
+        mu: mean of u = logit(t), finite.
+        sigma: standard deviation of u, finite and > 0.
+
+    Raises:
+        AudiospecError: a non-finite ``mu`` or a ``sigma`` that is not finite and positive.
+    """
 
     mu: float = 0.0
     sigma: float = 1.0
@@ -133,14 +162,36 @@ def _check_shift(shift: float) -> None:
 
 
 def shift_time(t: torch.Tensor | float, *, shift: float) -> torch.Tensor:
-    """t' = s t / (1 + (s - 1) t) (Esser et al. 2024); s > 1 moves t towards noise (t = 1). float64."""
+    """t' = s t / (1 + (s - 1) t) (Esser et al. 2024); s > 1 moves t towards noise (t = 1). float64.
+
+    Args:
+        t: times ``[*t]`` in [0, 1] (a float works too).
+        shift: s, finite and > 0 (1 = no shift).
+
+    Returns:
+        t' ``[*t]`` float64.
+
+    Raises:
+        AudiospecError: a ``shift`` that is not a finite positive number.
+    """
     _check_shift(shift)
     t = torch.as_tensor(t, dtype=torch.float64)
     return shift * t / (1.0 + (shift - 1.0) * t)
 
 
 def unshift_time(t_shifted: torch.Tensor | float, *, shift: float) -> torch.Tensor:
-    """Inverse of :func:`shift_time`: t = t' / (s - (s - 1) t'). float64."""
+    """Inverse of :func:`shift_time`: t = t' / (s - (s - 1) t'). float64.
+
+    Args:
+        t_shifted: shifted times t' ``[*t]`` in [0, 1].
+        shift: s, finite and > 0.
+
+    Returns:
+        t ``[*t]`` float64.
+
+    Raises:
+        AudiospecError: a ``shift`` that is not a finite positive number.
+    """
     _check_shift(shift)
     t_shifted = torch.as_tensor(t_shifted, dtype=torch.float64)
     return t_shifted / (shift - (shift - 1.0) * t_shifted)
@@ -150,6 +201,16 @@ def resolution_shift(shape: Sequence[int], *, reference_shape: Sequence[int]) ->
     """s = sqrt(m / n) with m = prod(shape), n = prod(reference_shape) pixel counts (Esser et al. 2024).
 
     E.g. training on 64 x 256 patches with a schedule tuned on 64 x 128 gives s = sqrt(2).
+
+    Args:
+        shape: the patch size trained on, e.g. ``(F, T)``.
+        reference_shape: the patch size the schedule was tuned on.
+
+    Returns:
+        The shift s.
+
+    Raises:
+        AudiospecError: a shape with a non-positive pixel count.
     """
     m, n = math.prod(int(s) for s in shape), math.prod(int(s) for s in reference_shape)
     if m < 1 or n < 1:
@@ -159,7 +220,15 @@ def resolution_shift(shape: Sequence[int], *, reference_shape: Sequence[int]) ->
 
 @dataclass(frozen=True, kw_only=True)
 class ShiftedTimesteps(TimestepSampler):
-    """t' = shift_time(t, s) with t from ``base``; density p'(t') = p(t) dt/dt', dt/dt' = s / (s - (s - 1) t')^2."""
+    """t' = shift_time(t, s) with t from ``base``; density p'(t') = p(t) dt/dt', dt/dt' = s / (s - (s - 1) t')^2.
+
+    Args:
+        base: the sampler of the unshifted t.
+        shift: s, finite and > 0.
+
+    Raises:
+        AudiospecError: a ``shift`` that is not a finite positive number.
+    """
 
     base: TimestepSampler
     shift: float
@@ -192,6 +261,17 @@ class SpectralWeightedTimesteps(TimestepSampler):
     RAPSD over its log-log polynomial fit), ``base`` = p0. The density is tabulated at the
     midpoints of ``grid_size`` equal cells of (0, 1) and sampled by inverse CDF (exact for
     that piecewise-constant density).
+
+    Args:
+        base: p0, the sampler whose density is reweighted.
+        freqs: positive, strictly increasing frequencies ``[K]`` (cycles/sample), K >= 2.
+        ratio: R(f) ``[K]``, finite and positive.
+        grid_size: cells of the tabulated density, >= 16.
+
+    Raises:
+        AudiospecError: ``freqs`` / ``ratio`` not 1-D of one length >= 2, frequencies not positive
+            and increasing, a ratio not finite and positive, ``grid_size`` < 16, or a density
+            without mass on (0, 1).
     """
 
     def __init__(
@@ -220,12 +300,26 @@ class SpectralWeightedTimesteps(TimestepSampler):
         self._cdf[-1] = 1.0
 
     def frequency(self, t: torch.Tensor) -> torch.Tensor:
-        """f(t) = f_min + (1 - t)(f_max - f_min): t = 1 (noise) -> f_min, t = 0 (data) -> f_max."""
+        """f(t) = f_min + (1 - t)(f_max - f_min): t = 1 (noise) -> f_min, t = 0 (data) -> f_max.
+
+        Args:
+            t: times ``[*t]``.
+
+        Returns:
+            f(t) ``[*t]`` float64 in cycles/sample.
+        """
         f_min, f_max = self.freqs[0], self.freqs[-1]
         return f_min + (1.0 - torch.as_tensor(t, dtype=torch.float64)) * (f_max - f_min)
 
     def weight(self, t: torch.Tensor) -> torch.Tensor:
-        """R(f(t)), interpolated linearly in f."""
+        """R(f(t)), interpolated linearly in f.
+
+        Args:
+            t: times ``[*t]``.
+
+        Returns:
+            R(f(t)) ``[*t]`` float64 (constant beyond the ends of ``freqs``).
+        """
         return _interp(self.frequency(t), self.freqs, self.ratio)
 
     @classmethod
@@ -234,7 +328,20 @@ class SpectralWeightedTimesteps(TimestepSampler):
     ) -> "SpectralWeightedTimesteps":
         """R from training patches ``[N, C, F, T]``: log-domain mean of their normalised-radius RAPSD
         (:func:`audiospec.functional.rapsd`, ``mode="normalized"``), DC ring dropped, divided by its
-        degree-``degree`` log-log polynomial fit."""
+        degree-``degree`` log-log polynomial fit.
+
+        Args:
+            patches: training patches ``[N, C, F, T]``.
+            base: p0.
+            degree: degree of the log-log polynomial fit, >= 1.
+            grid_size: cells of the tabulated density, >= 16.
+
+        Returns:
+            The sampler.
+
+        Raises:
+            AudiospecError: ``patches`` not of rank 4, or spectra the fit rejects.
+        """
         if patches.ndim != 4:
             raise AudiospecError(f"patches must have shape [N, C, F, T], got {tuple(patches.shape)}")
         spectrum = rapsd(patches.to(torch.float64), mode="normalized")  # power [N, C, R]
@@ -269,6 +376,17 @@ class TimestepConfig:
     ``spectral_weighting``: multiply p0 by R(f(t)) estimated from the training patches
     (polynomial ``spectral_degree``); ``shift``: resolution shift s applied last (1 = none;
     see :func:`resolution_shift`).
+
+    Args:
+        kind: ``"uniform"`` or ``"logit_normal"``.
+        mu: logit-normal mean, finite.
+        sigma: logit-normal standard deviation, > 0.
+        shift: resolution shift s, > 0 (1 = none).
+        spectral_weighting: reweight by R(f(t)) from the training patches.
+        spectral_degree: degree of the log-log fit behind R, an integer >= 1.
+
+    Raises:
+        AudiospecError: an unknown kind or an invalid number (each message names the YAML key).
     """
 
     kind: TimestepKind = "uniform"
@@ -293,7 +411,18 @@ class TimestepConfig:
 
 
 def make_timestep_sampler(config: TimestepConfig, *, patches: torch.Tensor | None = None) -> TimestepSampler:
-    """The sampler a :class:`TimestepConfig` describes; spectral weighting needs ``patches`` ``[N, C, F, T]``."""
+    """The sampler a :class:`TimestepConfig` describes; spectral weighting needs ``patches`` ``[N, C, F, T]``.
+
+    Args:
+        config: the settings.
+        patches: training patches ``[N, C, F, T]``, needed by ``spectral_weighting`` only.
+
+    Returns:
+        p0, optionally spectrally weighted, then optionally shifted.
+
+    Raises:
+        AudiospecError: ``spectral_weighting`` without ``patches``.
+    """
     sampler: TimestepSampler
     if config.kind == "uniform":
         sampler = UniformTimesteps()

@@ -4,7 +4,10 @@ Architecture (the DDPM / ADM family, Ho et al. 2020; Dhariwal & Nichol 2021, wri
 the description, not copied):
 
 - time embedding: sinusoidal features of 1000 t (Vaswani et al. 2017) -> Linear -> SiLU -> Linear;
-- ``conv_in`` 3x3 to ``base_channels``;
+- stem: ``conv_in`` 3x3 to ``base_channels`` at full resolution, or with ``patch_size`` p > 1 a
+  p x p convolution of stride p (a patchified stem, as in ViT / DiT and U-ViT): every level then runs
+  on an (M / p) x (T / p) grid, p^2 times fewer positions, and the output conv predicts p^2
+  channels per input channel that a pixel shuffle puts back at full resolution;
 - encoder: for each level l, ``res_blocks`` residual blocks at ``base_channels * channel_mults[l]``,
   then a stride-2 3x3 conv (not after the last level): ``len(channel_mults) - 1`` halvings of M and T;
 - middle: residual block, optional multi-head self-attention over all M' x T' positions, residual block;
@@ -43,6 +46,20 @@ class ModelConfig:
 
     ``channel_mults`` sets the number of levels L; patches need M and T divisible by
     2^(L - 1) (:meth:`check_patch_shape`). ``norm_groups`` must divide every width.
+
+    Args:
+        in_channels: channels C of a patch ``[B, C, M, T]``.
+        base_channels: width of the first level.
+        channel_mults: width multiplier of each level (L = its length).
+        res_blocks: residual blocks per encoder level (decoder: one more).
+        attention: self-attention at the bottleneck.
+        attention_heads: heads of that attention; must divide the bottleneck width.
+        norm_groups: GroupNorm groups; must divide every width.
+        time_embed_mult: width of the time embedding over ``base_channels``.
+
+    Raises:
+        AudiospecError: a size that is not a positive integer, or groups / heads that do not
+            divide the widths (each message names the YAML key).
     """
 
     in_channels: int = 1
@@ -53,6 +70,7 @@ class ModelConfig:
     attention_heads: int = 4
     norm_groups: int = 32
     time_embed_mult: int = 4
+    patch_size: int = 1
 
     def __post_init__(self) -> None:
         mults = tuple(self.channel_mults)
@@ -60,7 +78,7 @@ class ModelConfig:
         ints = {
             "in_channels": self.in_channels, "base_channels": self.base_channels, "res_blocks": self.res_blocks,
             "attention_heads": self.attention_heads, "norm_groups": self.norm_groups,
-            "time_embed_mult": self.time_embed_mult,
+            "time_embed_mult": self.time_embed_mult, "patch_size": self.patch_size,
         }
         for name, value in ints.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -87,23 +105,42 @@ class ModelConfig:
 
     @property
     def downsampling_factor(self) -> int:
-        """2^(L - 1): how much M and T shrink at the bottleneck."""
-        return 2 ** (len(self.channel_mults) - 1)
+        """patch_size * 2^(L - 1): how much M and T shrink at the bottleneck."""
+        return self.patch_size * 2 ** (len(self.channel_mults) - 1)
 
     def check_patch_shape(self, shape: tuple[int, int]) -> None:
-        """Raise :class:`AudiospecError` unless M and T (``shape``) are divisible by 2^(L - 1)."""
+        """Raise :class:`AudiospecError` unless M and T (``shape``) are divisible by patch_size * 2^(L - 1).
+
+        Args:
+            shape: the patch size ``(M, T)``.
+
+        Raises:
+            AudiospecError: M or T not divisible by :attr:`downsampling_factor`; the message
+                suggests a crop.
+        """
         M, T = (int(s) for s in shape)
         d = self.downsampling_factor
         if M < d or T < d or M % d or T % d:
+            stem = f"patch_size {self.patch_size} x " if self.patch_size > 1 else ""
             raise AudiospecError(
-                f"patch shape (M, T) = ({M}, {T}) must be divisible by 2^{len(self.channel_mults) - 1} = {d} "
+                f"patch shape (M, T) = ({M}, {T}) must be divisible by {stem}2^{len(self.channel_mults) - 1} = {d} "
                 f"for a U-Net with {len(self.channel_mults)} levels; crop/pad the patches (e.g. to "
-                f"({max(d, M // d * d)}, {max(d, T // d * d)})) or use fewer channel_mults"
+                f"({max(d, M // d * d)}, {max(d, T // d * d)})) or use fewer channel_mults or a smaller patch_size"
             )
 
     @classmethod
     def preset(cls, name: ModelPreset) -> "ModelConfig":
-        """``"tiny"`` (~1.5 M parameters, trains on a CPU) or ``"default"`` (~15 M parameters, a GPU)."""
+        """``"tiny"`` (~1.5 M parameters, trains on a CPU) or ``"default"`` (~15 M parameters, a GPU).
+
+        Args:
+            name: ``"tiny"`` or ``"default"``.
+
+        Returns:
+            The preset's :class:`ModelConfig`.
+
+        Raises:
+            AudiospecError: an unknown preset.
+        """
         if name == "tiny":
             return cls(base_channels=32, channel_mults=(1, 2, 2, 2), res_blocks=1, attention=True,
                        attention_heads=4, norm_groups=8)
@@ -180,7 +217,11 @@ class Upsample(nn.Module):
 
 
 class UNet(nn.Module):
-    """``forward(x [B, C, M, T], t [B]) -> [B, C, M, T]`` (module doc). Build with :func:`build_model`."""
+    """``forward(x [B, C, M, T], t [B]) -> [B, C, M, T]`` (module doc). Build with :func:`build_model`.
+
+    Args:
+        config: the architecture.
+    """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -188,7 +229,9 @@ class UNet(nn.Module):
         c = config
         emb_dim = c.base_channels * c.time_embed_mult
         self.time_mlp = nn.Sequential(nn.Linear(c.base_channels, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
-        self.conv_in = nn.Conv2d(c.in_channels, c.base_channels, 3, padding=1)
+        p = c.patch_size
+        self.conv_in = (nn.Conv2d(c.in_channels, c.base_channels, 3, padding=1) if p == 1
+                        else nn.Conv2d(c.in_channels, c.base_channels, p, stride=p))
         block = dict(emb_dim=emb_dim, groups=c.norm_groups)
 
         self.down = nn.ModuleList()
@@ -221,9 +264,22 @@ class UNet(nn.Module):
             self.up.append(stage)
 
         self.norm_out = nn.GroupNorm(c.norm_groups, ch)
-        self.conv_out = nn.Conv2d(ch, c.in_channels, 3, padding=1)
+        self.conv_out = nn.Conv2d(ch, c.in_channels * p * p, 3, padding=1)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """The network's prediction (velocity or noise, as trained) at ``x`` and time ``t``.
+
+        Args:
+            x: noisy patches ``[B, C, M, T]``, M and T divisible by ``config.downsampling_factor``.
+            t: times in [0, 1], ``[B]`` or a scalar.
+
+        Returns:
+            The prediction ``[B, C, M, T]``.
+
+        Raises:
+            AudiospecError: ``x`` not ``[B, in_channels, M, T]``, a patch size the levels cannot
+                halve, or ``t`` neither scalar nor ``[B]``.
+        """
         if x.ndim != 4 or x.shape[1] != self.config.in_channels:
             raise AudiospecError(
                 f"the U-Net takes [B, {self.config.in_channels}, M, T] batches, got shape {tuple(x.shape)}"
@@ -236,7 +292,7 @@ class UNet(nn.Module):
             raise AudiospecError(f"t must be a scalar or have shape [B] = [{x.shape[0]}], got {tuple(t.shape)}")
         emb = self.time_mlp(timestep_embedding(t, self.config.base_channels).to(x.dtype))  # [B, emb_dim]
 
-        h = self.conv_in(x)  # [B, base, M, T]
+        h = self.conv_in(x)  # [B, base, M / p, T / p]
         skips = [h]
         for stage in self.down:
             for layer in stage:
@@ -252,18 +308,38 @@ class UNet(nn.Module):
                     h = layer(torch.cat([h, skips.pop()], dim=1), emb)  # [B, ch + skip, M', T']
                 else:
                     h = layer(h)
-        return self.conv_out(F.silu(self.norm_out(h)))
+        out = self.conv_out(F.silu(self.norm_out(h)))  # [B, C p^2, M / p, T / p]
+        return F.pixel_shuffle(out, self.config.patch_size) if self.config.patch_size > 1 else out  # [B, C, M, T]
 
 
 def build_model(config: ModelConfig, *, generator: torch.Generator | None = None) -> UNet:
     """A :class:`UNet` with weights drawn from ``generator`` (deterministic given its seed), in channels-last memory
     format: oneDNN's convolutions run about 1.35x faster that way on CPU for the tiny U-Net (measured on a 2-core
-    Intel Xeon, training and sampling alike; see benchmarks/bench_unet.py), and cuDNN's under autocast."""
+    Intel Xeon, training and sampling alike; see benchmarks/bench_unet.py), and cuDNN's under autocast.
+
+    Args:
+        config: the architecture.
+        generator: randomness of the initial weights.
+
+    Returns:
+        The model, on the CPU, in float32 and channels-last format.
+
+    Raises:
+        AudiospecError: ``config`` not a :class:`ModelConfig`.
+    """
     if not isinstance(config, ModelConfig):
         raise AudiospecError(f"build_model needs a ModelConfig, got {type(config).__name__}")
     return init_weights(UNet(config), generator=generator).to(memory_format=torch.channels_last)
 
 
 def count_parameters(model: nn.Module, *, trainable_only: bool = True) -> int:
-    """Number of (trainable) parameters of ``model``."""
+    """Number of (trainable) parameters of ``model``.
+
+    Args:
+        model: any module.
+        trainable_only: count only parameters with ``requires_grad``.
+
+    Returns:
+        The number of scalar parameters.
+    """
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

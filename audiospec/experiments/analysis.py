@@ -88,7 +88,7 @@ class AnalysisConfig:
 def mel_patches(waveforms: torch.Tensor, *, mel: MelConfig, patch_frames: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Log-mel patches of clips: ``[N, L] -> [N * P, M, patch_frames]`` plus the clip index of each patch ``[N * P]``.
 
-    Each clip is cut into P = T // patch_frames non-overlapping patches.
+    Each clip is cut into P = T // patch_frames non-overlapping patches (:func:`cut_patches`).
     """
     n_frames = mel.frames(waveforms.shape[-1])
     if n_frames < patch_frames:
@@ -97,12 +97,20 @@ def mel_patches(waveforms: torch.Tensor, *, mel: MelConfig, patch_frames: int) -
             f"clips of {waveforms.shape[-1]} samples give {n_frames} mel frames, fewer than patch_frames="
             f"{patch_frames}; use clips of at least {need:.2f} s or a smaller patch_frames"
         )
-    log_mel = LogMelSpectrogram(mel)(waveforms)  # [N, M, T]
-    n_patches = n_frames // patch_frames
+    return cut_patches(LogMelSpectrogram(mel)(waveforms), patch_frames=patch_frames)
+
+
+def cut_patches(log_mel: torch.Tensor, *, patch_frames: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``[N, M, T]`` -> non-overlapping patches ``[N * P, M, patch_frames]`` (P = T // patch_frames, the last
+    T mod patch_frames frames dropped) and the clip index of each patch ``[N * P]``."""
+    N, M, T = log_mel.shape
+    n_patches = T // patch_frames
+    if n_patches < 1:
+        raise AudiospecError(f"clips of {T} mel frames are shorter than patch_frames={patch_frames}; "
+                             "use a smaller patch_frames")
     patches = log_mel[..., : n_patches * patch_frames].unflatten(-1, (n_patches, patch_frames))  # [N, M, P, Tp]
-    patches = patches.permute(0, 2, 1, 3).reshape(-1, mel.n_mels, patch_frames)  # [N * P, M, Tp]
-    clip_index = torch.arange(waveforms.shape[0]).repeat_interleave(n_patches)
-    return patches, clip_index
+    patches = patches.permute(0, 2, 1, 3).reshape(-1, M, patch_frames)  # [N * P, M, Tp]
+    return patches, torch.arange(N).repeat_interleave(n_patches)
 
 
 def _standardize(x: torch.Tensor) -> tuple[torch.Tensor, float, float]:
@@ -223,6 +231,7 @@ def run_analysis(config: AnalyzeRunConfig, *, out_dir: Path, progress: bool = Tr
     check_sample_rate(config.analysis.mel, config.data, section="analysis")
     out_dir = Path(out_dir)
     corpus = load_corpus(config.data, progress=progress)
+    corpus.require_audio('the analysis (waveform spectra, hinge plots)')
     result, figures = analyze_corpus(
         corpus.waveforms, corpus.labels, sample_rate=corpus.sample_rate, config=config.analysis, progress=progress
     )

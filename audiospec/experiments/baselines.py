@@ -48,7 +48,7 @@ from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
 from audiospec.data import DataConfig
-from audiospec.diffusion.checkpoint import load_checkpoint, read_training_state
+from audiospec.diffusion.checkpoint import read_training_state
 from audiospec.diffusion.coarse_to_fine import (
     CepstralAR,
     GaussianModel,
@@ -59,7 +59,8 @@ from audiospec.diffusion.coarse_to_fine import (
 )
 from audiospec.diffusion.path import COARSE_TO_FINE
 from audiospec.diffusion.priors import REFERENCE_PRIOR, WhiteNoise
-from audiospec.diffusion.training import CHECKPOINT_NAME, train
+from audiospec.diffusion.parallel import TrainJob, convergence, train_jobs, trained_network
+from audiospec.diffusion.training import CHECKPOINT_NAME
 from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import check_sample_rate
 from audiospec.experiments.compare import (
@@ -76,6 +77,7 @@ from audiospec.experiments.compare import (
 )
 from audiospec.experiments.compare_summary import PRIMARY_METRIC, paired_differences, quality_table
 from audiospec.experiments.ordering import bootstrap_mean, measure_trajectory, recorded
+from audiospec.experiments.patches import PatchSet
 from audiospec.experiments.results import (
     CALIBRATION,
     BaselinesResult,
@@ -85,7 +87,7 @@ from audiospec.experiments.results import (
     to_json,
 )
 
-__all__ = ["BaselinesConfig", "BaselinesRunConfig", "run_baselines", "BASELINE_NAMES"]
+__all__ = ["BaselinesConfig", "BaselinesRunConfig", "baseline_job", "planned_jobs", "run_baselines", "BASELINE_NAMES"]
 
 BASELINE_NAMES = {"cepstral_ar": "cepstral AR", "heat": "heat dissipation"}
 
@@ -252,9 +254,24 @@ def _answers(kinds: list[str], differences: dict[str, Any], table: dict[str, Any
     return lines
 
 
+def baseline_job(kind: str, seed: int, cfg: CompareConfig, patches: torch.Tensor, out_dir: Path, *,
+                 validation: torch.Tensor | None = None) -> TrainJob:
+    """The training of one baseline and seed: the compare stage's budget with the baseline's objective, from white
+    noise, into ``out_dir/models/<kind>/seed<seed>`` (held-out loss on ``validation``)."""
+    return TrainJob(config=dataclasses.replace(cfg.train, seed=seed, objective=kind), prior=WhiteNoise(),
+                    patches=patches, out_dir=out_dir / "models" / kind / f"seed{seed}", validation=validation)
+
+
+def planned_jobs(config: BaselinesConfig, cfg: CompareConfig, parts: dict[str, PatchSet],
+                 out_dir: Path) -> list[TrainJob]:
+    """Every model :func:`run_baselines` trains on the training split of ``parts`` into ``out_dir``."""
+    return [baseline_job(kind, seed, cfg, parts["train"].patches, out_dir, validation=parts["validation"].patches)
+            for kind in config.kinds for seed in config.seeds or cfg.seeds]
+
+
 def _baseline_rows(config: BaselinesRunConfig, seeds: tuple[int, ...], data: Any, test: Any, classifier: Any,
                    out_dir: Path, progress: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Metric rows of each baseline (its exact-Gaussian calibration, then one model per seed trained into
+    """Metric rows of each baseline (its exact-Gaussian calibration, then one model per seed from
     ``out_dir/models/<kind>/seed<seed>``) and the commit measure's order on its trajectories."""
     cfg, base = config.compare, config.baselines
     shape = tuple(data.patches.shape[-2:])
@@ -269,9 +286,7 @@ def _baseline_rows(config: BaselinesRunConfig, seeds: tuple[int, ...], data: Any
                             CALIBRATION + name, seeds[0], test, classifier, cfg.steps, data.patches)
         points, replicates = [], []
         for seed in seeds:
-            trained = train(dataclasses.replace(cfg.train, seed=seed, objective=kind), data.patches,
-                            prior=WhiteNoise(), out_dir=out_dir / "models" / kind / f"seed{seed}", progress=progress)
-            model = load_checkpoint(trained.checkpoint)[1]
+            model = trained_network(baseline_job(kind, seed, cfg, data.patches, out_dir), progress=progress)
             rows += scored_rows(lambda steps, g: sample_process(model, process, n=cfg.n_samples, shape=shape,
                                                                 steps=steps, stats=stats, generator=g),
                                 name, seed, test, classifier, cfg.steps, data.patches)
@@ -299,6 +314,9 @@ def run_baselines(config: BaselinesRunConfig, *, out_dir: Path, progress: bool =
     data, test = split.parts["train"], split.parts["test"]
     classifier = project_classifier(data, cfg, compare_dir, progress, read_only=True)
     record_inputs(config, split, fingerprint, out_dir)
+    jobs = planned_jobs(base, cfg, split.parts, out_dir)
+    train_jobs(jobs, progress=progress)  # every model first (already trained by `run` with workers > 1: loaded)
+    write_json(out_dir / "convergence.json", [dataclasses.asdict(c) for c in convergence(jobs)])
     floors = quality_floors(data, test, classifier, cfg)
     n_stages = CepstralAR(n_mels=cfg.mel.n_mels, n_bands=cfg.train.coarse_to_fine.n_bands).n_stages
     rows, orders = _baseline_rows(config, seeds, data, test, classifier, out_dir, progress)

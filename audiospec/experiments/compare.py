@@ -36,7 +36,8 @@ from audiospec.diffusion.checkpoint import load_checkpoint, read_training_state
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, PriorSpec, default_priors, make_prior
 from audiospec.diffusion.samplers import sample
-from audiospec.diffusion.training import CHECKPOINT_NAME, train
+from audiospec.diffusion.parallel import TrainJob, convergence, train_jobs, trained_network
+from audiospec.diffusion.training import CHECKPOINT_NAME
 from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import check_sample_rate
 from audiospec.experiments.fingerprint import FINGERPRINT_NAME, Fingerprint, check_inputs, read_fingerprint
@@ -44,6 +45,7 @@ from audiospec.experiments.compare_arms import OPTIMIZED, WHITENED, optimized_gr
 from audiospec.experiments.compare_order import (
     alpha_hat,
     colour_sweep,
+    control_job,
     data_spectrum,
     prior_orders,
     sensitivity,
@@ -58,9 +60,10 @@ from audiospec.metrics import ClassifierConfig, TrainedClassifier, evaluate_samp
 from audiospec.report.plots import plot_compare
 from audiospec.transforms import MelConfig
 
-__all__ = ["MODEL_KEYS", "RESUMABLE_KEYS", "SCORE_KEYS", "TRAINING_KEYS", "CompareConfig", "CompareRunConfig",
-           "SplitPatches", "check_upstream", "project_classifier", "quality_floors", "record_inputs", "run_compare",
-           "scored_rows", "split_patches", "stage_inputs", "stored_model", "trained_model"]
+__all__ = ["MODEL_KEYS", "RESUMABLE_KEYS", "REUSED_KEYS", "SCORE_KEYS", "TRAINING_KEYS", "CompareConfig",
+           "CompareRunConfig", "SplitPatches", "check_own", "check_upstream", "model_job", "planned_jobs", "project_classifier", "quality_floors",
+           "record_inputs", "run_compare", "scored_rows", "split_patches", "stage_inputs", "stored_model",
+           "trained_model"]
 
 
 @dataclass(frozen=True)
@@ -166,14 +169,44 @@ def _listen(model: Any, prior: NoisePrior, scores: OrderScores, config: CompareC
                       for (wav, png, gain), title in zip(files, titles)]
 
 
+def model_job(prior: NoisePrior, seed: int, patches: torch.Tensor, cfg: CompareConfig, out_dir: Path, *,
+              whiten: bool = False, validation: torch.Tensor | None = None) -> TrainJob:
+    """The training of one prior and seed in ``out_dir/models/<arm>/seed<seed>`` (arm = the prior's name,
+    ``+whitened`` with the whitened loss); its held-out loss is recorded on ``validation``."""
+    arm = prior.name + (WHITENED if whiten else "")
+    return TrainJob(config=dataclasses.replace(cfg.train, seed=seed, whiten_loss=whiten or cfg.train.whiten_loss),
+                    prior=prior, patches=patches, out_dir=out_dir / "models" / arm / f"seed{seed}",
+                    validation=validation)
+
+
 def trained_model(prior: NoisePrior, seed: int, patches: torch.Tensor, cfg: CompareConfig, out_dir: Path,
                   progress: bool, *, whiten: bool = False) -> Any:
-    """The EMA network (what every sampler uses) of one prior and seed, trained, resumed or just loaded from
-    ``out_dir/models/<arm>/seed<seed>`` (arm = the prior's name, ``+whitened`` with the whitened loss)."""
-    arm = prior.name + (WHITENED if whiten else "")
-    trained = train(dataclasses.replace(cfg.train, seed=seed, whiten_loss=whiten or cfg.train.whiten_loss),
-                    patches, prior=prior, out_dir=out_dir / "models" / arm / f"seed{seed}", progress=progress)
-    return load_checkpoint(trained.checkpoint)[1]
+    """The EMA network (what every sampler uses) of one prior and seed (:func:`model_job`), trained, resumed or
+    just loaded."""
+    return trained_network(model_job(prior, seed, patches, cfg, out_dir, whiten=whiten), progress=progress)
+
+
+def planned_jobs(cfg: CompareConfig, parts: dict[str, PatchSet], out_dir: Path) -> list[TrainJob]:
+    """Every model :func:`run_compare` trains on the training split of ``parts`` into ``out_dir`` (held-out loss on
+    the validation split): per prior its seeds, its whitened arm, its control network; then the colour sweep's
+    trained arms."""
+    patches, validation = parts["train"].patches, parts["validation"].patches
+    jobs: list[TrainJob] = []
+    for spec in cfg.priors:
+        prior = make_prior(spec, data=patches)
+        jobs += [model_job(prior, seed, patches, cfg, out_dir, validation=validation) for seed in cfg.seeds]
+        if prior.name in whitened_priors(cfg):
+            jobs += [model_job(prior, seed, patches, cfg, out_dir, whiten=True, validation=validation)
+                     for seed in cfg.whitened_seeds or cfg.seeds]
+        if cfg.control:
+            jobs.append(control_job(prior, patches, cfg, out_dir))
+    names = {spec.name for spec in cfg.priors}
+    for spec in sweep_specs(alpha_hat(patches)) if cfg.colour_sweep and cfg.colour_sweep_seeds else ():
+        if spec.name not in names:
+            prior = make_prior(spec, data=patches)
+            jobs += [model_job(prior, seed, patches, cfg, out_dir, validation=validation)
+                     for seed in cfg.colour_sweep_seeds]
+    return jobs
 
 
 def stored_model(arm: str, seed: int, cfg: CompareConfig, compare_dir: Path) -> Any:
@@ -266,6 +299,7 @@ TRAINING_KEYS = ("data", "compare.mel", "compare.patch_frames", "compare.train",
 RESUMABLE_KEYS = ("compare.train.steps", "compare.train.checkpoint_every", "compare.train.log_every")
 MODEL_KEYS = TRAINING_KEYS + ("compare.priors", "compare.seeds")
 SCORE_KEYS = MODEL_KEYS + ("compare.steps", "compare.sampler", "compare.n_samples", "compare.classifier")
+REUSED_KEYS = TRAINING_KEYS + ("compare.classifier",)  # what a resumed compare stage reuses of its folder
 
 
 def stage_inputs(config: Any, *, stage: str, out_dir: Path, progress: bool, keys: Sequence[str],
@@ -277,10 +311,16 @@ def stage_inputs(config: Any, *, stage: str, out_dir: Path, progress: bool, keys
     corpus = load_corpus(config.data, progress=progress)
     split = split_patches(corpus, config.compare)
     here = Fingerprint.of(stage, config, corpus=corpus, split=split.sources)
-    if keys:  # none: the stage reuses nothing of its folder
+    check_own(here, out_dir, keys=keys, ignore=ignore)
+    return split, here
+
+
+def check_own(here: Fingerprint, out_dir: Path, *, keys: Sequence[str], ignore: Sequence[str] = ()) -> None:
+    """Refuse when ``out_dir`` holds a fingerprint that differs from ``here`` within ``keys`` (none: the stage
+    reuses nothing of its folder, nothing to check)."""
+    if keys:
         check_inputs(here, read_fingerprint(out_dir), keys=keys, ignore=ignore, what=f"{str(out_dir)!r}",
                      fix=f"pass a new --out folder, or delete {str(out_dir)!r} to recompute it")
-    return split, here
 
 
 def record_inputs(config: Any, split: SplitPatches, fingerprint: Fingerprint, out_dir: Path) -> None:
@@ -358,12 +398,15 @@ def run_compare(config: CompareRunConfig, *, out_dir: Path, progress: bool = Tru
     check_sample_rate(cfg.mel, config.data, section="compare")
     out_dir = Path(out_dir)
     split, fingerprint = stage_inputs(config, stage="compare", out_dir=out_dir, progress=progress,
-                                      keys=TRAINING_KEYS + ("compare.classifier",), ignore=RESUMABLE_KEYS)
-    record_inputs(config, split, fingerprint, out_dir)
+                                      keys=REUSED_KEYS, ignore=RESUMABLE_KEYS)
     data, test = split.parts["train"], split.parts["test"]
     patches = data.patches  # [N, 1, M, T]: the training split; every quality metric compares with `test`
     shape = tuple(patches.shape[-2:])  # (M, T)
     check_training_data(cfg.train, patches)  # fails before any work on impossible settings
+    record_inputs(config, split, fingerprint, out_dir)
+    jobs = planned_jobs(cfg, split.parts, out_dir)
+    train_jobs(jobs, progress=progress)  # every model first (already trained by `run` with workers > 1: loaded)
+    write_json(out_dir / "convergence.json", [dataclasses.asdict(c) for c in convergence(jobs)])
     classifier = project_classifier(data, cfg, out_dir, progress)
     floors = quality_floors(data, test, classifier, cfg)
     rows: list[dict[str, Any]] = []

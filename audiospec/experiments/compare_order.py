@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from audiospec.diffusion.checkpoint import load_checkpoint
 from audiospec.diffusion.gaussian import LinearGaussianVelocity, gaussian_fields
 from audiospec.diffusion.priors import NoisePrior, PriorSpec, make_prior
-from audiospec.diffusion.training import train
+from audiospec.diffusion.parallel import TrainJob, trained_network
 from audiospec.experiments.ordering import bootstrap_mean, content_order, measure_field, record_trajectory
 from audiospec.experiments.results import Interval, OrderScores, SensitivityRow, SweepEntry
 from audiospec.functional.noise import estimate_spectrum
@@ -29,7 +28,7 @@ from audiospec.functional.rapsd import MEL_RING_STEP, rapsd
 if TYPE_CHECKING:
     from audiospec.experiments.compare import CompareConfig
 
-__all__ = ["data_spectrum", "alpha_hat", "prior_orders", "sweep_specs", "colour_sweep", "sensitivity"]
+__all__ = ["control_job", "data_spectrum", "alpha_hat", "prior_orders", "sweep_specs", "colour_sweep", "sensitivity"]
 
 
 def data_spectrum(patches: torch.Tensor) -> torch.Tensor:
@@ -48,14 +47,15 @@ def _measure(field: Any, prior: NoisePrior, cfg: "CompareConfig", shape: tuple[i
                          settings=cfg.order, sampler=cfg.sampler, seed=seed)
 
 
-def _control(prior: NoisePrior, spectrum: torch.Tensor, patches: torch.Tensor, cfg: "CompareConfig",
-             out_dir: Path, progress: bool) -> Any:
-    """The control network: same architecture and budget, trained on Gaussian fields with the data's spectrum."""
+def control_job(prior: NoisePrior, patches: torch.Tensor, cfg: "CompareConfig", out_dir: Path) -> TrainJob:
+    """The control network's training: same architecture and budget, on Gaussian fields with the data's spectrum."""
     seed = cfg.seeds[0]
-    fields = gaussian_fields(spectrum, patches.shape, generator=torch.Generator().manual_seed(10_000 + seed))
-    trained = train(dataclasses.replace(cfg.train, seed=seed), fields, prior=prior,
-                    out_dir=out_dir / "models" / prior.name / "control", progress=progress)
-    return load_checkpoint(trained.checkpoint)[1]
+    fields = gaussian_fields(data_spectrum(patches), patches.shape,
+                             generator=torch.Generator().manual_seed(10_000 + seed))
+    return TrainJob(config=dataclasses.replace(cfg.train, seed=seed), prior=prior, patches=fields,
+                    out_dir=out_dir / "models" / prior.name / "control")
+
+
 
 
 def prior_orders(prior: NoisePrior, models: list[tuple[int, Any]], patches: torch.Tensor, cfg: "CompareConfig",
@@ -66,7 +66,8 @@ def prior_orders(prior: NoisePrior, models: list[tuple[int, Any]], patches: torc
     exact, _ = _measure(LinearGaussianVelocity(spectrum, prior=prior, signal_shape=shape), prior, cfg, shape, 0)
     control = None
     if cfg.control:
-        control, _ = _measure(_control(prior, spectrum, patches, cfg, out_dir, progress), prior, cfg, shape, 0)
+        control, _ = _measure(trained_network(control_job(prior, patches, cfg, out_dir), progress=progress), prior,
+                              cfg, shape, 0)
     measured = [_measure(model, prior, cfg, shape, seed) for seed, model in models]
     trained_order = {view: bootstrap_mean([m.views[view].order.mean for m, _ in measured],
                                           [reps[view] for _, reps in measured], seed=cfg.order.seed)

@@ -146,6 +146,7 @@ class CorruptRunConfig:
 def run_corrupt(config: CorruptRunConfig, *, out_dir: Path, progress: bool = True) -> dict[str, Any]:
     """Load the corpus and write the corrupted WAVs / PNGs / manifest under ``out_dir``."""
     corpus = load_corpus(config.data, progress=progress)
+    corpus.require_audio('corrupt (it writes noised audio)')
     save_config(config, Path(out_dir) / "config.yaml")
     Fingerprint.of("corrupt", config, corpus=corpus).write(Path(out_dir))
     return corrupt_corpus(corpus, config=config.corrupt, out_dir=out_dir, progress=progress)

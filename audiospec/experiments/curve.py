@@ -38,7 +38,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import torch
 from tqdm.auto import tqdm
@@ -46,11 +46,17 @@ from tqdm.auto import tqdm
 from audiospec.atomic import write_json
 from audiospec.data import DataConfig
 from audiospec.diffusion.checkpoint import load_checkpoint, read_training_state
-from audiospec.diffusion.config import check_training_data
-from audiospec.diffusion.losses import diffusion_loss
+from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.priors import NoisePrior, PriorSpec, make_prior
 from audiospec.diffusion.samplers import sample
-from audiospec.diffusion.training import CHECKPOINT_NAME, train
+from audiospec.diffusion.training import (
+    CHECKPOINT_NAME,
+    checkpoint_before,
+    make_loss,
+    on_loss_plateau,
+    train,
+    validation_loss,
+)
 from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import check_sample_rate
 from audiospec.experiments.compare import (
@@ -139,30 +145,14 @@ class CurveResult:
     plots: tuple[str, ...] = ()
 
 
-@torch.no_grad()
 def heldout_loss(model: Any, prior: NoisePrior, patches: torch.Tensor, *, draws: int, seed: int,
                  whiten: bool = False, batch_size: int = 64) -> float:
-    """Mean flow-matching loss of ``model`` on ``patches`` ``[N, C, M, T]`` over ``draws`` fixed draws of (t, eps).
-
-    t is stratified over [0, 1) (one point per patch in each of N equal bins, shuffled) and eps
-    drawn from ``prior``, both from a generator seeded with ``seed``: the same draws at every call,
-    so checkpoints differ only by the model.
-    """
-    n = patches.shape[0]
-    if n < 1:
-        raise AudiospecError("the held-out loss needs at least one patch")
-    gen = torch.Generator().manual_seed(seed)
-    total = 0.0
-    for _ in range(draws):
-        t = ((torch.arange(n, dtype=torch.float64) + torch.rand(n, generator=gen, dtype=torch.float64)) / n)
-        t = t[torch.randperm(n, generator=gen)].float()
-        eps = prior.sample(tuple(patches.shape), generator=gen, dtype=torch.float32)
-        for start in range(0, n, batch_size):
-            part = slice(start, start + batch_size)
-            loss = diffusion_loss(model, patches[part].float(), t=t[part], eps=eps[part], objective="flow_matching",
-                                  prior=prior, whiten=whiten)
-            total += float(loss) * patches[part].shape[0]
-    return total / (n * draws)
+    """Mean flow-matching loss of ``model`` on ``patches`` ``[N, C, M, T]`` over ``draws`` fixed draws of (t, eps):
+    :func:`~audiospec.diffusion.training.validation_loss` (t stratified over [0, 1), eps from ``prior``, both from
+    a generator seeded with ``seed``: the same draws at every call, so checkpoints differ only by the model)."""
+    loss_fn = make_loss(TrainConfig(whiten_loss=whiten), prior, n_mels=patches.shape[-2])
+    return validation_loss(model, patches, loss_fn=loss_fn, prior=prior, draws=draws, seed=seed,
+                           batch_size=batch_size)
 
 
 def jackknife_kid(generated: torch.Tensor, reference: torch.Tensor, *, level: float = 0.95) -> Interval:
@@ -180,32 +170,15 @@ def jackknife_kid(generated: torch.Tensor, reference: torch.Tensor, *, level: fl
     return Interval(mean=kid, low=kid - z * se, high=kid + z * se, n=n)
 
 
-def _checkpoint_before(steps: Iterable[int], budget: int, fraction: float) -> int | None:
-    """The last checkpoint at or before (1 - fraction) * budget, None when there is none or budget is not measured."""
-    steps = list(steps)
-    earlier = [s for s in steps if s <= (1.0 - fraction) * budget]
-    return max(earlier) if earlier and budget in steps else None
-
-
 def on_plateau(kids: dict[int, Interval], budget: int, *, fraction: float = 0.2) -> bool | None:
     """True when the last ``fraction`` of ``budget`` steps improved KID by less than its interval half-width
     (module doc); None when no checkpoint lies at or before (1 - fraction) * budget."""
-    earlier = _checkpoint_before(kids, budget, fraction)
+    earlier = checkpoint_before(kids, budget, fraction)
     if earlier is None:
         return None
     final, before = kids[budget], kids[earlier]
     half_width = 0.5 * ((final.high or final.mean) - (final.low or final.mean))
     return before.mean - final.mean < half_width
-
-
-def on_loss_plateau(losses: dict[int, float], budget: int, *, fraction: float = 0.2,
-                    tolerance: float = 0.01) -> bool | None:
-    """True when the last ``fraction`` of ``budget`` steps improved the held-out loss by less than ``tolerance``
-    (relative to the loss at ``budget``); None when no checkpoint lies at or before (1 - fraction) * budget."""
-    earlier = _checkpoint_before(losses, budget, fraction)
-    if earlier is None:
-        return None
-    return losses[earlier] - losses[budget] < tolerance * abs(losses[budget])
 
 
 def _mean_interval(values: list[Interval]) -> Interval:

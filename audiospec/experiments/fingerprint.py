@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import torch
+
 from audiospec.atomic import write_json
 from audiospec.config import config_from_dict, config_to_dict, read_yaml
 from audiospec.data import Corpus
@@ -58,10 +60,14 @@ def _canonical(source: str) -> str:
 
 
 def clips_digest(corpus: Corpus) -> str:
-    """sha256 of a corpus: sample rate, provenance and label of every clip, and the clips' float32 samples."""
+    """sha256 of a corpus: sample rate, provenance and label of every clip, and the clips' float32 samples (or, for
+    a corpus loaded from a log-mel cache, its log-mel spectrograms and their mel settings)."""
     sources = [_canonical(s) for s in corpus.sources]
     h = hashlib.sha256(json.dumps([corpus.sample_rate, sources, corpus.labels]).encode("utf-8"))
     h.update(corpus.waveforms.detach().to("cpu").contiguous().numpy().tobytes())
+    if corpus.log_mel is not None:
+        h.update(repr(corpus.mel).encode("utf-8"))
+        h.update(corpus.log_mel.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
     return h.hexdigest()
 
 

@@ -16,7 +16,7 @@ import torch
 
 from audiospec.data import Corpus
 from audiospec.errors import AudiospecError
-from audiospec.experiments.analysis import mel_patches
+from audiospec.experiments.analysis import cut_patches, mel_patches
 from audiospec.transforms import MelConfig
 
 __all__ = ["PatchSet", "corpus_patches"]
@@ -44,7 +44,13 @@ def corpus_patches(corpus: Corpus, *, mel: MelConfig, patch_frames: int, like: P
     ``like``: reuse another set's mean and scale (the training split's, for validation and test
     patches) instead of estimating them from this corpus.
     """
-    raw, clip_index = mel_patches(corpus.waveforms, mel=mel, patch_frames=patch_frames)  # [N, M, T]
+    if corpus.log_mel is not None:  # a corpus loaded from a log-mel cache (audiospec.data.melcache)
+        if corpus.mel != mel:
+            raise AudiospecError(f"this corpus was loaded from a log-mel cache made with {corpus.mel}, but the config "
+                                 f"asks for {mel}; write the cache with the config's mel settings")
+        raw, clip_index = cut_patches(corpus.log_mel, patch_frames=patch_frames)  # [N, M, T]
+    else:
+        raw, clip_index = mel_patches(corpus.waveforms, mel=mel, patch_frames=patch_frames)  # [N, M, T]
     raw = raw.double()
     mean = raw.mean(dim=(0, 2)) if like is None else torch.tensor(like.mean_db, dtype=torch.float64)  # [M]
     centred = raw - mean[:, None]

@@ -10,16 +10,30 @@ run resumes where it stopped; training itself resumes from its last checkpoint.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from audiospec.config import config_from_dict, config_to_dict, read_yaml, save_config
 from audiospec.errors import AudiospecError
-from audiospec.data import DataConfig, prepare_dataset
+from audiospec.data import FOLDER_PREFIX, LOG_MEL_PREFIX, DataConfig, prepare_dataset
+from audiospec.diffusion.parallel import train_jobs
 from audiospec.experiments.baselines import BaselinesConfig, BaselinesRunConfig, run_baselines
+from audiospec.experiments.baselines import planned_jobs as baseline_jobs
 from audiospec.experiments.analysis import AnalysisConfig, AnalyzeRunConfig, run_analysis
-from audiospec.experiments.compare import CompareConfig, CompareRunConfig, run_compare
+from audiospec.experiments.compare import (
+    RESUMABLE_KEYS,
+    REUSED_KEYS,
+    TRAINING_KEYS,
+    CompareConfig,
+    CompareRunConfig,
+    check_own,
+    record_inputs,
+    run_compare,
+    stage_inputs,
+)
+from audiospec.experiments.compare import planned_jobs as compare_jobs
 from audiospec.experiments.corrupt import CorruptConfig, CorruptRunConfig, run_corrupt
 from audiospec.experiments.probe import ProbeConfig, ProbeRunConfig, run_probe
 from audiospec.report.build import build_report
@@ -38,6 +52,11 @@ class PipelineConfig:
     compare: CompareConfig = field(default_factory=CompareConfig)
     probe: ProbeConfig | None = None
     baselines: BaselinesConfig | None = None
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.workers, int) or isinstance(self.workers, bool) or self.workers < 1:
+            raise AudiospecError(f"workers must be a positive integer (models trained side by side), got {self.workers!r}")
 
 
 def run_pipeline(config: PipelineConfig, *, out_dir: Path, progress: bool = True) -> Path:
@@ -45,24 +64,45 @@ def run_pipeline(config: PipelineConfig, *, out_dir: Path, progress: bool = True
     out_dir = Path(out_dir)
     save_config(config, out_dir / "config.yaml")
     data = config.data
-    if not data.dataset.startswith("folder:"):  # a folder needs no preparation
+    audio = not data.dataset.startswith(LOG_MEL_PREFIX)  # a log-mel cache has no audio to analyse or corrupt
+    if audio and not data.dataset.startswith(FOLDER_PREFIX):  # a folder needs no preparation
         prepare_dataset(data.dataset, data_dir=data.data_dir, source=data.source, hub_split=data.hub_split,
                         hub_label_column=data.hub_label_column, progress=progress)
     stages = [
         ("analysis", "analysis.json", AnalyzeRunConfig(data=data, analysis=config.analysis), run_analysis),
         ("corrupt", "corrupt.json", CorruptRunConfig(data=data, corrupt=config.corrupt), run_corrupt),
-        ("compare", "results.json", CompareRunConfig(data=data, compare=config.compare), run_compare),
-    ]
+    ] if audio else []
+    compare = CompareRunConfig(data=data, compare=config.compare)
+    stages.append(("compare", "results.json", compare, run_compare))
     if config.probe is not None:
         stages.append(("probe", "probe.json", ProbeRunConfig(data=data, compare=config.compare, probe=config.probe),
                        run_probe))
     if config.baselines is not None:
         stages.append(("baselines", "baselines.json",
                        BaselinesRunConfig(data=data, compare=config.compare, baselines=config.baselines), run_baselines))
+    if config.workers > 1 and not _done(out_dir / "compare", "results.json", compare):
+        _train_up_front(config, out_dir, progress)
     for folder, result, stage_config, run in stages:
         if not _done(out_dir / folder, result, stage_config):
             run(stage_config, out_dir=out_dir / folder, progress=progress)
     return build_report(out_dir)
+
+
+def _train_up_front(config: PipelineConfig, out_dir: Path, progress: bool) -> None:
+    """Train the compare and baselines stages' models ``config.workers`` at a time (module doc), after the checks
+    those stages make of their folders (their fingerprints), so a refused stage has trained nothing in place."""
+    cfg = config.compare
+    compare = CompareRunConfig(data=config.data, compare=cfg)
+    split, fingerprint = stage_inputs(compare, stage="compare", out_dir=out_dir / "compare", progress=progress,
+                                      keys=REUSED_KEYS, ignore=RESUMABLE_KEYS)
+    jobs = compare_jobs(cfg, split.parts, out_dir / "compare")
+    if config.baselines is not None:
+        baselines = BaselinesRunConfig(data=config.data, compare=cfg, baselines=config.baselines)
+        check_own(dataclasses.replace(fingerprint, stage="baselines", settings=config_to_dict(baselines)),
+                  out_dir / "baselines", keys=TRAINING_KEYS, ignore=RESUMABLE_KEYS)
+        jobs += baseline_jobs(config.baselines, cfg, split.parts, out_dir / "baselines")
+    record_inputs(compare, split, fingerprint, out_dir / "compare")
+    train_jobs(jobs, workers=config.workers, progress=progress)
 
 
 def _resolved(saved: Any, cls: type) -> Any:

@@ -52,6 +52,19 @@ def snr_per_frequency(
     """SNR(f, t) for times ``t`` (any shape) and spectra ``[K]`` -> ``[*t.shape, K]`` (float64).
 
     ``noise_power`` None means white noise (S = 1).
+
+    Args:
+        t: times in [0, 1], a float or a tensor ``[*t]`` of any shape.
+        data_power: data power P(f) per bin ``[K]``, non-negative.
+        noise_power: noise power S(f) per bin ``[K]``, positive; ``None`` for white noise.
+        process: the corruption process giving alpha_t and sigma_t.
+
+    Returns:
+        SNR(f, t) = alpha_t^2 P(f) / (sigma_t^2 S(f)), ``[*t.shape, K]`` float64 (+inf at t = 0).
+
+    Raises:
+        AudiospecError: negative or non-finite ``data_power``, a ``noise_power`` of another shape
+            or not strictly positive, or a bad ``t`` / ``process``.
     """
     P, S = _spectra(data_power, noise_power)
     alpha_t, sigma_t = process_coefficients(t, process=process)
@@ -71,6 +84,21 @@ def max_detectable_frequency(
     """f_max(t): the largest frequency in ``freqs`` ``[K]`` with SNR(f, t) > tau; 0 where none is.
 
     Does not assume a monotonic spectrum (waveform spectra are not). Returns ``[*t.shape]``.
+
+    Args:
+        t: times in [0, 1], a float or a tensor ``[*t]``.
+        freqs: bin frequencies ``[K]`` (any unit; DC never counts).
+        data_power: data power per bin ``[K]``.
+        noise_power: noise power per bin ``[K]``; ``None`` for white noise.
+        tau: SNR threshold, > 0.
+        process: the corruption process.
+
+    Returns:
+        f_max(t) ``[*t.shape]`` (float64), in the unit of ``freqs``.
+
+    Raises:
+        AudiospecError: ``tau`` <= 0, ``freqs`` and ``data_power`` of different shapes, or
+            spectra rejected by :func:`snr_per_frequency`.
     """
     if tau <= 0:
         raise AudiospecError(f"SNR threshold tau must be positive, got {tau}")
@@ -94,6 +122,19 @@ def crossing_time(
     Solves lambda(t*) = log(tau S / P) with lambda the process's log-SNR; bins with
     P = 0 are never detectable (t* = 0). Frequencies with a larger t* survive more noise:
     they are generated earlier when sampling runs from t = 1 to t = 0.
+
+    Args:
+        data_power: data power P(f) per bin ``[K]``, non-negative.
+        noise_power: noise power S(f) per bin ``[K]``, positive; ``None`` for white noise.
+        tau: SNR threshold, > 0.
+        process: the corruption process whose log-SNR is inverted.
+
+    Returns:
+        t*(f) ``[K]`` float64 in [0, 1].
+
+    Raises:
+        AudiospecError: ``tau`` <= 0, or spectra that are negative, non-finite, of different
+            shapes, or (noise) not strictly positive.
     """
     if tau <= 0:
         raise AudiospecError(f"SNR threshold tau must be positive, got {tau}")
@@ -117,6 +158,21 @@ def autoregression_order(
     0: every frequency is drowned at once (e.g. noise matched to the data spectrum);
     -1: fine-to-coarse. Bins are first resampled onto ``n_points`` log-spaced
     frequencies so every octave weighs the same; DC is dropped. ``freqs`` ``[K]``.
+
+    Args:
+        freqs: bin frequencies ``[K]``; bins at f <= 0 are dropped.
+        data_power: data power per bin ``[K]``, non-negative.
+        noise_power: noise power per bin ``[K]``, positive; ``None`` for white noise.
+        tau: SNR threshold, > 0.
+        process: the corruption process.
+        n_points: log-spaced frequencies the spectra are resampled onto.
+
+    Returns:
+        The score in [-1, 1].
+
+    Raises:
+        AudiospecError: ``freqs`` of another shape than ``data_power``, fewer than two positive
+            frequencies, or spectra rejected by :func:`crossing_time`.
     """
     P, S = _spectra(data_power, noise_power)
     if freqs.shape != P.shape:

@@ -25,7 +25,20 @@ def quefrency_axis(n_mels: int, *, dtype: torch.dtype = torch.float64) -> torch.
 
 
 def dct_matrix(n: int, *, n_coeffs: int | None = None, device=None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """Orthonormal DCT-II basis ``[n, n_coeffs]``: ``x [..., n] @ D -> [..., n_coeffs]``."""
+    """Orthonormal DCT-II basis ``[n, n_coeffs]``: ``x [..., n] @ D -> [..., n_coeffs]``.
+
+    Args:
+        n: length of the transformed axis, >= 1.
+        n_coeffs: number of coefficients kept, 1 <= n_coeffs <= n (default ``n``).
+        device: device of the result.
+        dtype: dtype of the result (built in float64, then cast).
+
+    Returns:
+        The basis ``[n, n_coeffs]``; with ``n_coeffs = n`` it is orthogonal (D^T D = I).
+
+    Raises:
+        AudiospecError: ``n`` < 1 or ``n_coeffs`` outside [1, n].
+    """
     n_coeffs = n if n_coeffs is None else n_coeffs
     if n < 1 or not 1 <= n_coeffs <= n:
         raise AudiospecError(f"need 1 <= n_coeffs <= n, got n={n}, n_coeffs={n_coeffs}")
@@ -38,7 +51,21 @@ def dct_matrix(n: int, *, n_coeffs: int | None = None, device=None, dtype: torch
 
 
 def dct(x: torch.Tensor, *, dim: int = -1, n_coeffs: int | None = None, basis: torch.Tensor | None = None) -> torch.Tensor:
-    """Orthonormal DCT-II of ``x`` along ``dim`` (first ``n_coeffs`` coefficients kept)."""
+    """Orthonormal DCT-II of ``x`` along ``dim`` (first ``n_coeffs`` coefficients kept).
+
+    Args:
+        x: input ``[..., n, ...]`` with the transformed axis of length n at ``dim``.
+        dim: the transformed axis.
+        n_coeffs: number of coefficients kept (default all ``n``).
+        basis: a precomputed :func:`dct_matrix` ``[n, C]`` (overrides ``n_coeffs``).
+
+    Returns:
+        ``x`` with axis ``dim`` replaced by C = ``n_coeffs`` coefficients; equals
+        ``scipy.fft.dct(x, type=2, norm="ortho", axis=dim)[..., :C]``.
+
+    Raises:
+        AudiospecError: NaN / Inf in ``x`` or a bad ``n_coeffs``.
+    """
     check_finite(x, name="input")
     n = x.shape[dim]
     if basis is None:
@@ -52,6 +79,16 @@ def cepstrum(log_mel: torch.Tensor, *, n_coeffs: int | None = None) -> torch.Ten
 
     With a dB log-mel input and ``n_coeffs=20`` this equals
     ``librosa.feature.mfcc(S=log_mel, n_mfcc=20)`` (librosa uses the same orthonormal DCT-II).
+
+    Args:
+        log_mel: log-mel spectrograms ``[..., M, T]``.
+        n_coeffs: number of cepstral coefficients C kept (default M).
+
+    Returns:
+        Cepstra ``[..., C, T]``: coefficient k is quefrency k / (2 M) cycles per mel bin.
+
+    Raises:
+        AudiospecError: fewer than 2 dims, NaN / Inf values or a bad ``n_coeffs``.
     """
     if log_mel.ndim < 2:
         raise AudiospecError(f"cepstrum needs a log-mel spectrogram [..., M, T], got shape {tuple(log_mel.shape)}")
@@ -59,7 +96,17 @@ def cepstrum(log_mel: torch.Tensor, *, n_coeffs: int | None = None) -> torch.Ten
 
 
 def cepstral_power(log_mel: torch.Tensor) -> torch.Tensor:
-    """Mean squared cepstral coefficient per quefrency: ``[..., M, T] -> [..., M]`` (mean over frames)."""
+    """Mean squared cepstral coefficient per quefrency: ``[..., M, T] -> [..., M]`` (mean over frames).
+
+    Args:
+        log_mel: log-mel spectrograms ``[..., M, T]``.
+
+    Returns:
+        Cepstral power ``[..., M]``, one value per quefrency (see :func:`cepstrum`).
+
+    Raises:
+        AudiospecError: fewer than 2 dims or NaN / Inf values.
+    """
     return cepstrum(log_mel).pow(2).mean(dim=-1)
 
 
@@ -68,6 +115,15 @@ def dct2_spectrum(field: torch.Tensor) -> torch.Tensor:
 
     Index (i, j) holds frequency (i / (2H), j / (2W)) cycles/sample; the DCT avoids the
     wrap-around discontinuity of the FFT at the patch edges.
+
+    Args:
+        field: fields ``[..., H, W]`` (e.g. log-mel patches).
+
+    Returns:
+        Squared DCT-II coefficients ``[..., H, W]``; they sum to ``sum(field ** 2)`` (orthonormal).
+
+    Raises:
+        AudiospecError: fewer than 2 dims or NaN / Inf values.
     """
     if field.ndim < 2:
         raise AudiospecError(f"dct2_spectrum needs a field [..., H, W], got shape {tuple(field.shape)}")
@@ -81,6 +137,17 @@ def expected_cepstral_power(spectrum: torch.Tensor, signal_shape: tuple[int, int
     :mod:`audiospec.functional.noise`). Along the mel axis each frame has the circulant
     covariance C[i, j] = c((i - j) mod M), c = IDFT of the marginal S_mel(k_y) = mean over
     k_x of S; the DCT-II coefficients then have variances diag(D^T C D). Returns ``[M]`` (float64).
+
+    Args:
+        spectrum: the noise's power spectrum S on the rfft grid ``[M, T // 2 + 1]``.
+        signal_shape: ``(M, T)``, the shape of the noise field.
+
+    Returns:
+        Expected cepstral power ``[M]`` (float64), comparable with :func:`cepstral_power` of
+        samples of that noise.
+
+    Raises:
+        AudiospecError: a ``spectrum`` whose shape is not ``[M, T // 2 + 1]``.
     """
     M, T = signal_shape
     if tuple(spectrum.shape) != (M, T // 2 + 1):

@@ -76,6 +76,25 @@ def mel_filterbank(
     Triangles span n_mels + 2 points evenly spaced in mel between ``f_min`` and ``f_max``,
     evaluated at the true bin frequencies k * sample_rate / n_fft; ``norm="slaney"``
     scales each to unit area (2 / bandwidth). Equals ``librosa.filters.mel(...).T``.
+
+    Args:
+        sample_rate: sampling rate in Hz, > 0.
+        n_fft: FFT size, >= 2 (K = n_fft // 2 + 1 frequency bins).
+        n_mels: number of mel bands, >= 1.
+        f_min: lowest band edge in Hz, >= 0.
+        f_max: highest band edge in Hz, <= Nyquist (default Nyquist).
+        norm: ``"slaney"`` (unit-area triangles) or ``None`` (peak 1).
+        mel_scale: ``"slaney"`` (librosa's default) or ``"htk"``.
+        device: device of the result.
+        dtype: dtype of the result (built in float64, then cast).
+
+    Returns:
+        Filterbank ``[n_fft // 2 + 1, n_mels]``: ``power[..., K, T]`` -> mel ``[..., n_mels, T]``
+        is ``fb.T @ power``.
+
+    Raises:
+        AudiospecError: a non-positive ``sample_rate``, not 0 <= f_min < f_max <= Nyquist,
+            ``n_mels`` < 1, ``n_fft`` < 2 or an unknown ``norm`` / ``mel_scale``.
     """
     if sample_rate <= 0:
         raise AudiospecError(f"sample_rate must be positive, got {sample_rate!r}")
@@ -117,6 +136,23 @@ def stft_power(
     """|STFT|^power of ``waveform`` ``[..., L]`` -> ``[..., n_fft // 2 + 1, T]`` (frames as ``torch.stft``).
 
     ``window`` defaults to a periodic Hann window of ``n_fft`` samples.
+
+    Args:
+        waveform: signals ``[..., L]``.
+        n_fft: FFT size, >= 2.
+        hop_length: frame step in samples, >= 1.
+        window: window ``[n_fft]`` (default periodic Hann).
+        center: pad ``n_fft // 2`` samples on each side so frame t is centred on t * hop_length.
+        pad_mode: ``"constant"`` (zeros, librosa's default) or ``"reflect"``.
+        power: exponent of the magnitude (2: power, 1: magnitude).
+
+    Returns:
+        ``[..., n_fft // 2 + 1, T]`` with T = 1 + L // hop_length when ``center``, else
+        1 + (L - n_fft) // hop_length.
+
+    Raises:
+        AudiospecError: ``n_fft`` < 2, ``hop_length`` < 1, a signal too short for one frame
+            (or for reflect padding), or NaN / Inf samples.
     """
     frames = _frames(waveform, n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode)  # [N, T, n_fft]
     if window is None:
@@ -133,6 +169,19 @@ def power_to_db(
 
     Same as ``librosa.power_to_db`` applied to each spectrogram (the max is taken over
     the last two dims, not over the whole batch).
+
+    Args:
+        power: non-negative power spectrograms ``[..., F, T]``.
+        ref: reference power (0 dB), > 0.
+        amin: smallest power before the log, > 0.
+        top_db: dynamic range kept below each spectrogram's maximum, >= 0; ``None`` keeps all.
+
+    Returns:
+        Spectrograms in dB, ``[..., F, T]`` like ``power``.
+
+    Raises:
+        AudiospecError: ``amin`` or ``ref`` <= 0, ``top_db`` < 0, fewer than 2 dims, or negative,
+            NaN or Inf power.
     """
     if amin <= 0 or ref <= 0:
         raise AudiospecError(f"amin and ref must be positive, got amin={amin}, ref={ref}")
@@ -179,6 +228,33 @@ def log_mel_spectrogram(
     ``filterbank`` ``[n_fft // 2 + 1, n_mels]`` and ``window`` ``[n_fft]`` may be passed
     precomputed (as :class:`audiospec.transforms.LogMelSpectrogram` does); otherwise they
     are built from the other arguments.
+
+    Args:
+        waveform: signals ``[..., L]``.
+        sample_rate: sampling rate in Hz (for the filterbank).
+        n_fft: FFT size, >= 2.
+        hop_length: frame step in samples, >= 1.
+        n_mels: number of mel bands.
+        f_min: lowest band edge in Hz.
+        f_max: highest band edge in Hz (default Nyquist).
+        power: exponent of the STFT magnitude before the filterbank (2: power).
+        center: pad ``n_fft // 2`` samples on each side (librosa's default).
+        pad_mode: ``"constant"`` (zeros) or ``"reflect"``.
+        norm: mel band normalisation, ``"slaney"`` or ``None``.
+        mel_scale: ``"slaney"`` or ``"htk"``.
+        ref: reference power (0 dB), > 0.
+        amin: smallest power before the log, > 0.
+        top_db: dynamic range kept below each spectrogram's maximum; ``None`` keeps all.
+        filterbank: precomputed filterbank ``[n_fft // 2 + 1, n_mels]`` (overrides the mel arguments).
+        window: precomputed window ``[n_fft]`` (default periodic Hann).
+
+    Returns:
+        Log-mel spectrograms in dB ``[..., n_mels, T]`` in the waveform's dtype.
+
+    Raises:
+        AudiospecError: a filterbank with other than ``n_fft // 2 + 1`` rows, ``amin`` or ``ref``
+            <= 0, ``top_db`` < 0, bad STFT or filterbank settings, a signal too short for one
+            frame, or NaN / Inf samples.
     """
     if filterbank is None:
         filterbank = mel_filterbank(

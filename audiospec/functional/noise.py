@@ -59,6 +59,18 @@ def radial_frequency(
     """|f| in cycles/sample on the real-FFT grid of ``signal_shape`` (``(L,)`` or ``(H, W)``).
 
     Returns ``[L // 2 + 1]`` or ``[H, W // 2 + 1]``.
+
+    Args:
+        signal_shape: ``(L,)`` or ``(H, W)``.
+        device: device of the result.
+        dtype: dtype of the result.
+
+    Returns:
+        |f| ``[L // 2 + 1]`` (``rfftfreq(L)``) or ``[H, W // 2 + 1]``
+        (sqrt(fftfreq(H)^2 + rfftfreq(W)^2)), in cycles/sample.
+
+    Raises:
+        AudiospecError: ``signal_shape`` with other than 1 or 2 entries.
     """
     if len(signal_shape) == 1:
         (L,) = signal_shape
@@ -78,6 +90,18 @@ def hermitian_weights(
 
     The last axis keeps bin 0 and (for even length) the Nyquist bin once; every other
     bin also represents its complex-conjugate partner.
+
+    Args:
+        signal_shape: ``(L,)`` or ``(H, W)``.
+        device: device of the result.
+        dtype: dtype of the result.
+
+    Returns:
+        Weights ``[L // 2 + 1]`` or ``[H, W // 2 + 1]`` (an expanded view in 2-D); they sum to
+        the number of samples L or H W.
+
+    Raises:
+        AudiospecError: ``signal_shape`` with other than 1 or 2 entries.
     """
     if len(signal_shape) not in (1, 2):
         raise AudiospecError(f"signal_shape must have 1 or 2 entries, got {tuple(signal_shape)}")
@@ -93,7 +117,19 @@ def hermitian_weights(
 
 
 def normalize_spectrum(spectrum: torch.Tensor, signal_shape: Sequence[int]) -> torch.Tensor:
-    """Rescale S on the rfft grid so that the full-plane mean of S is 1 (unit variance per element)."""
+    """Rescale S on the rfft grid so that the full-plane mean of S is 1 (unit variance per element).
+
+    Args:
+        spectrum: power spectrum S on the rfft grid, ``[..., L // 2 + 1]`` or
+            ``[..., H, W // 2 + 1]`` (leading dims are normalised one by one).
+        signal_shape: ``(L,)`` or ``(H, W)``, the shape of the signals S describes.
+
+    Returns:
+        S divided by its full-plane mean, ``spectrum``'s shape.
+
+    Raises:
+        AudiospecError: negative, NaN or Inf values, or a spectrum that is zero everywhere.
+    """
     check_finite(spectrum, name="noise spectrum")
     if bool((spectrum < 0).any()):
         raise AudiospecError("noise spectrum must be non-negative everywhere (it is a power spectrum)")
@@ -118,6 +154,18 @@ def power_law_spectrum(
     value; it is set explicitly to S(f_min), the value at the lowest non-zero
     frequency of the grid (as in the ``colorednoise`` package), so the field keeps
     a mean that fluctuates like its slowest oscillation.
+
+    Args:
+        signal_shape: ``(L,)`` or ``(H, W)``.
+        beta: spectral exponent, finite.
+        device: device of the result.
+        dtype: dtype of the result.
+
+    Returns:
+        S ``[L // 2 + 1]`` or ``[H, W // 2 + 1]`` with full-plane mean 1.
+
+    Raises:
+        AudiospecError: a NaN or infinite ``beta`` or a bad ``signal_shape``.
     """
     if not math.isfinite(beta):
         raise AudiospecError(f"beta must be a finite number, got {beta!r}")
@@ -134,6 +182,16 @@ def estimate_spectrum(x: torch.Tensor, *, ndim: NDim = 1) -> torch.Tensor:
 
     x: ``[..., L]`` (ndim=1) or ``[..., H, W]`` (ndim=2). Returns ``[L // 2 + 1]`` or
     ``[H, W // 2 + 1]`` in float64, not normalised (feed it to :func:`matched_noise`).
+
+    Args:
+        x: examples ``[..., L]`` (ndim=1) or ``[..., H, W]`` (ndim=2).
+        ndim: 1 or 2, the number of trailing signal dims.
+
+    Returns:
+        The mean power spectrum ``[L // 2 + 1]`` or ``[H, W // 2 + 1]`` (float64).
+
+    Raises:
+        AudiospecError: ``ndim`` not 1 or 2, too few dims, or NaN / Inf values.
     """
     _signal_shape(x.shape, ndim)  # validates ndim and sizes
     check_finite(x, name="signal")
@@ -158,6 +216,22 @@ def matched_noise(
     :func:`estimate_spectrum`) for data-matched noise. Under that prior SNR(f, t) is the
     same at every frequency: all frequencies are drowned at once, the opposite of
     spectral autoregression. Returns a tensor of ``shape``.
+
+    Args:
+        shape: output shape ``(..., L)`` or ``(..., H, W)``.
+        spectrum: power spectrum on the rfft grid ``[L // 2 + 1]`` or ``[H, W // 2 + 1]``
+            (non-negative, any scale).
+        ndim: 1 or 2, the number of trailing signal dims.
+        generator: source of randomness (its device wins over ``device``).
+        device: device of the result when no generator is given.
+        dtype: dtype of the result (sampled in float64).
+
+    Returns:
+        Noise of ``shape``, each element of unit variance.
+
+    Raises:
+        AudiospecError: a ``spectrum`` not on the rfft grid of ``shape``, a bad ``ndim`` or
+            shape, or a negative / all-zero spectrum.
     """
     signal_shape = _signal_shape(shape, ndim)
     grid = tuple(radial_frequency(signal_shape).shape)
@@ -196,6 +270,21 @@ def colored_noise(
 
     The expected power spectrum (periodogram for ndim=1, RAPSD for ndim=2) has log-log
     slope -beta; beta = 0 gives white noise.
+
+    Args:
+        shape: output shape ``(..., L)`` or ``(..., H, W)``.
+        beta: spectral exponent (0 white, 1 pink, 2 brown, -1 blue).
+        ndim: 1 or 2, the number of trailing signal dims.
+        generator: source of randomness.
+        device: device of the result when no generator is given.
+        dtype: dtype of the result.
+
+    Returns:
+        Noise of ``shape``.
+
+    Raises:
+        AudiospecError: ``ndim`` not 1 or 2, a shape without ``ndim`` signal dims, or a
+            non-finite ``beta``.
     """
     _check_ndim(ndim)
     spectrum = power_law_spectrum(_signal_shape(shape, ndim), beta=beta)
@@ -208,6 +297,19 @@ def add_noise(x: torch.Tensor, noise: torch.Tensor, *, snr_db: torch.Tensor | fl
     SNR = 10 log10( sum x^2 / sum (g n)^2 ) over the last ``ndim`` axes, as in
     ``torchaudio.functional.add_noise``. ``snr_db`` is a scalar or broadcasts against
     the leading dims of ``x``. Shapes: x, noise ``[..., L]`` or ``[..., H, W]``.
+
+    Args:
+        x: clean signals ``[..., L]`` (ndim=1) or ``[..., H, W]`` (ndim=2).
+        noise: noise ``[..., L]`` or ``[..., H, W]`` (``x``'s shape), non-zero energy in every example.
+        snr_db: SNR in dB, a scalar or a tensor ``[...]`` broadcasting against the leading dims.
+        ndim: 1 or 2, the trailing dims over which energy is summed.
+
+    Returns:
+        ``x + g * noise``, ``x``'s shape, with g ``[...]`` chosen per example.
+
+    Raises:
+        AudiospecError: ``x`` and ``noise`` of different shapes, NaN / Inf values, noise with
+            zero energy in some example, or ``ndim`` not 1 or 2.
     """
     _check_ndim(ndim)
     if x.shape != noise.shape:
@@ -230,6 +332,18 @@ def add_noise_at_time(
     """x_t = alpha_t * x0 + sigma_t * eps (DESIGN.md section 2).
 
     ``t`` is a scalar or ``[B]`` (one time per leading example); x0, noise ``[B, ...]``.
+
+    Args:
+        x0: clean examples ``[B, ...]``.
+        noise: eps ``[B, ...]``, ``x0``'s shape.
+        t: time in [0, 1], a float or ``[B]``.
+        process: the corruption process giving alpha_t and sigma_t.
+
+    Returns:
+        x_t ``[B, ...]`` in ``x0``'s dtype.
+
+    Raises:
+        AudiospecError: ``x0`` and ``noise`` of different shapes, or a bad ``t`` / ``process``.
     """
     if x0.shape != noise.shape:
         raise AudiospecError(f"x0 shape {tuple(x0.shape)} and noise shape {tuple(noise.shape)} differ")

@@ -24,6 +24,14 @@ class PowerLawFit(NamedTuple):
     ``alpha`` = -slope, ``intercept`` = c (log10 power at f = 1), ``r2`` of the fit on the
     resampled points, ``ci`` = (low, high) bootstrap interval of alpha (None with < 2
     clips), and the resampled curve (``freqs``, ``log10_power``) the fit was made on.
+
+    Attributes:
+        alpha: the power-law exponent, P(f) ~ f^-alpha.
+        intercept: c, the log10 power at f = 1.
+        r2: coefficient of determination on the resampled points.
+        ci: (low, high) percentile bootstrap interval of alpha over clips, or None.
+        freqs: the log-spaced frequencies of the fit ``[P]``.
+        log10_power: the log-domain mean spectrum resampled at ``freqs`` ``[P]``.
     """
 
     alpha: float
@@ -71,6 +79,17 @@ def log_resample(
     """Resample ``log_power`` ``[..., K]`` (any log base) at ``n_points`` log-spaced frequencies.
 
     ``freqs`` ``[K]`` must be positive and increasing. Returns (``[P]`` frequencies, ``[..., P]``).
+
+    Args:
+        freqs: positive, strictly increasing frequencies ``[K]``.
+        log_power: log spectra ``[..., K]`` (linearly interpolated in log f).
+        n_points: number P of log-spaced points from ``freqs[0]`` to ``freqs[-1]``, >= 2.
+
+    Returns:
+        ``(grid, resampled)``: frequencies ``[P]`` and log spectra ``[..., P]``, both float64.
+
+    Raises:
+        AudiospecError: ``n_points`` < 2, or frequencies that are not positive and strictly increasing.
     """
     if n_points < 2:
         raise AudiospecError(f"n_points must be >= 2, got {n_points}")
@@ -99,7 +118,28 @@ def fit_power_law(
     ci_level: float = 0.95,
     generator: torch.Generator | None = None,
 ) -> PowerLawFit:
-    """Fit P(f) ~ f^-alpha to spectra ``power`` ``[N, K]`` (N clips) or ``[K]`` at ``freqs`` ``[K]``."""
+    """Fit P(f) ~ f^-alpha to spectra ``power`` ``[N, K]`` (N clips) or ``[K]`` at ``freqs`` ``[K]``.
+
+    Args:
+        freqs: bin frequencies ``[K]``; DC and bins outside [f_min, f_max] are dropped.
+        power: spectra ``[N, K]`` (N clips, averaged in the log domain) or ``[K]``; positive
+            at the fitted frequencies.
+        f_min: lowest fitted frequency (default: the lowest positive one).
+        f_max: highest fitted frequency (default: the highest).
+        n_points: log-spaced points the spectra are resampled onto before the regression.
+        n_bootstrap: bootstrap resamples of the clips for ``ci`` (0: no interval).
+        ci_level: level of the interval, in (0, 1).
+        generator: randomness of the bootstrap.
+
+    Returns:
+        :class:`PowerLawFit` with alpha, intercept, R^2, the bootstrap interval (None with
+        fewer than 2 clips) and the fitted curve ``[P]``.
+
+    Raises:
+        AudiospecError: ``power`` and ``freqs`` with different numbers of bins, NaN / Inf power,
+            ``ci_level`` outside (0, 1), fewer than 3 positive frequencies in the band, or a
+            non-positive power at a fitted frequency.
+    """
     check_finite(power, name="power")
     if power.shape[-1] != freqs.shape[-1]:
         raise AudiospecError(f"power has {power.shape[-1]} bins but freqs has {freqs.shape[-1]}")
@@ -136,6 +176,19 @@ def fit_loglog_polynomial(freqs: torch.Tensor, power: torch.Tensor, *, degree: i
 
     ``freqs`` ``[K]`` (positive), ``power`` ``[K]`` (positive). Coefficients are highest
     power first, like ``numpy.polyfit``.
+
+    Args:
+        freqs: positive frequencies ``[K]``.
+        power: positive spectrum ``[K]``.
+        degree: polynomial degree, >= 1 and < K.
+
+    Returns:
+        ``LogLogPolynomialFit(coeffs [degree + 1], fitted [K], ratio [K])`` with ``ratio`` = P / P_fit,
+        all float64.
+
+    Raises:
+        AudiospecError: ``degree`` < 1, NaN / Inf power, non-positive frequencies or powers, or
+            no more than ``degree`` points.
     """
     if degree < 1:
         raise AudiospecError(f"degree must be >= 1, got {degree}")

@@ -53,7 +53,12 @@ non-square patches zig-zag under ``"fine"``."""
 
 
 class RadialSpectrum(NamedTuple):
-    """``freqs`` ``[R]`` in cycles/sample and ``power`` ``[..., R]``."""
+    """``freqs`` ``[R]`` in cycles/sample and ``power`` ``[..., R]``.
+
+    Attributes:
+        freqs: ring frequencies ``[R]`` in cycles/sample (float64).
+        power: ring-averaged power ``[..., R]`` (white unit-variance noise gives 1).
+    """
 
     freqs: torch.Tensor
     power: torch.Tensor
@@ -92,7 +97,16 @@ class RingMap(NamedTuple):
     """Where each real-FFT bin goes: ring ``lower`` with weight ``w_lower`` and ring ``upper``
     with weight ``w_upper`` (``[H * (W // 2 + 1)]`` each; weights include the Hermitian count,
     bins outside every ring point at the spare index R with weight 0), the total weight of each
-    ring ``totals`` ``[R]`` and the ring frequencies ``freqs`` ``[R]`` (cycles/sample)."""
+    ring ``totals`` ``[R]`` and the ring frequencies ``freqs`` ``[R]`` (cycles/sample).
+
+    Attributes:
+        lower: lower ring index of each rfft bin ``[H * (W // 2 + 1)]`` (long; R = outside).
+        upper: upper ring index of each bin ``[H * (W // 2 + 1)]`` (equal to ``lower`` in pysteps mode).
+        w_lower: weight of each bin in its lower ring ``[H * (W // 2 + 1)]``.
+        w_upper: weight of each bin in its upper ring ``[H * (W // 2 + 1)]``.
+        totals: total weight of each ring ``[R]``, all positive.
+        freqs: ring frequencies ``[R]`` in cycles/sample.
+    """
 
     lower: torch.Tensor
     upper: torch.Tensor
@@ -110,7 +124,24 @@ def ring_map(
     ring_step: RingStep = "fine",
     device: torch.device | str | None = None,
 ) -> RingMap:
-    """The sparse bin-to-ring assignment of a ``H x W`` field (see :class:`RingMap`)."""
+    """The sparse bin-to-ring assignment of a ``H x W`` field (see :class:`RingMap`).
+
+    Args:
+        H: field height (rows), >= 2.
+        W: field width (columns), >= 2.
+        mode: ``"pysteps"`` (rounded integer radius) or ``"normalized"`` (cycles/sample per axis).
+        ring_step: ring spacing in normalized mode, ``"fine"`` (1 / max(H, W)) or ``"coarse"``
+            (1 / min(H, W)).
+        device: device of the map.
+
+    Returns:
+        :class:`RingMap` with per-bin indices and weights ``[H * (W // 2 + 1)]`` and per-ring
+        ``totals`` and ``freqs`` ``[R]``.
+
+    Raises:
+        AudiospecError: a field smaller than 2 x 2, an unknown ``mode`` or ``ring_step``, or a
+            ring that receives no bins.
+    """
     if H < 2 or W < 2:
         raise AudiospecError(f"RAPSD needs a field of at least 2 x 2, got {H} x {W}")
     device = torch.device(device) if device is not None else None
@@ -158,6 +189,20 @@ def ring_weights(
 
     ``S.reshape(-1) @ A`` is the ring average of a spectrum S given on the rfft grid
     (each column of ``A`` holds one ring's bin weights divided by their total).
+
+    Args:
+        H: field height, >= 2.
+        W: field width, >= 2.
+        mode: ``"pysteps"`` or ``"normalized"`` (see :func:`ring_map`).
+        ring_step: ring spacing in normalized mode, ``"fine"`` or ``"coarse"``.
+        device: device of the result.
+
+    Returns:
+        ``(A, freqs)``: the averaging matrix ``[H * (W // 2 + 1), R]`` (float64, columns sum
+        to 1) and the ring frequencies ``[R]``.
+
+    Raises:
+        AudiospecError: as :func:`ring_map`.
     """
     rings = ring_map(H, W, mode=mode, ring_step=ring_step, device=device)
     n_rings, n_bins = rings.freqs.numel(), rings.lower.numel()
@@ -201,6 +246,23 @@ def rapsd(
     float32 inputs to ~1e-5 relative), ``chunk`` fields at a time so temporaries stay
     small. ``rings`` may pass a precomputed :func:`ring_map` (as the
     :class:`audiospec.transforms.RAPSD` module does).
+
+    Args:
+        field: fields ``[..., H, W]`` with H, W >= 2; integer input is computed in float64.
+        mode: ``"pysteps"`` (equals ``pysteps.utils.spectral.rapsd``) or ``"normalized"``
+            (radius in cycles/sample per axis, for non-square fields).
+        window: ``None`` or ``"kaiser"`` (mean removed, separable periodic Kaiser taper).
+        kaiser_beta: shape parameter of the Kaiser window.
+        ring_step: ring spacing in normalized mode, ``"fine"`` or ``"coarse"``.
+        rings: a precomputed :func:`ring_map` of this field size (overrides ``mode`` and ``ring_step``).
+        chunk: fields per FFT call, >= 1.
+
+    Returns:
+        :class:`RadialSpectrum` with ``freqs`` ``[R]`` and ``power`` ``[..., R]``.
+
+    Raises:
+        AudiospecError: fewer than 2 dims, an unknown ``window``, ``chunk`` < 1, a ring map of
+            another field size, NaN / Inf values, or an overflow of the power.
     """
     if field.ndim < 2:
         raise AudiospecError(f"RAPSD needs a field [..., H, W], got shape {tuple(field.shape)}")

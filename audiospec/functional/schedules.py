@@ -37,7 +37,19 @@ def _as_time(t: torch.Tensor | float) -> torch.Tensor:
 
 
 def process_coefficients(t: torch.Tensor | float, *, process: Process = "rectified_flow") -> tuple[torch.Tensor, torch.Tensor]:
-    """Return ``(alpha_t, sigma_t)`` in float64 for times ``t`` (any shape)."""
+    """Return ``(alpha_t, sigma_t)`` in float64 for times ``t`` (any shape).
+
+    Args:
+        t: times in [0, 1], a float or a tensor ``[*t]`` of any shape (t = 1 is pure noise).
+        process: ``"rectified_flow"`` (alpha_t = 1 - t, sigma_t = t) or ``"vp_cosine"``
+            (alpha_t = cos(pi t / 2), sigma_t = sin(pi t / 2)).
+
+    Returns:
+        ``(alpha_t, sigma_t)``, each ``[*t]`` float64.
+
+    Raises:
+        AudiospecError: an unknown process, or times outside [0, 1] or NaN.
+    """
     _check_process(process)
     t = _as_time(t)
     if process == "rectified_flow":
@@ -47,7 +59,18 @@ def process_coefficients(t: torch.Tensor | float, *, process: Process = "rectifi
 
 
 def log_snr(t: torch.Tensor | float, *, process: Process = "rectified_flow") -> torch.Tensor:
-    """lambda(t) = log(alpha_t^2 / sigma_t^2) (float64; +inf at t=0, -inf at t=1)."""
+    """lambda(t) = log(alpha_t^2 / sigma_t^2) (float64; +inf at t=0, -inf at t=1).
+
+    Args:
+        t: times in [0, 1], a float or a tensor ``[*t]``.
+        process: the forward process (see :func:`process_coefficients`).
+
+    Returns:
+        lambda(t) ``[*t]`` float64.
+
+    Raises:
+        AudiospecError: an unknown process or times outside [0, 1].
+    """
     alpha_t, sigma_t = process_coefficients(t, process=process)
     return 2.0 * (torch.log(alpha_t) - torch.log(sigma_t))
 
@@ -57,6 +80,16 @@ def time_from_log_snr(lam: torch.Tensor | float, *, process: Process = "rectifie
 
     Rectified flow: (1 - t) / t = e^{lambda/2}  =>  t = sigmoid(-lambda / 2).
     VP cosine:      cot(pi t / 2) = e^{lambda/2}  =>  t = (2 / pi) atan(e^{-lambda/2}).
+
+    Args:
+        lam: log-SNR values, a float or a tensor ``[*lam]`` (+-inf allowed).
+        process: the forward process.
+
+    Returns:
+        t ``[*lam]`` float64 in [0, 1].
+
+    Raises:
+        AudiospecError: an unknown process.
     """
     _check_process(process)
     lam = torch.as_tensor(lam, dtype=torch.float64)

@@ -23,7 +23,12 @@ Window = Literal["hann", "boxcar"]
 
 
 class Spectrum(NamedTuple):
-    """A one-sided power spectrum: ``freqs`` ``[K]`` in Hz, ``power`` ``[..., K]`` per Hz."""
+    """A one-sided power spectrum: ``freqs`` ``[K]`` in Hz, ``power`` ``[..., K]`` per Hz.
+
+    Attributes:
+        freqs: bin frequencies ``[K]`` in Hz (float64), 0 to Nyquist.
+        power: power spectral density ``[..., K]`` (power per Hz) in the input's dtype.
+    """
 
     freqs: torch.Tensor
     power: torch.Tensor
@@ -65,6 +70,24 @@ def power_spectrum(
     ``scipy.signal.periodogram(x, fs, window, detrend="constant")``. ``detrend``
     subtracts each frame's mean. Computed in the input's floating dtype (float64 input
     equals scipy to ~1e-12); returns ``freqs`` ``[K]`` (Hz, float64) and ``power`` ``[..., K]``.
+
+    Args:
+        waveform: signals ``[..., L]``; integer input is computed in float64.
+        sample_rate: sampling rate in Hz, > 0.
+        method: ``"welch"`` (averaged frames) or ``"periodogram"`` (the whole signal).
+        n_fft: frame length in samples for Welch, >= 2 and <= L; K = n_fft // 2 + 1.
+        hop_length: frame step for Welch, >= 1 (default ``n_fft // 2``).
+        window: ``"hann"`` (periodic, as scipy's ``get_window``) or ``"boxcar"``.
+        detrend: subtract each frame's mean before the FFT.
+
+    Returns:
+        :class:`Spectrum` with ``freqs`` ``[K]`` and ``power`` ``[..., K]``, K = n_fft // 2 + 1
+        (Welch) or L // 2 + 1 (periodogram); ``sum(power) * df`` is the variance (Parseval).
+
+    Raises:
+        AudiospecError: a non-positive ``sample_rate``, an unknown ``method`` or ``window``,
+            ``n_fft`` < 2, ``hop_length`` < 1, a signal shorter than ``n_fft`` (or than 2
+            samples for the periodogram), or NaN / Inf samples.
     """
     if sample_rate <= 0:
         raise AudiospecError(f"sample_rate must be positive, got {sample_rate!r}")
@@ -101,6 +124,17 @@ def log_domain_mean(power: torch.Tensor, *, dim: int | tuple[int, ...] = 0, floo
 
     Values below ``floor`` (e.g. exact zeros from digital silence) are clamped to it
     so that one silent clip cannot drive the average to zero.
+
+    Args:
+        power: non-negative power spectra, e.g. ``[N, K]`` (one per clip).
+        dim: the dimension(s) averaged over (default 0, the clips).
+        floor: values below it are clamped to it before the log.
+
+    Returns:
+        The geometric mean, ``power``'s shape without ``dim`` (``[K]`` for ``[N, K]`` and ``dim=0``).
+
+    Raises:
+        AudiospecError: negative, NaN or Inf power.
     """
     check_finite(power, name="power spectrum")
     if bool((power < 0).any()):

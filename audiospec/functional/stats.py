@@ -29,7 +29,17 @@ _CHUNK_ELEMENTS = 1 << 22  # resampled values held at once (32 MiB of float64)
 
 
 def rankdata(x: torch.Tensor) -> torch.Tensor:
-    """Ranks 1..n of a 1-D tensor, ties given their average rank (scipy ``rankdata(method="average")``)."""
+    """Ranks 1..n of a 1-D tensor, ties given their average rank (scipy ``rankdata(method="average")``).
+
+    Args:
+        x: values ``[n]``.
+
+    Returns:
+        Ranks ``[n]`` (float64), 1 for the smallest.
+
+    Raises:
+        AudiospecError: ``x`` not 1-D.
+    """
     if x.ndim != 1:
         raise AudiospecError(f"rankdata needs a 1-D tensor, got shape {tuple(x.shape)}")
     values, order = torch.sort(x, stable=True)
@@ -42,7 +52,18 @@ def rankdata(x: torch.Tensor) -> torch.Tensor:
 
 
 def spearman(x: torch.Tensor, y: torch.Tensor) -> float:
-    """Spearman rank correlation of two 1-D tensors; 0.0 when either is constant (no order)."""
+    """Spearman rank correlation of two 1-D tensors; 0.0 when either is constant (no order).
+
+    Args:
+        x: values ``[n]``, n >= 2.
+        y: values ``[n]``.
+
+    Returns:
+        The correlation of the ranks, in [-1, 1].
+
+    Raises:
+        AudiospecError: tensors not 1-D, of different lengths, or shorter than 2.
+    """
     if x.shape != y.shape or x.ndim != 1 or x.numel() < 2:
         raise AudiospecError(f"spearman needs two 1-D tensors of equal length >= 2, got {tuple(x.shape)} and {tuple(y.shape)}")
     rx = rankdata(x) - (x.numel() + 1) / 2.0
@@ -57,6 +78,16 @@ def mean_confidence_interval(values: torch.Tensor | list[float], *, level: float
     """Mean and Student-t confidence interval ``(mean, low, high)`` of independent values (e.g. seeds).
 
     With a single value the interval is (nan, nan): one seed says nothing about spread.
+
+    Args:
+        values: independent values, a list or a tensor ``[n]`` (flattened), n >= 1.
+        level: confidence level, in (0, 1).
+
+    Returns:
+        ``(mean, low, high)``; low = high = nan when n = 1.
+
+    Raises:
+        AudiospecError: no values, or a level outside (0, 1).
     """
     v = torch.as_tensor(values, dtype=torch.float64).flatten()
     if v.numel() == 0:
@@ -147,6 +178,20 @@ def bootstrap_interval(
     range, e.g. (-1, 1) for a correlation or (0, None) for a distance; the interval is
     clipped to it, the mean is not (an unbiased estimate such as KID may fall below 0).
     With a single value the interval is (nan, nan), as in :func:`mean_confidence_interval`.
+
+    Args:
+        values: independent finite values, a sequence or a tensor ``[n]``, n >= 1.
+        level: confidence level, in (0, 1).
+        bounds: ``(low or None, high or None)``, the metric's range the interval is clipped to.
+        n_bootstrap: number of resamples B, an integer >= 1.
+        generator: randomness of the resampling.
+
+    Returns:
+        ``(mean, low, high)``; low = high = nan when n = 1.
+
+    Raises:
+        AudiospecError: a level outside (0, 1), a bad ``n_bootstrap`` or ``bounds``, no values or
+            non-finite values.
     """
     _check_bootstrap(level, bounds, n_bootstrap)
     v = _as_sample(values, name="bootstrap_interval", minimum=1)
@@ -176,6 +221,21 @@ def hierarchical_bootstrap(
     of the replicates, clipped to ``bounds`` (see :func:`bootstrap_interval`). With one seed
     it reflects only the within-seed spread. ``statistic`` maps ``[R, n] -> [R]`` (reduce the
     last dim); the default is the mean.
+
+    Args:
+        per_seed: S >= 1 tensors ``[n_s]`` of finite per-sample values, one per seed.
+        level: confidence level, in (0, 1).
+        bounds: ``(low or None, high or None)``, the range the interval is clipped to.
+        n_bootstrap: number of replicates, an integer >= 1.
+        generator: randomness of both resampling stages.
+        statistic: T, mapping resamples ``[R, n]`` to ``[R]`` (default: the row mean).
+
+    Returns:
+        ``(point, low, high)``.
+
+    Raises:
+        AudiospecError: no seeds, an empty or non-finite seed, a bad level / bounds /
+            ``n_bootstrap``, or a statistic that does not return one value per row.
     """
     _check_bootstrap(level, bounds, n_bootstrap)
     if len(per_seed) < 1:
@@ -240,6 +300,17 @@ def paired_bootstrap_pvalue(
 
     the +1 counting the observed sample itself (Davison & Hinkley 1997, §4.2), so
     p >= 1 / (B + 1). For paired runs, pass the per-pair differences (e.g. per seed or clip).
+
+    Args:
+        differences: finite paired differences, a sequence or a tensor ``[n]``, n >= 2.
+        n_bootstrap: number of resamples B, an integer >= 1.
+        generator: randomness of the resampling.
+
+    Returns:
+        The p-value in [1 / (B + 1), 1].
+
+    Raises:
+        AudiospecError: fewer than 2 or non-finite differences, or a bad ``n_bootstrap``.
     """
     _check_bootstrap(0.5, (None, None), n_bootstrap)
     d = _as_sample(differences, name="paired_bootstrap_pvalue", minimum=2)
@@ -258,6 +329,15 @@ def sign_flip_pvalue(differences: torch.Tensor | Sequence[float]) -> float:
     Unlike the bootstrap it stays valid for the handful of seeds a training comparison has: with n
     pairs p >= 2 / 2^n, so 3 seeds can never give p < 0.25, and a Holm correction over m comparisons
     needs 2 / 2^n < alpha / m before anything can be called reliable.
+
+    Args:
+        differences: finite paired differences, a sequence or a tensor ``[n]``, 2 <= n <= 16.
+
+    Returns:
+        The exact p-value in [2 / 2^n, 1].
+
+    Raises:
+        AudiospecError: fewer than 2 or more than 16 differences, or non-finite ones.
     """
     d = _as_sample(differences, name="sign_flip_pvalue", minimum=2)
     n = d.numel()
@@ -276,6 +356,15 @@ def holm_adjusted(pvalues: Sequence[float]) -> list[float]:
     Holm, "A Simple Sequentially Rejective Multiple Test Procedure", Scand. J. Statist.
     With p_(1) <= ... <= p_(m) sorted, p~_(i) = max_{j <= i} min(1, (m - j + 1) p_(j)):
     monotone in the sorted order and capped at 1 (statsmodels ``multipletests(method="holm")``).
+
+    Args:
+        pvalues: m >= 1 p-values in [0, 1].
+
+    Returns:
+        The m adjusted p-values, in the input order.
+
+    Raises:
+        AudiospecError: no p-values, or values outside [0, 1].
     """
     p = torch.as_tensor(list(pvalues), dtype=torch.float64)
     if p.ndim != 1 or p.numel() == 0:
@@ -296,6 +385,16 @@ def holm(pvalues: Sequence[float], *, alpha: float = 0.05) -> list[bool]:
 
     Reject H_(1), ..., H_(k-1) where k is the first sorted index with p_(k) > alpha / (m - k + 1);
     equivalently, reject where the :func:`holm_adjusted` p-value is <= alpha. Input order kept.
+
+    Args:
+        pvalues: m >= 1 p-values in [0, 1].
+        alpha: family-wise error rate, in (0, 1).
+
+    Returns:
+        One bool per p-value, True where the hypothesis is rejected.
+
+    Raises:
+        AudiospecError: an ``alpha`` outside (0, 1), or p-values rejected by :func:`holm_adjusted`.
     """
     if not 0.0 < alpha < 1.0:
         raise AudiospecError(f"alpha must lie in (0, 1), got {alpha}")

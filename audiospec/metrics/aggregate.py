@@ -19,6 +19,16 @@ def summarize_runs(
     Only numeric values count (None, strings and NaN are skipped); a metric with no
     numeric value in any run is left out. With one value the interval is NaN (see
     :func:`audiospec.functional.mean_confidence_interval`).
+
+    Args:
+        runs: one mapping metric -> value per independent run, at least one.
+        level: confidence level of the Student-t interval, in (0, 1).
+
+    Returns:
+        ``{metric: {"mean": float, "low": float, "high": float, "n": int}}``.
+
+    Raises:
+        AudiospecError: no runs, or a run that is not a mapping.
     """
     if len(runs) == 0:
         raise AudiospecError("summarize_runs needs at least one run, got none")

@@ -47,6 +47,19 @@ class ClassifierConfig:
     ``epochs``, ``batch_size``, ``lr``, ``weight_decay``: AdamW training;
     ``val_fraction``: share of each class held out for validation (0 = none);
     ``seed``: seeds the torch.Generator behind initialisation, split and batch order.
+
+    Args:
+        channels: output channels of each conv block, positive ints.
+        embedding_dim: D, a positive int.
+        epochs: training epochs, a positive int.
+        batch_size: patches per step, a positive int.
+        lr: AdamW learning rate, > 0.
+        weight_decay: AdamW weight decay, >= 0.
+        val_fraction: held-out share of each class, in [0, 1).
+        seed: seed of the run's generator.
+
+    Raises:
+        AudiospecError: a value outside the ranges above.
     """
 
     channels: tuple[int, ...] = (16, 32, 64, 128)
@@ -94,6 +107,14 @@ class MelClassifier(nn.Module):
 
     ``generator`` draws the initial weights (PyTorch's default Kaiming-uniform scheme),
     so two networks built from equal generators are identical.
+
+    Args:
+        n_classes: C, the number of classes, >= 2.
+        config: the architecture (:class:`ClassifierConfig`).
+        generator: randomness of the initial weights.
+
+    Raises:
+        AudiospecError: ``n_classes`` not an int >= 2.
     """
 
     def __init__(
@@ -119,12 +140,26 @@ class MelClassifier(nn.Module):
         init_weights(self, generator=generator)  # the nn defaults, drawn from the seeded generator
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """``[B, 1, M, T]`` -> embedding ``[B, D]``."""
+        """``[B, 1, M, T]`` -> embedding ``[B, D]``.
+
+        Args:
+            x: patches ``[B, 1, M, T]``, M and T >= ``config.min_patch_size``.
+
+        Returns:
+            Embeddings ``[B, D]``.
+        """
         h = self.features(x)  # [B, C_last, M / 2^k, T / 2^k]
         return self.embedding(h.mean(dim=(-2, -1)))  # global average pool -> [B, C_last] -> [B, D]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``[B, 1, M, T]`` -> logits ``[B, C]``."""
+        """``[B, 1, M, T]`` -> logits ``[B, C]``.
+
+        Args:
+            x: patches ``[B, 1, M, T]``.
+
+        Returns:
+            Class logits ``[B, C]``.
+        """
         return self.head(self.embed(x))
 
 
@@ -132,7 +167,17 @@ class MelClassifier(nn.Module):
 class TrainingReport:
     """How training went: accuracies on the training and held-out validation patches
     (``val_accuracy`` is NaN when nothing was held out), the split sizes, per-epoch mean
-    training loss and validation accuracy, and the wall time in seconds."""
+    training loss and validation accuracy, and the wall time in seconds.
+
+    Attributes:
+        val_accuracy: accuracy on the held-out patches after the last epoch (NaN without any).
+        train_accuracy: accuracy on the training patches after the last epoch.
+        n_train: number of training patches.
+        n_val: number of held-out patches.
+        epoch_loss: mean training loss of each epoch.
+        epoch_val_accuracy: held-out accuracy after each epoch.
+        seconds: wall time of the training.
+    """
 
     val_accuracy: float
     train_accuracy: float
@@ -145,7 +190,17 @@ class TrainingReport:
 
 @dataclass(frozen=True, eq=False)
 class TrainedClassifier:
-    """A trained :class:`MelClassifier` with its class names (``classes[i]`` is logit i)."""
+    """A trained :class:`MelClassifier` with its class names (``classes[i]`` is logit i).
+
+    Args:
+        model: the network.
+        classes: the C class names, in logit order.
+        config: the settings it was trained with.
+        report: how training went.
+
+    Raises:
+        AudiospecError: a number of class names other than the network's outputs.
+    """
 
     model: MelClassifier
     classes: tuple[str, ...]
@@ -160,6 +215,7 @@ class TrainedClassifier:
 
     @property
     def device(self) -> torch.device:
+        """The device of the network's parameters."""
         return next(self.model.parameters()).device
 
     def _batches(self, x: torch.Tensor, batch_size: int) -> list[torch.Tensor]:
@@ -171,13 +227,29 @@ class TrainedClassifier:
 
     @torch.no_grad()
     def embed(self, x: torch.Tensor, *, batch_size: int = 256) -> torch.Tensor:
-        """Embeddings ``[N, D]`` (float32, on the model's device) of patches ``[N, 1, M, T]`` or ``[N, M, T]``."""
+        """Embeddings ``[N, D]`` (float32, on the model's device) of patches ``[N, 1, M, T]`` or ``[N, M, T]``.
+
+        Args:
+            x: patches ``[N, 1, M, T]`` or ``[N, M, T]``, finite, M and T >= ``config.min_patch_size``.
+            batch_size: patches per forward pass, a positive int.
+
+        Returns:
+            Embeddings ``[N, D]``.
+        """
         self.model.eval()
         return torch.cat([self.model.embed(b) for b in self._batches(x, batch_size)])
 
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor, *, batch_size: int = 256) -> torch.Tensor:
-        """Class probabilities ``[N, C]`` (softmax of the logits; columns follow ``classes``)."""
+        """Class probabilities ``[N, C]`` (softmax of the logits; columns follow ``classes``).
+
+        Args:
+            x: patches ``[N, 1, M, T]`` or ``[N, M, T]``.
+            batch_size: patches per forward pass, a positive int.
+
+        Returns:
+            Probabilities ``[N, C]``, rows summing to 1.
+        """
         self.model.eval()
         return torch.cat([self.model(b).softmax(dim=-1) for b in self._batches(x, batch_size)])
 
@@ -186,6 +258,12 @@ class TrainedClassifier:
 
         The weights are written first and the metadata (which records their SHA-256) last,
         so a folder whose JSON exists and matches its weights is complete.
+
+        Args:
+            path: the folder (created if needed).
+
+        Returns:
+            ``path`` as a :class:`~pathlib.Path`.
         """
         path = Path(path)
         state = {k: v.detach().to("cpu").contiguous() for k, v in self.model.state_dict().items()}
@@ -202,7 +280,19 @@ class TrainedClassifier:
 
     @classmethod
     def load(cls, path: str | Path, *, device: torch.device | str = "cpu") -> TrainedClassifier:
-        """Read a classifier written by :meth:`save` (weights checked against the recorded SHA-256)."""
+        """Read a classifier written by :meth:`save` (weights checked against the recorded SHA-256).
+
+        Args:
+            path: the folder written by :meth:`save`.
+            device: where to put the network.
+
+        Returns:
+            The classifier, in eval mode.
+
+        Raises:
+            AudiospecError: a folder without both files, unreadable or foreign metadata, weights
+                that do not match the recorded SHA-256 or config, or an invalid training report.
+        """
         path = Path(path)
         meta_path, weights_path = path / METADATA_NAME, path / WEIGHTS_NAME
         if not meta_path.is_file() or not weights_path.is_file():

@@ -36,6 +36,18 @@ def classifier_statistics(
 
     Returns ``confidence``, ``entropy``, ``marginal_entropy``, ``inception_score`` (floats)
     and ``class_fractions`` (class name -> share; names ``"0"``, ``"1"``, ... without ``classes``).
+
+    Args:
+        proba: class probabilities ``[N, C]`` of N >= 1 samples, C >= 2 (softmax outputs).
+        classes: the C class names (default ``"0"``, ``"1"``, ...).
+
+    Returns:
+        ``{"confidence", "entropy", "marginal_entropy", "inception_score": float,
+        "class_fractions": {name: share}}``.
+
+    Raises:
+        AudiospecError: ``proba`` not ``[N >= 1, C >= 2]``, NaN / Inf, rows that are negative or
+            do not sum to 1 (logits passed), or a wrong number of class names.
     """
     if not isinstance(proba, torch.Tensor) or proba.ndim != 2 or proba.shape[0] < 1 or proba.shape[1] < 2:
         shape = tuple(proba.shape) if isinstance(proba, torch.Tensor) else type(proba).__name__

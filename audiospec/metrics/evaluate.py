@@ -147,6 +147,24 @@ def evaluate_samples(
       real patch). Without one these are None and ``classifier_skipped`` (str) says why;
     - ``fad`` (FAD between ``generated_audio_dir`` and ``real_audio_dir`` via fadtk's
       ``fad_model``), ``fad_model`` (str) and ``fad_skipped`` (str reason, or None when FAD ran).
+
+    Args:
+        generated: generated patches ``[N, 1, M, T]`` or ``[N, M, T]``.
+        real: real (held-out) patches ``[K, 1, M, T]`` or ``[K, M, T]``, same M and T.
+        classifier: the metric classifier (None: its metrics are skipped).
+        real_labels: one class name per real patch (for ``real_accuracy``).
+        n_mcd_coeffs: cepstral coefficients of the MCD, in [1, M - 1].
+        generated_audio_dir: folder of generated clips for FAD (with ``real_audio_dir``).
+        real_audio_dir: folder of real clips for FAD.
+        fad_model: fadtk's embedding model.
+        train: training patches ``[M_train, 1, M, T]`` for the memorisation ratio.
+
+    Returns:
+        A JSON-ready dict with the keys above.
+
+    Raises:
+        AudiospecError: invalid patch sets, only one of the two audio folders, ``real_labels``
+            without a classifier or not naming its classes, or an invalid ``n_mcd_coeffs``.
     """
     gen, ref = as_patch_pair(generated, real)
     if (generated_audio_dir is None) != (real_audio_dir is None):

@@ -70,6 +70,16 @@ def fad_requirements(model: FadModel, *, fadtk_dir: Path | None = None) -> list[
     """What ``model`` needs besides fadtk and sox that is missing locally (empty list = nothing).
 
     ``fadtk_dir`` is the folder of the installed fadtk package (for the CLAP checkpoints).
+
+    Args:
+        model: ``"vggish"``, ``"clap-laion-audio"``, ``"clap-laion-music"`` or ``"encodec-emb"``.
+        fadtk_dir: the installed fadtk package's folder (None: CLAP checkpoints not checked).
+
+    Returns:
+        One line per missing Python package or weight file.
+
+    Raises:
+        AudiospecError: an unknown model.
     """
     hub = Path(torch.hub.get_dir())
     missing: list[str] = []
@@ -126,6 +136,20 @@ def frechet_audio_distance(generated_dir: str | Path, real_dir: str | Path, *, m
     Each folder must hold only audio files (>= 2). Raises :class:`MetricUnavailable`
     when fadtk, sox or the model's package or weights are missing locally or the model
     does not load (see the module docstring); no download is attempted.
+
+    Args:
+        generated_dir: a folder of >= 2 generated clips (audio files only).
+        real_dir: a folder of >= 2 real clips.
+        model: the embedding model (see :data:`FadModel`).
+
+    Returns:
+        The FAD (squared embedding units).
+
+    Raises:
+        AudiospecError: an unknown model, or a folder that is missing, holds non-audio files
+            or fewer than 2 clips.
+        MetricUnavailable: fadtk, sox, the model's package or weights missing, or the model
+            failing to load offline.
     """
     if model not in get_args(FadModel):
         raise AudiospecError(f"unknown FAD model {model!r}; choose one of {list(get_args(FadModel))}")

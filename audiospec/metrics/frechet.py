@@ -44,7 +44,17 @@ def _as_embeddings(x: torch.Tensor | np.ndarray, *, name: str) -> np.ndarray:
 
 
 def gaussian_statistics(x: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean ``[D]`` and unbiased covariance ``[D, D]`` (float64) of embeddings ``[N, D]``."""
+    """Mean ``[D]`` and unbiased covariance ``[D, D]`` (float64) of embeddings ``[N, D]``.
+
+    Args:
+        x: embeddings ``[N, D]``, N >= 2, finite (a tensor or a numpy array).
+
+    Returns:
+        ``(mu, cov)``: numpy arrays ``[D]`` and ``[D, D]``.
+
+    Raises:
+        AudiospecError: not a tensor or array ``[N >= 2, D >= 1]``, or non-finite values.
+    """
     x = _as_embeddings(x, name="embeddings")
     return x.mean(axis=0), np.atleast_2d(np.cov(x, rowvar=False))
 
@@ -70,7 +80,23 @@ def _sqrtm_trace(product: np.ndarray, *, tol: float) -> float | None:
 def frechet_distance_from_statistics(
     mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray, *, eps: float = 1e-6, tol: float = 1e-5
 ) -> float:
-    """d^2 between N(mu1 ``[D]``, cov1 ``[D, D]``) and N(mu2, cov2) (see the module docstring)."""
+    """d^2 between N(mu1 ``[D]``, cov1 ``[D, D]``) and N(mu2, cov2) (see the module docstring).
+
+    Args:
+        mu1: mean ``[D]`` of the first Gaussian.
+        cov1: covariance ``[D, D]`` of the first Gaussian.
+        mu2: mean ``[D]`` of the second Gaussian.
+        cov2: covariance ``[D, D]`` of the second Gaussian.
+        eps: diagonal offset of the retry when C_1 C_2 has no usable square root, > 0.
+        tol: largest relative residual of the square root accepted before the retry.
+
+    Returns:
+        d^2 >= 0, in squared embedding units.
+
+    Raises:
+        AudiospecError: statistics of mismatched dimensions, ``eps`` <= 0, or a square root that
+            stays non-finite or clearly complex.
+    """
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
     cov1, cov2 = np.atleast_2d(np.asarray(cov1, np.float64)), np.atleast_2d(np.asarray(cov2, np.float64))
     D = mu1.shape[0]
@@ -102,6 +128,18 @@ def frechet_distance(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray,
     With fewer samples than dimensions the covariances are singular; the ``eps``
     retry keeps the result finite but it is then dominated by the estimation bias
     (Chong & Forsyth 2020), so compare only values computed with equal N.
+
+    Args:
+        a: embeddings ``[N, D]``, N >= 2 (tensor or numpy array).
+        b: embeddings ``[K, D]``, K >= 2.
+        eps: diagonal offset of the near-singular retry, > 0.
+
+    Returns:
+        d^2 >= 0.
+
+    Raises:
+        AudiospecError: sets that are not ``[N >= 2, D]`` and finite, different dimensions D,
+            or a degenerate square root (see :func:`frechet_distance_from_statistics`).
     """
     a = _as_embeddings(a, name="a")
     b = _as_embeddings(b, name="b")

@@ -78,6 +78,20 @@ def kernel_inception_distance(
     ``gamma=None`` means 1 / D, the paper's default. Symmetric; expectation 0 for equal
     distributions, so values scatter around 0 (also below it) when the sets match.
     Memory is O(N^2 + M^2 + N M); use :func:`kid_subsets` for large sets.
+
+    Args:
+        a: embeddings ``[N, D]``, N >= 2 (tensor or numpy array).
+        b: embeddings ``[M, D]``, M >= 2.
+        degree: degree of the polynomial kernel, an integer >= 1.
+        gamma: kernel scale, > 0 (None: 1 / D).
+        coef0: kernel offset, finite.
+
+    Returns:
+        MMD^2_u (may be negative).
+
+    Raises:
+        AudiospecError: sets that are not ``[N >= 2, D]`` and finite, different dimensions D, or
+            invalid kernel parameters.
     """
     _check_kernel(degree, gamma, coef0)
     a = _embeddings(a, name="a")
@@ -104,6 +118,23 @@ def kid_subsets(
     subset draws ``subset_size`` rows of ``a`` ``[N, D]`` and of ``b`` ``[M, D]`` without
     replacement, subsets independent of each other; std is the population std
     (``unbiased=False``) of the subset values, a spread, not a standard error of the mean.
+
+    Args:
+        a: embeddings ``[N, D]``.
+        b: embeddings ``[M, D]``.
+        subset_size: rows per subset, in [2, min(N, M)].
+        n_subsets: number of subsets, >= 1.
+        generator: randomness of the subsets.
+        degree: degree of the polynomial kernel, >= 1.
+        gamma: kernel scale, > 0 (None: 1 / D).
+        coef0: kernel offset, finite.
+
+    Returns:
+        ``(mean, std)`` over the subsets.
+
+    Raises:
+        AudiospecError: invalid sets or kernel parameters, a ``subset_size`` outside
+            [2, min(N, M)], or ``n_subsets`` < 1.
     """
     _check_kernel(degree, gamma, coef0)
     a = _embeddings(a, name="a")

@@ -30,12 +30,28 @@ MCD_CONSTANT = 10.0 / math.log(10.0) * math.sqrt(2.0)  # MCD = MCD_CONSTANT * ||
 
 
 def mean_cepstra(patches: torch.Tensor, *, n_coeffs: int) -> torch.Tensor:
-    """Frame-averaged cepstral coefficients c_1..c_K (K = ``n_coeffs``): ``[N, M, T] -> [N, K]``."""
+    """Frame-averaged cepstral coefficients c_1..c_K (K = ``n_coeffs``): ``[N, M, T] -> [N, K]``.
+
+    Args:
+        patches: log-mel patches ``[N, M, T]``.
+        n_coeffs: K, the coefficients kept after c0, <= M - 1.
+
+    Returns:
+        Mean cepstral vectors ``[N, K]``.
+    """
     return cepstrum(patches, n_coeffs=n_coeffs + 1)[..., 1:, :].mean(dim=-1)  # [N, K + 1, T] -> [N, K]
 
 
 def mel_cepstral_distortion(c1: torch.Tensor, c2: torch.Tensor) -> torch.Tensor:
-    """MCD between cepstral vectors ``[..., K]`` (broadcasting, c0 already removed) -> ``[...]``."""
+    """MCD between cepstral vectors ``[..., K]`` (broadcasting, c0 already removed) -> ``[...]``.
+
+    Args:
+        c1: cepstral vectors ``[..., K]``.
+        c2: cepstral vectors ``[..., K]``, broadcasting against ``c1``.
+
+    Returns:
+        MCD ``[...]`` (see the module docstring for its units).
+    """
     return MCD_CONSTANT * (c1 - c2).pow(2).sum(dim=-1).sqrt()
 
 
@@ -53,6 +69,17 @@ def mel_cepstral_distortion_stats(
     - ``mcd_nn_real_mean``: the same for each real patch to its nearest *other* real patch
       (NaN for K = 1), the reference scale: mcd_nn_mean well above it means generated
       patches lie off the real set, well below it suggests copies of training clips.
+
+    Args:
+        generated: generated log-mel patches ``[N, 1, M, T]`` or ``[N, M, T]``.
+        real: real log-mel patches ``[K, 1, M, T]`` or ``[K, M, T]``, same M and T.
+        n_coeffs: cepstral coefficients used after c0, in [1, M - 1].
+
+    Returns:
+        ``{"mcd_mean", "mcd_nn_mean", "mcd_nn_std", "mcd_nn_real_mean"}`` as floats.
+
+    Raises:
+        AudiospecError: patch sets of other shapes or with NaN / Inf, or ``n_coeffs`` outside [1, M - 1].
     """
     gen, ref = as_patch_pair(generated, real)
     M = gen.shape[1]

@@ -28,14 +28,24 @@ __all__ = ["MemorisationRatio", "nearest_distances", "memorisation_ratio"]
 
 @dataclass(frozen=True)
 class MemorisationRatio:
-    """Medians of the nearest-training-patch distances and their ratio rho (module docstring)."""
+    """Medians of the nearest-training-patch distances and their ratio rho (module docstring).
+
+    Attributes:
+        sample_to_train: median distance of a generated patch to its nearest training patch.
+        test_to_train: median distance of a held-out real patch to its nearest training patch.
+        ratio: rho = sample_to_train / test_to_train (well below 1 flags copying).
+    """
 
     sample_to_train: float
     test_to_train: float
     ratio: float
 
     def to_dict(self) -> dict[str, float]:
-        """JSON-ready ``{"sample_to_train", "test_to_train", "ratio"}``."""
+        """JSON-ready ``{"sample_to_train", "test_to_train", "ratio"}``.
+
+        Returns:
+            The three floats by name.
+        """
         return asdict(self)
 
 
@@ -59,6 +69,18 @@ def nearest_distances(
     Items are flattened; trailing shapes must match. Distances are computed in float64
     with :func:`torch.cdist` on ``chunk_size`` queries at a time (memory ``chunk_size x M``),
     without the matrix-product shortcut, so an exact copy gives exactly 0.
+
+    Args:
+        queries: items ``[N, ...]``, N >= 1, real and finite.
+        references: items ``[M, ...]`` of the same item shape.
+        chunk_size: queries per distance block, >= 1.
+
+    Returns:
+        Nearest-neighbour distances ``[N]`` (float64).
+
+    Raises:
+        AudiospecError: non-tensors, empty, complex or non-finite sets, item shapes that differ,
+            or a bad ``chunk_size``.
     """
     q = _flat(queries, name="queries")
     r = _flat(references, name="references")
@@ -86,6 +108,19 @@ def memorisation_ratio(
     ``train`` ``[M, ...]`` the training patches, all of one item shape. rho well below 1
     flags copying. Medians average the two middle values for an even count. Use samples
     and test sets of similar size drawn the same way (same clips per second, same cuts).
+
+    Args:
+        samples: generated patches ``[N, ...]``.
+        test: held-out real patches ``[K, ...]``.
+        train: training patches ``[M, ...]``.
+        chunk_size: queries per distance block, >= 1.
+
+    Returns:
+        :class:`MemorisationRatio`.
+
+    Raises:
+        AudiospecError: sets rejected by :func:`nearest_distances`, or a test set whose median
+            patch lies in the training set (distance 0: the split overlaps).
     """
     to_train = float(torch.quantile(nearest_distances(samples, train, chunk_size=chunk_size), 0.5))
     test_to_train = float(torch.quantile(nearest_distances(test, train, chunk_size=chunk_size), 0.5))

@@ -33,6 +33,11 @@ class Projection:
     the principal axes in order of decreasing variance, each signed so its largest-magnitude
     entry is positive; ``explained_variance`` ``[K]``: the variance (unbiased, N - 1) of the
     training embeddings along each axis.
+
+    Args:
+        mean: training mean ``[D]``.
+        components: principal axes ``[K, D]``, orthonormal rows.
+        explained_variance: variance along each axis ``[K]``.
     """
 
     mean: torch.Tensor
@@ -45,7 +50,17 @@ class Projection:
         return int(self.components.shape[0])
 
     def apply(self, x: torch.Tensor | np.ndarray) -> torch.Tensor:
-        """Embeddings ``[N, D]`` -> coordinates ``[N, K]`` = (x - mean) V_K (float64)."""
+        """Embeddings ``[N, D]`` -> coordinates ``[N, K]`` = (x - mean) V_K (float64).
+
+        Args:
+            x: embeddings ``[N, D]`` (tensor or numpy array), N >= 2, finite.
+
+        Returns:
+            Coordinates ``[N, K]`` (float64).
+
+        Raises:
+            AudiospecError: embeddings of another dimension than the projection's D, or invalid embeddings.
+        """
         x = torch.from_numpy(_as_embeddings(x, name="embeddings"))
         D = self.mean.shape[0]
         if x.shape[1] != D:
@@ -62,6 +77,16 @@ def fit_projection(train_embeddings: torch.Tensor | np.ndarray, *, dims: int = 1
     The axes are the right singular vectors of the centred matrix (X - mu) = U S V^T, and
     the explained variances S_k^2 / (N - 1). Needs 1 <= dims <= min(D, N - 1) (N points
     span at most N - 1 directions around their mean).
+
+    Args:
+        train_embeddings: training embeddings ``[N, D]`` (tensor or numpy array), finite.
+        dims: K, the number of axes kept, in [1, min(D, N - 1)].
+
+    Returns:
+        The fitted :class:`Projection`.
+
+    Raises:
+        AudiospecError: invalid embeddings, or ``dims`` outside [1, min(D, N - 1)].
     """
     x = torch.from_numpy(_as_embeddings(train_embeddings, name="train_embeddings"))
     N, D = x.shape
@@ -91,6 +116,19 @@ def projected_frechet_distance(
     See :func:`audiospec.metrics.frechet_distance` for d^2. Raises :class:`AudiospecError`
     when min(N, M) < ``min_ratio`` * K: below that the estimate is dominated by its
     sample-size bias rather than by the difference between the sets.
+
+    Args:
+        a: embeddings ``[N, D]``.
+        b: embeddings ``[M, D]``.
+        projection: a :class:`Projection` from :func:`fit_projection`.
+        min_ratio: samples per kept axis required in each set, > 0.
+
+    Returns:
+        d^2 >= 0 in the projected coordinates.
+
+    Raises:
+        AudiospecError: ``projection`` not a :class:`Projection`, a non-positive ``min_ratio``,
+            invalid embeddings, or fewer than ``min_ratio * K`` samples in a set.
     """
     if not isinstance(projection, Projection):
         raise AudiospecError(f"projection must be a Projection from fit_projection, got {type(projection).__name__}")

@@ -29,6 +29,12 @@ def mel_profile(patches: torch.Tensor) -> torch.Tensor:
     """Mean log-mel value per band over clips and frames: ``[N, M, T] -> [M]``.
 
     The inputs are log powers, so this is the log of the geometric-mean mel power of each band.
+
+    Args:
+        patches: log-mel patches ``[N, M, T]``.
+
+    Returns:
+        The profile ``[M]``.
     """
     return patches.mean(dim=(0, 2))
 
@@ -40,6 +46,13 @@ def log_spectral_distance(generated: torch.Tensor, real: torch.Tensor) -> float:
     mu is the set's mean log-mel profile (:func:`mel_profile`); the LSD is in the units
     of the input (standardised dB: multiply by the dataset's std of 10 log10 mel power
     to read dB). It compares the average spectral envelope only, not texture or variance.
+
+    Args:
+        generated: generated patches ``[N, 1, M, T]`` or ``[N, M, T]``.
+        real: real patches ``[K, 1, M, T]`` or ``[K, M, T]``, same M and T.
+
+    Returns:
+        The LSD >= 0, in input units.
     """
     gen, ref = as_patch_pair(generated, real)
     diff = mel_profile(gen) - mel_profile(ref)  # [M]
@@ -51,6 +64,13 @@ def mean_rapsd(patches: torch.Tensor, *, ring_step: RingStep = "fine") -> tuple[
 
     RAPSD in ``mode="normalized"`` (radius in cycles/sample per axis, see
     :func:`audiospec.functional.rapsd`), averaged over clips as exp(mean log P).
+
+    Args:
+        patches: log-mel patches ``[N, M, T]``.
+        ring_step: ring spacing, ``"fine"`` or ``"coarse"``.
+
+    Returns:
+        ``(freqs [R - 1], power [R - 1])``.
     """
     radial = rapsd(patches, mode="normalized", ring_step=ring_step)  # power [N, R]
     return radial.freqs[1:], log_domain_mean(radial.power, dim=0)[1:]
@@ -61,6 +81,14 @@ def rapsd_error(generated: torch.Tensor, real: torch.Tensor, *, ring_step: RingS
 
     P is each set's log-domain mean RAPSD (:func:`mean_rapsd`); ring 0 (DC, the patch
     mean) is dropped. 0.1 means the mean spectra differ by a factor 10^0.1 = 1.26 on average.
+
+    Args:
+        generated: generated patches ``[N, 1, M, T]`` or ``[N, M, T]``.
+        real: real patches ``[K, 1, M, T]`` or ``[K, M, T]``, same M and T.
+        ring_step: ring spacing, ``"fine"`` or ``"coarse"``.
+
+    Returns:
+        The mean absolute log10 ratio, in decades.
     """
     gen, ref = as_patch_pair(generated, real)
     _, p_gen = mean_rapsd(gen, ring_step=ring_step)
@@ -73,6 +101,12 @@ def mean_cepstral_power(patches: torch.Tensor) -> torch.Tensor:
 
     Per clip, cepstral power = mean over frames of the squared orthonormal DCT-II
     coefficient along the mel axis (:func:`audiospec.functional.cepstral_power`).
+
+    Args:
+        patches: log-mel patches ``[N, M, T]``.
+
+    Returns:
+        Cepstral power ``[M - 1]``.
     """
     return log_domain_mean(cepstral_power(patches), dim=0)[1:]
 
@@ -82,6 +116,13 @@ def cepstrum_error(generated: torch.Tensor, real: torch.Tensor) -> float:
 
     C is each set's :func:`mean_cepstral_power`; quefrency 0 (c0, the frame's mean
     level, covered by :func:`log_spectral_distance`) is dropped.
+
+    Args:
+        generated: generated patches ``[N, 1, M, T]`` or ``[N, M, T]``.
+        real: real patches ``[K, 1, M, T]`` or ``[K, M, T]``, same M and T.
+
+    Returns:
+        The mean absolute log10 ratio, in decades.
     """
     gen, ref = as_patch_pair(generated, real)
     return float((mean_cepstral_power(gen).log10() - mean_cepstral_power(ref).log10()).abs().mean())

@@ -36,6 +36,19 @@ def stratified_split(
     when ``val_fraction`` > 0 (so every class needs >= 2 units). A unit is one example,
     or one group when ``groups`` (e.g. the clip each patch was cut from) is given, so
     patches of one clip never sit on both sides of the split.
+
+    Args:
+        labels: the N class names.
+        val_fraction: held-out share of each class, in [0, 1).
+        groups: N group keys (e.g. clip ids); a group is never split.
+        generator: randomness of the choice.
+
+    Returns:
+        ``(train, val)``: sorted long index tensors ``[N_train]`` and ``[N_val]``.
+
+    Raises:
+        AudiospecError: a number of groups other than of labels, a group with two classes, or a
+            class with fewer than 2 units when ``val_fraction`` > 0.
     """
     labels = list(labels)
     units = [str(i) for i in range(len(labels))] if groups is None else [str(g) for g in groups]
@@ -126,6 +139,21 @@ def train_classifier(
     given, e.g. clip ids) and its accuracy reported in ``.report.val_accuracy``. AdamW
     with cross-entropy for ``config.epochs`` epochs; a tqdm bar shows loss and
     validation accuracy when ``progress`` is true.
+
+    Args:
+        patches: real log-mel patches ``[N, 1, M, T]`` or ``[N, M, T]``, finite.
+        labels: the N class names (at least 2 distinct).
+        config: architecture and training settings.
+        groups: N group keys kept on one side of the validation split.
+        device: where to train.
+        progress: show a progress bar.
+
+    Returns:
+        The :class:`TrainedClassifier` (its ``report`` holds the accuracies).
+
+    Raises:
+        AudiospecError: invalid or too small patches, labels that are not one class name per
+            patch or name fewer than 2 classes, or a split that cannot be made.
     """
     x = as_patch_set(patches, name="patches", min_size=config.min_patch_size)  # [N, M, T] float64
     labels, classes = _checked_labels(labels, n=x.shape[0])

@@ -141,7 +141,7 @@ def test_data_config_defaults_and_lengths():
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"dataset": "gtzan"},
-     r"unknown dataset 'gtzan'; valid datasets are \['mini', 'gtzan-music-speech', 'gtzan-genres'\] or 'folder:PATH'"),
+     r"unknown dataset 'gtzan'; valid datasets are \['mini', 'debian', 'gtzan-music-speech', 'gtzan-genres'\], 'folder:PATH' \(any audio folder\) or 'log-mel:PATH'"),
     ({"dataset": "folder:"}, r"names no folder"),
     ({"dataset": "mini", "sample_rate": 0}, r"sample_rate must be a positive integer, got 0"),
     ({"dataset": "mini", "sample_rate": 22050.0}, r"sample_rate must be a positive integer, got 22050\.0"),

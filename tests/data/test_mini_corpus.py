@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import time
@@ -13,7 +14,9 @@ import soundfile as sf
 import torch
 from helpers_data import peak_frequency, sine
 
-from audiospec.data import DataConfig, load_corpus, prepare_dataset, prepare_mini, read_audio
+from audiospec.data import (
+    MINI_PACKAGES, DataConfig, install_command, load_corpus, prepare_dataset, prepare_mini, read_audio,
+)
 from audiospec.data import mini as mini_module
 from audiospec.errors import AudiospecError
 
@@ -121,9 +124,15 @@ def test_load_corpus_mini_reads_data_dir_mini(tmp_path, fake_dirs):
     assert corpus.waveforms.dtype == torch.float32
 
 
+def _no_packages(monkeypatch, tmp_path) -> None:
+    """The mini corpus's package folders point at empty places (the packages look uninstalled)."""
+    music, speech = mini_module.MINI_SOURCES
+    monkeypatch.setattr(mini_module, "MINI_SOURCES", (dataclasses.replace(music, folder=tmp_path / "no-music"),
+                                                      dataclasses.replace(speech, folder=tmp_path / "no-speech")))
+
+
 def test_missing_packages_without_install_gives_the_command(tmp_path, monkeypatch):
-    monkeypatch.setattr(mini_module, "WESNOTH_MUSIC_DIR", tmp_path / "no-music")
-    monkeypatch.setattr(mini_module, "FILLETS_SOUND_DIR", tmp_path / "no-speech")
+    _no_packages(monkeypatch, tmp_path)
     with pytest.raises(AudiospecError, match=r"apt-get install -y --no-install-recommends wesnoth-1\.16-music "
                                              r"fillets-ng-data-cs"):
         prepare_dataset("mini", data_dir=tmp_path / "data", install=False, progress=False)
@@ -131,8 +140,7 @@ def test_missing_packages_without_install_gives_the_command(tmp_path, monkeypatc
 
 
 def test_install_runs_apt_get_then_update_and_retry(tmp_path, monkeypatch):
-    monkeypatch.setattr(mini_module, "WESNOTH_MUSIC_DIR", tmp_path / "no-music")
-    monkeypatch.setattr(mini_module, "FILLETS_SOUND_DIR", tmp_path / "no-speech")
+    _no_packages(monkeypatch, tmp_path)
     calls: list[list[str]] = []
 
     def fake_run(command, **kwargs):
@@ -141,7 +149,8 @@ def test_install_runs_apt_get_then_update_and_retry(tmp_path, monkeypatch):
         return subprocess.CompletedProcess(command, 1 if failed else 0)
 
     monkeypatch.setattr(subprocess, "run", fake_run)
-    with pytest.raises(AudiospecError, match=r"installed but no OGG files were found"):
+    with pytest.raises(AudiospecError,
+                       match=r"installed but no recordings were found.*dpkg -L fillets-ng-data-cs wesnoth-1\.16-music"):
         prepare_mini(tmp_path / "mini", install=True, progress=False)
     tails = [c[c.index("apt-get"):] for c in calls]
     assert tails == [
@@ -152,8 +161,8 @@ def test_install_runs_apt_get_then_update_and_retry(tmp_path, monkeypatch):
 
 
 def test_install_command_uses_sudo_only_when_not_root():
-    assert mini_module.install_command(root=True)[0] == "apt-get"
-    assert mini_module.install_command(root=False)[:2] == ["sudo", "apt-get"]
+    assert install_command(MINI_PACKAGES, root=True)[0] == "apt-get"
+    assert install_command(MINI_PACKAGES, root=False)[:2] == ["sudo", "apt-get"]
 
 
 @pytest.mark.skipif(not (mini_module.WESNOTH_MUSIC_DIR.is_dir() and mini_module.FILLETS_SOUND_DIR.is_dir()),

@@ -166,10 +166,10 @@ def test_unrelated_manifest_is_ignored_and_bad_mini_manifest_is_an_error(tmp_pat
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "manifest.json").write_text(json.dumps({"files": []}))  # not a mini manifest
     assert source_groups(corpus) == [s.split("@")[0] for s in corpus.sources]
-    with pytest.raises(AudiospecError, match=r"is not a mini corpus manifest \(no 'clips' list\)"):
+    with pytest.raises(AudiospecError, match=r"is not a prepared corpus manifest \(no 'clips' list\)"):
         source_groups(corpus, manifest=tmp_path / "data" / "manifest.json")
     mini = write_mini(tmp_path / "mini")
-    with pytest.raises(AudiospecError, match=r"3 clip file\(s\) are not listed in the mini manifest"):
+    with pytest.raises(AudiospecError, match=r"3 clip file\(s\) are not listed in the corpus manifest"):
         source_groups(corpus, manifest=tmp_path / "mini" / "manifest.json")
     (tmp_path / "mini" / "manifest.json").write_text(json.dumps({"name": "audiospec-mini", "clips": [{"file": "a"}]}))
     with pytest.raises(AudiospecError, match=r"clips\[0\] = .* lacks 'file' or 'sources\[\]\.file'"):

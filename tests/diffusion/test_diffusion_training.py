@@ -248,3 +248,28 @@ def test_each_process_gets_its_own_noise_but_the_same_data_order():
     assert not torch.equal(torch.randn(5, generator=first["noise"]), torch.randn(5, generator=second["noise"]))
     assert torch.equal(torch.randn(5, generator=_generators(7, torch.device("cpu"))["noise"]),
                        torch.randn(5, generator=_generators(7, torch.device("cpu"))["noise"]))
+
+
+def test_held_out_loss_is_recorded_every_eval_every_steps_and_survives_a_resume(tmp_path):
+    from audiospec.diffusion.checkpoint import load_checkpoint
+    from audiospec.diffusion.training import make_loss, read_heldout, validation_loss
+
+    g = torch.Generator().manual_seed(0)
+    patches, validation = torch.randn(16, 1, 16, 16, generator=g), torch.randn(6, 1, 16, 16, generator=g)
+    config = TrainConfig.from_dict({"steps": 6, "batch_size": 4, "checkpoint_every": 2, "eval_every": 2,
+                                    "model": {"preset": "tiny", "base_channels": 8, "channel_mults": [1, 2],
+                                              "attention": False}})
+    prior = WhiteNoise()
+    short = TrainConfig.from_dict({**config.to_dict(), "steps": 4})
+    train(short, patches, prior=prior, out_dir=tmp_path, progress=False, validation=validation)
+    assert sorted(read_heldout(tmp_path)) == [2, 4]
+    result = train(config, patches, prior=prior, out_dir=tmp_path, progress=False, validation=validation)
+    heldout = read_heldout(tmp_path)
+    assert sorted(heldout) == [2, 4, 6]
+    # the recorded value is the EMA network's loss on the fixed draws (seed = the run's seed)
+    ema = load_checkpoint(result.checkpoint)[1]
+    expected = validation_loss(ema, validation, loss_fn=make_loss(config, prior, n_mels=16), prior=prior, seed=0)
+    assert heldout[6] == pytest.approx(expected, rel=1e-6)
+    # the fixed draws make it a paired measure: a second call gives the same number, another seed another one
+    assert validation_loss(ema, validation, loss_fn=make_loss(config, prior, n_mels=16), prior=prior,
+                           seed=1) != pytest.approx(expected, rel=1e-6)

@@ -80,3 +80,25 @@ def test_model_config_errors_name_the_fix():
         ModelConfig.preset("huge")
     with pytest.raises(AudiospecError, match="channel_mults must be a non-empty list"):
         ModelConfig(channel_mults=())
+
+
+def test_patchified_stem_predicts_every_pixel_at_a_quarter_of_the_flops():
+    from audiospec.diffusion.flops import count_flops
+
+    small = dict(base_channels=16, channel_mults=(1, 2, 2), res_blocks=1, attention=False, norm_groups=8)
+    full, patched = build_model(ModelConfig(**small)), build_model(ModelConfig(**small, patch_size=2))
+    x, t = torch.randn(2, 1, 32, 48), torch.rand(2)
+    out = patched(x, t)
+    assert out.shape == x.shape
+    # each output pixel has its own value: the pixel shuffle spreads p^2 channels over the p x p block
+    assert out[:, :, 0::2, 0::2].sub(out[:, :, 1::2, 1::2]).abs().mean() > 1e-3
+    # every level runs on a 2x coarser grid: a quarter of the convolution FLOPs (the stem and head change slightly)
+    ratio = count_flops(lambda: patched(x, t)) / count_flops(lambda: full(x, t))
+    assert 0.2 < ratio < 0.3, ratio
+    loss = patched(x, t).square().mean()
+    loss.backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in patched.parameters())
+    with pytest.raises(AudiospecError, match="patch_size 2 x 2\\^2 = 8"):
+        patched(torch.randn(1, 1, 36, 48), torch.rand(1))
+    with pytest.raises(AudiospecError, match="patch_size must be a positive integer"):
+        ModelConfig(**small, patch_size=0)

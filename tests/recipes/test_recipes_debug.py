@@ -1,7 +1,7 @@
 """Every recipe end to end in --debug mode on tiny local data (no network, no Debian packages needed).
 
-Each builds the data the recipe expects (a local GTZAN-layout tarball, a fake package
-tree for the mini corpus, a labelled folder), runs `audiospec run` with the recipe's
+Each builds the data the recipe expects (a local GTZAN-layout tarball, fake package
+trees for the mini and debian corpora, a labelled folder), runs `audiospec run` with the recipe's
 conf/debug.yaml, and checks the artefacts: JSON keys and value ranges, readable WAVs, and
 a report whose every asset exists and is inlined.
 """
@@ -20,7 +20,8 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from audiospec.cli import app
-from audiospec.data import prepare_mini
+from audiospec.data import DEBIAN_PACKAGES, prepare_debian, prepare_mini
+from audiospec.data.debian import DEBIAN_SOURCES
 
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 SR = 22050
@@ -164,3 +165,22 @@ def test_mini_recipe_on_a_fake_package_tree_and_resume(tmp_path):
     stamp = (tmp_path / "run" / "compare" / "results.json").stat().st_mtime_ns
     _run("mini", tmp_path / "run", "--data-dir", str(tmp_path / "data"))  # resumes: nothing recomputed
     assert (tmp_path / "run" / "compare" / "results.json").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.slow
+def test_debian_recipe_on_a_fake_package_tree(tmp_path):
+    root, seed = tmp_path / "root", 0
+    for source in DEBIAN_SOURCES:  # per package: 2 tracks of 20 s, or 2 levels x 2 speakers, 7 lines of 2 s each
+        folder = root / source.folder.relative_to("/")
+        language = source.package.name.rsplit("-", 1)[-1]
+        names = [f"track{i}.ogg" for i in range(2)] if source.label == "music" else [
+            f"{level}/{language}/{level[:3]}-{'mv'[i % 2]}-{i}.ogg" for level in ("barrel", "gods") for i in range(7)]
+        for name in names:
+            seed += 1  # every recording different: no patch in two splits
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            make, seconds = (_music, 20.0) if source.label == "music" else (_speech, 2.0)
+            sf.write(folder / name, make(seconds, seed), SR)
+    prepare_debian(tmp_path / "data" / "debian", package_root=root, progress=False)
+    assert len(DEBIAN_PACKAGES) == 6
+    _run("debian", tmp_path / "run", "--data-dir", str(tmp_path / "data"))
+    _check_run(tmp_path / "run")
