@@ -158,7 +158,7 @@ def prepare_debian(
     progress: bool = True,
     package_root: str | Path = "/",
 ) -> Path:
-    """Cut the ``debian`` corpus into ``out_dir`` (idempotent); returns ``out_dir``.
+    """Cut the ``debian`` corpus into ``out_dir`` (idempotent).
 
     Args:
         out_dir: output folder, e.g. ``data/debian``; built in a temporary folder and
@@ -180,6 +180,9 @@ def prepare_debian(
         ``out_dir/manifest.json`` (clips with provenance, gain and ``group``; packages with
         licence and installed version; recordings and minutes per class) and
         ``out_dir/.completed`` (the settings).
+
+    Returns:
+        ``out_dir`` as a :class:`~pathlib.Path`.
 
     Raises:
         AudiospecError: missing packages and ``install=False`` (with the command), a failed

@@ -47,10 +47,23 @@ def quantise_db(log_mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torc
 
 
 def write_log_mel_cache(corpus: Corpus, *, mel: MelConfig, out_dir: str | Path, batch: int = 64) -> Path:
-    """Write ``corpus`` as ``out_dir/log_mel.safetensors`` (+ its manifest, if the corpus has one); returns the folder.
+    """Write ``corpus`` as ``out_dir/log_mel.safetensors`` (+ its manifest, if the corpus has one).
 
     Sources are stored relative to the corpus folder (the manifest's folder) so that the split
     finds the same recordings where the cache is loaded.
+
+    Args:
+        corpus: an audio corpus (waveforms ``[N, L]``) as :func:`~audiospec.data.load_corpus` gives it.
+        mel: the log-mel settings; the model stages must use the same ones.
+        out_dir: the cache folder, loaded later as ``dataset: "log-mel:<out_dir>"``.
+        batch: clips per log-mel call (memory).
+
+    Returns:
+        ``out_dir`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        AudiospecError: a corpus without audio, a mel rate other than the corpus's, or a clip
+            whose source lies outside the corpus folder.
     """
     if corpus.waveforms.shape[-1] == 0:
         raise AudiospecError("this corpus holds no audio (it was loaded from a log-mel cache); cache the audio corpus")
@@ -85,7 +98,18 @@ def _relative(source: str, root: Path) -> str:
 
 
 def read_log_mel_cache(path: str | Path) -> Corpus:
-    """The corpus of a cache folder written by :func:`write_log_mel_cache` (``log_mel`` set, no waveforms)."""
+    """The corpus of a cache folder written by :func:`write_log_mel_cache`.
+
+    Args:
+        path: the cache folder (or its ``log_mel.safetensors``).
+
+    Returns:
+        A :class:`Corpus` with ``log_mel`` ``[N, M, F]`` (dB) and ``mel`` set and no audio
+        (``waveforms`` ``[N, 0]``).
+
+    Raises:
+        AudiospecError: no cache at ``path``, or a damaged one.
+    """
     folder = Path(path)
     file = folder / CACHE_NAME if folder.is_dir() else folder
     if not file.is_file():

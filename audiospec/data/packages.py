@@ -30,7 +30,15 @@ ClipLabel = Literal["music", "speech"]
 
 @dataclass(frozen=True)
 class DebianPackage:
-    """A Debian package a corpus is cut from (``note``: licence details, written to the manifest when set)."""
+    """A Debian package a corpus is cut from.
+
+    Args:
+        name: the package name, e.g. ``"wesnoth-1.16-music"``.
+        license: its licence, as written to the manifest (e.g. ``"GPL-2+"``).
+        role: the class its recordings give, ``"music"`` or ``"speech"``.
+        homepage: the upstream project's address.
+        note: licence details written to the manifest when set.
+    """
 
     name: str
     license: str
@@ -39,7 +47,11 @@ class DebianPackage:
     note: str = ""
 
     def record(self) -> dict[str, str]:
-        """The package as written to a manifest."""
+        """The package as written to a manifest.
+
+        Returns:
+            ``{"name", "license", "role", "homepage"}`` and ``"note"`` when set.
+        """
         return {"name": self.name, "license": self.license, "role": self.role, "homepage": self.homepage,
                 **({"note": self.note} if self.note else {})}
 
@@ -91,7 +103,15 @@ class SourceFile:
 
 
 def install_command(packages: Sequence[DebianPackage], *, root: bool | None = None) -> list[str]:
-    """``apt-get install -y --no-install-recommends <packages>``, prefixed by ``sudo`` unless root."""
+    """``apt-get install -y --no-install-recommends <packages>``, prefixed by ``sudo`` unless root.
+
+    Args:
+        packages: the packages to install (each named once, in order).
+        root: whether the command runs as root (default: this process's effective user).
+
+    Returns:
+        The command as a list of arguments.
+    """
     if root is None:
         root = os.geteuid() == 0 if hasattr(os, "geteuid") else False
     prefix = [] if root else ["sudo"]

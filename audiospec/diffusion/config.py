@@ -73,6 +73,8 @@ class TrainConfig:
         grad_clip: global gradient-norm bound, > 0, or None.
         checkpoint_every: steps between checkpoints, a positive integer.
         log_every: steps between progress updates, a positive integer.
+        eval_every: steps between held-out loss evaluations when ``train`` gets validation
+            patches (None: at the end only).
         seed: seed of every generator of the run, in [0, 2^63).
         objective: ``"flow_matching"``, ``"vp_eps"``, or a coarse-to-fine baseline.
         whiten_loss: measure the loss in the prior's metric (diffusion objectives only).

@@ -45,7 +45,7 @@ class ModelConfig:
     """U-Net settings (YAML ``model:``). Use :meth:`preset` for ``"tiny"`` or ``"default"``.
 
     ``channel_mults`` sets the number of levels L; patches need M and T divisible by
-    2^(L - 1) (:meth:`check_patch_shape`). ``norm_groups`` must divide every width.
+    patch_size * 2^(L - 1) (:meth:`check_patch_shape`). ``norm_groups`` must divide every width.
 
     Args:
         in_channels: channels C of a patch ``[B, C, M, T]``.
@@ -56,6 +56,8 @@ class ModelConfig:
         attention_heads: heads of that attention; must divide the bottleneck width.
         norm_groups: GroupNorm groups; must divide every width.
         time_embed_mult: width of the time embedding over ``base_channels``.
+        patch_size: side p of the patchified stem (1: a 3x3 convolution at full resolution); every level
+            then runs on an (M / p) x (T / p) grid.
 
     Raises:
         AudiospecError: a size that is not a positive integer, or groups / heads that do not
