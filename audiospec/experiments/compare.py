@@ -28,9 +28,8 @@ import torch
 from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
-from audiospec.config import check_counts, save_config
-from audiospec.data import Corpus, DataConfig, check_disjoint, load_corpus, split_corpus
-from audiospec.data.split import recording_groups
+from audiospec.config import check_counts
+from audiospec.data import DataConfig
 from audiospec.diffusion.gaussian import gaussian_fields
 from audiospec.diffusion.checkpoint import load_checkpoint, read_training_state
 from audiospec.diffusion.config import TrainConfig, check_training_data
@@ -41,6 +40,18 @@ from audiospec.diffusion.training import CHECKPOINT_NAME
 from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import check_sample_rate
 from audiospec.experiments.fingerprint import FINGERPRINT_NAME, Fingerprint, check_inputs, read_fingerprint
+from audiospec.experiments.inputs import (  # re-exported: the stages beside compare import them from here
+    MODEL_KEYS,
+    RESUMABLE_KEYS,
+    REUSED_KEYS,
+    SCORE_KEYS,
+    TRAINING_KEYS,
+    SplitPatches,
+    check_own,
+    record_inputs,
+    split_patches,
+    stage_inputs,
+)
 from audiospec.experiments.compare_arms import OPTIMIZED, WHITENED, optimized_grids, whitened_priors
 from audiospec.experiments.compare_order import (
     alpha_hat,
@@ -54,16 +65,16 @@ from audiospec.experiments.compare_order import (
 from audiospec.experiments.compare_summary import HEADLINE_METRICS, quality_table, summarize
 from audiospec.experiments.ordering import OrderSettings, record_trajectory
 from audiospec.experiments.listen import committed_bands, trajectory_points, write_patch_audio
-from audiospec.experiments.patches import PatchSet, corpus_patches
+from audiospec.experiments.patches import PatchSet
 from audiospec.experiments.results import CompareResult, Interval, Normalisation, OrderScores, SensitivityRow, to_json
 from audiospec.metrics import ClassifierConfig, TrainedClassifier, evaluate_samples, train_classifier
 from audiospec.report.plots import plot_compare
 from audiospec.transforms import MelConfig
 
 __all__ = ["MODEL_KEYS", "RESUMABLE_KEYS", "REUSED_KEYS", "SCORE_KEYS", "TRAINING_KEYS", "CompareConfig",
-           "CompareRunConfig", "SplitPatches", "check_own", "check_upstream", "model_job", "planned_jobs", "project_classifier", "quality_floors",
-           "record_inputs", "run_compare", "scored_rows", "split_patches", "stage_inputs", "stored_model",
-           "trained_model"]
+           "CompareRunConfig", "SplitPatches", "check_own", "check_upstream", "model_job", "planned_jobs",
+           "project_classifier", "quality_floors", "record_inputs", "run_compare", "scored_rows", "split_patches",
+           "stage_inputs", "stored_model", "trained_model"]
 
 
 @dataclass(frozen=True)
@@ -265,71 +276,6 @@ def _few_step_quality(rows: list[dict[str, Any]], steps: int) -> dict[str, dict[
     return {name: {m: v for m, v in table[name][str(steps)].items() if m in HEADLINE_METRICS} for name in names}
 
 
-@dataclass(frozen=True)
-class SplitPatches:
-    """A stage's split by source recording: the patches of each part, and its record (``splits.json``)."""
-
-    parts: dict[str, PatchSet]
-    sources: dict[str, list[str]]
-    grouping: dict[str, Any]
-
-    def write(self, out_dir: Path) -> None:
-        write_json(Path(out_dir) / "splits.json", {**self.sources, "grouping": self.grouping})
-
-
-def split_patches(corpus: Corpus, cfg: CompareConfig) -> SplitPatches:
-    """Train, validation and test patches of a split by source recording; validation and test are centred and
-    scaled like train. Writes nothing (:meth:`SplitPatches.write` after the stage's checks)."""
-    grouping = recording_groups(corpus)
-    splits = split_corpus(corpus, fractions=cfg.split_fractions, seed=cfg.split_seed, groups=grouping.keys,
-                          split_file=Path(cfg.split_file) if cfg.split_file else None)
-    check_disjoint(splits)  # no recording in two splits: evaluation never reads a training clip
-    train_set = corpus_patches(splits["train"], mel=cfg.mel, patch_frames=cfg.patch_frames)
-    parts = {"train": train_set, **{name: corpus_patches(splits[name], mel=cfg.mel, patch_frames=cfg.patch_frames,
-                                                        like=train_set) for name in ("validation", "test")}}
-    return SplitPatches(parts=parts, sources={name: list(part.sources) for name, part in splits.items()},
-                        grouping=grouping.record())
-
-
-# Settings checked by the stages' fingerprints (with the clips and the split): what one trained model depends on;
-# the settings a resumed run may change (its models train on to more steps); the compare stage's models (every
-# prior and seed); and, beyond them, what its metric rows and classifier depend on
-TRAINING_KEYS = ("data", "compare.mel", "compare.patch_frames", "compare.train", "compare.split_fractions",
-                 "compare.split_seed", "compare.split_file")
-RESUMABLE_KEYS = ("compare.train.steps", "compare.train.checkpoint_every", "compare.train.log_every")
-MODEL_KEYS = TRAINING_KEYS + ("compare.priors", "compare.seeds")
-SCORE_KEYS = MODEL_KEYS + ("compare.steps", "compare.sampler", "compare.n_samples", "compare.classifier")
-REUSED_KEYS = TRAINING_KEYS + ("compare.classifier",)  # what a resumed compare stage reuses of its folder
-
-
-def stage_inputs(config: Any, *, stage: str, out_dir: Path, progress: bool, keys: Sequence[str],
-                 ignore: Sequence[str] = ()) -> tuple[SplitPatches, Fingerprint]:
-    """Load and split the corpus of ``config`` (sections ``data`` and ``compare``) and fingerprint this stage;
-    refuses when ``out_dir`` holds what was made from other inputs (the clips, the split and the settings of
-    ``keys``, which name what the stage reuses there: :mod:`~audiospec.experiments.fingerprint`). Writes nothing:
-    the stage writes the fingerprint, its config and its split once every check has passed."""
-    corpus = load_corpus(config.data, progress=progress)
-    split = split_patches(corpus, config.compare)
-    here = Fingerprint.of(stage, config, corpus=corpus, split=split.sources)
-    check_own(here, out_dir, keys=keys, ignore=ignore)
-    return split, here
-
-
-def check_own(here: Fingerprint, out_dir: Path, *, keys: Sequence[str], ignore: Sequence[str] = ()) -> None:
-    """Refuse when ``out_dir`` holds a fingerprint that differs from ``here`` within ``keys`` (none: the stage
-    reuses nothing of its folder, nothing to check)."""
-    if keys:
-        check_inputs(here, read_fingerprint(out_dir), keys=keys, ignore=ignore, what=f"{str(out_dir)!r}",
-                     fix=f"pass a new --out folder, or delete {str(out_dir)!r} to recompute it")
-
-
-def record_inputs(config: Any, split: SplitPatches, fingerprint: Fingerprint, out_dir: Path) -> None:
-    """A stage's first writes, after its checks: fingerprint, resolved config and split."""
-    fingerprint.write(out_dir)
-    save_config(config, Path(out_dir) / "config.yaml")
-    split.write(out_dir)
-
-
 def check_upstream(here: Fingerprint, compare_dir: Path, *, keys: Sequence[str]) -> None:
     """Refuse unless ``compare_dir`` holds a compare stage made from the same inputs as ``here`` within ``keys``."""
     there = read_fingerprint(compare_dir, legacy=CompareRunConfig)
@@ -384,8 +330,11 @@ def project_classifier(data: PatchSet, cfg: CompareConfig, out_dir: Path, progre
     """The project classifier of the metrics, trained once per run folder and reused on resume; ``read_only``:
     another stage's, which must be there (a stage never writes into another's folder)."""
     classifier_dir = out_dir / "classifier"
-    if (classifier_dir / "classifier.json").is_file() or read_only:
+    if (classifier_dir / "classifier.json").is_file():
         return TrainedClassifier.load(classifier_dir)
+    if read_only:
+        raise AudiospecError(f"{str(classifier_dir)!r} holds no classifier: run `audiospec compare` with this config "
+                             f"into {str(out_dir)!r} first (it trains the classifier of the metrics)")
     classifier = train_classifier(data.patches, data.labels, config=cfg.classifier,
                                   groups=[str(int(i)) for i in data.clip_index], progress=progress)
     classifier.save(classifier_dir)

@@ -33,7 +33,7 @@ def test_a_prepared_mini_corpus_without_its_manifest_is_an_error(tmp_path):
     (tmp_path / "mini" / ".completed").write_text(json.dumps({"music_dir": "/m", "speech_dir": "/s"}))
     assert source_groups(corpus)[:2] == ["/usr/share/music/a.ogg"] * 2
     (tmp_path / "mini" / "manifest.json").unlink()
-    with pytest.raises(AudiospecError, match=r"the mini corpus in '.*mini' has no manifest.json: .*re-create"):
+    with pytest.raises(AudiospecError, match=r"the prepared corpus in '.*mini' has no manifest.json: .*re-create"):
         split_corpus(corpus, seed=0)
 
 

@@ -6,6 +6,7 @@ original config, with one value changed."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import shutil
 
@@ -161,3 +162,17 @@ def test_the_same_data_spelled_from_another_folder_is_the_same_input(run, monkey
     corpus = load_corpus(DataConfig(dataset="folder:audio", clip_seconds=3.0), progress=False)  # a relative path
     assert clips_digest(corpus) == recorded.clips
     assert split_digest(split_patches(corpus, CompareConfig(patch_frames=16)).sources) == recorded.split
+
+
+def test_training_up_front_checks_the_stage_folders_first(run, tmp_path):
+    # `audiospec run` with workers > 1 trains every model before the stages run: into compare/ only when its
+    # fingerprint allows, so a refused compare stage has not been trained on in place
+    from audiospec.cli import _run_config
+    from audiospec.experiments.pipeline import PipelineConfig, _train_up_front
+
+    shutil.copytree(run / "run" / "compare", tmp_path / "compare")
+    before = _files(tmp_path / "compare")
+    config = _run_config(PipelineConfig, _config(run, ("compare.train", "lr", 1e-3)))
+    with pytest.raises(AudiospecError, match=r"compare.train.lr: 0.0002 there, 0.001 here"):
+        _train_up_front(dataclasses.replace(config, workers=2), tmp_path, progress=False)
+    assert _files(tmp_path / "compare") == before
