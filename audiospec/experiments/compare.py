@@ -34,6 +34,7 @@ from audiospec.diffusion.gaussian import gaussian_fields
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, PriorSpec, default_priors, make_prior
 from audiospec.diffusion.samplers import sample
+from audiospec.diffusion.runtime import default_device
 from audiospec.diffusion.parallel import TrainJob, convergence, train_jobs, trained_network
 from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import check_sample_rate
@@ -293,8 +294,9 @@ def project_classifier(data: PatchSet, cfg: CompareConfig, out_dir: Path, progre
     classifier_dir = out_dir / "classifier"
     if (classifier_dir / "classifier.json").is_file():
         return TrainedClassifier.load(classifier_dir)
-    classifier = train_classifier(data.patches, data.labels, config=cfg.classifier,
+    classifier = train_classifier(data.patches, data.labels, config=cfg.classifier, device=default_device(),
                                   groups=[str(int(i)) for i in data.clip_index], progress=progress)
+    classifier.model.to("cpu")  # trained on the GPU when there is one; embeddings are taken beside the samples
     classifier.save(classifier_dir)
     return classifier
 
