@@ -70,7 +70,7 @@ def _clean_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # the sections of a recipe file; a command reads the ones it knows and skips the others
-RECIPE_SECTIONS = ("data", "analysis", "corrupt", "compare", "curve", "probe", "baselines")
+RECIPE_SECTIONS = ("data", "analysis", "corrupt", "compare", "curve", "probe", "baselines", "workers", "train_seconds")
 
 
 def _run_config(cls: type[C], config: Optional[Path], **data: Any) -> C:
@@ -188,6 +188,13 @@ _data_command(
             "calibration and the floor.",
     examples="  audiospec baselines --config recipes/mini/conf/protocol.yaml --out runs/mini-protocol/baselines",
     done=lambda result, out: "\n".join(result.answers) + f"\nresults: {out / 'baselines.json'}")
+_data_command(
+    "export-log-mel", run=_lazy("audiospec.experiments.patches", "export_log_mel"),
+    config_class=_lazy("audiospec.experiments.compare", "CompareRunConfig"),
+    summary="Write a dataset as log-mel spectrograms with the recipe's compare.mel settings (8-bit, exact to 0.16 dB, "
+            "with its manifest), for a machine without the audio: run the recipe there with --dataset log-mel:OUT.",
+    examples="  audiospec export-log-mel --config recipes/debian/conf/gpu-protocol.yaml --out data/debian-log-mel",
+    done=lambda folder, out: f"log-mel cache in {folder}: use --dataset log-mel:{folder}")
 _data_command(
     "run", run=_lazy("audiospec.experiments.pipeline", "run_pipeline"),
     config_class=_lazy("audiospec.experiments.pipeline", "PipelineConfig"),

@@ -24,14 +24,18 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal
+from typing import TYPE_CHECKING, Callable, Literal
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from audiospec.errors import AudiospecError
 
-__all__ = ["CpuInfo", "GPU_PEAK_TFLOPS", "Peak", "count_flops", "cpu_info", "cpu_peak", "gpu_peak", "machine_peak"]
+if TYPE_CHECKING:
+    from audiospec.diffusion.unet import ModelConfig
+
+__all__ = ["CpuInfo", "GPU_PEAK_TFLOPS", "Peak", "count_flops", "cpu_info", "cpu_peak", "gpu_peak", "machine_peak",
+           "training_step_flops"]
 
 Dtype = Literal["fp32", "bf16"]
 
@@ -133,3 +137,14 @@ def machine_peak(device: torch.device | str, dtype: Dtype, *, threads: int | Non
     if device.type == "cuda":
         return gpu_peak(torch.cuda.get_device_name(device), dtype)
     return cpu_peak(cpu_info(), dtype, threads=threads if threads is not None else torch.get_num_threads())
+
+
+def training_step_flops(model: "ModelConfig", *, batch: int, shape: tuple[int, int]) -> int:
+    """FLOPs of one training step (forward + backward) of a U-Net ``model`` on ``batch`` patches ``[1, M, T]``,
+    counted on the meta device (shapes only, no arithmetic, so it is instant for any size)."""
+    from audiospec.diffusion.unet import UNet
+
+    with torch.device("meta"):
+        net = UNet(model)
+        x, t = torch.zeros(batch, model.in_channels, *shape), torch.zeros(batch)
+    return count_flops(lambda: net(x, t).square().mean().backward())

@@ -28,10 +28,12 @@ from tqdm.auto import tqdm
 from audiospec.diffusion.checkpoint import load_checkpoint
 from audiospec.diffusion.config import TrainConfig
 from audiospec.diffusion.priors import NoisePrior
+from audiospec.diffusion.runtime import OnDevice, evaluation_network
 from audiospec.diffusion.training import CHECKPOINT_NAME, TrainResult, on_loss_plateau, read_heldout, train
 from audiospec.errors import AudiospecError
 
-__all__ = ["Convergence", "TrainJob", "convergence", "is_finished", "train_job", "train_jobs", "trained_network"]
+__all__ = ["Convergence", "TrainJob", "convergence", "is_finished", "measure_rate", "train_job", "train_jobs",
+           "trained_network"]
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,10 @@ def train_job(job: TrainJob, *, progress: bool = True) -> TrainResult:
                  validation=job.validation)
 
 
-def trained_network(job: TrainJob, *, progress: bool = True) -> torch.nn.Module:
-    """The EMA network of ``job`` (what every sampler uses), trained, resumed or only loaded."""
-    return load_checkpoint(train_job(job, progress=progress).checkpoint)[1]
+def trained_network(job: TrainJob, *, progress: bool = True) -> torch.nn.Module | OnDevice:
+    """The EMA network of ``job`` (what every sampler uses), trained, resumed or only loaded; on a GPU machine it
+    runs there (:func:`~audiospec.diffusion.runtime.evaluation_network`)."""
+    return evaluation_network(load_checkpoint(train_job(job, progress=progress).checkpoint)[1])
 
 
 def _run_job(job: TrainJob, threads: int) -> TrainResult:
@@ -136,3 +139,19 @@ def convergence(jobs: list[TrainJob], *, fraction: float = 0.2, tolerance: float
             job.config.steps in heldout) else None
         out.append(Convergence(out_dir=str(job.out_dir), steps=job.config.steps, heldout=heldout, on_plateau=verdict))
     return out
+
+
+def measure_rate(job: TrainJob, *, workers: int, steps: int, scratch: str | Path, threads: int | None = None) -> float:
+    """Training steps per second that ``workers`` copies of ``job`` make together, run side by side as
+    :func:`train_jobs` runs them (``steps`` each, in folders under ``scratch``, without held-out evaluation).
+
+    Each worker's rate is its loop's steps over its loop's seconds (process start-up and model building left
+    out); the copies overlap in time, so the sum is the machine's throughput for this kind of model.
+    """
+    import dataclasses
+
+    config = dataclasses.replace(job.config, steps=steps, checkpoint_every=steps, eval_every=None)
+    copies = [TrainJob(config=dataclasses.replace(config, seed=config.seed + i), prior=job.prior, patches=job.patches,
+                       out_dir=Path(scratch) / f"rate{i}") for i in range(workers)]
+    results = train_jobs(copies, workers=workers, threads=threads, progress=False)
+    return sum(r.steps_per_second for r in results if r is not None)

@@ -24,7 +24,8 @@ from torch import nn
 
 from audiospec.errors import AudiospecError
 
-__all__ = ["Precision", "PRECISIONS", "RuntimeName", "Runtime", "SingleDevice", "AccelerateRuntime", "batch_shard", "default_device"]
+__all__ = ["Precision", "PRECISIONS", "RuntimeName", "Runtime", "SingleDevice", "AccelerateRuntime", "OnDevice", "batch_shard",
+           "default_device", "evaluation_network"]
 
 Precision = Literal["fp32", "bf16", "fp16"]
 RuntimeName = Literal["single", "accelerate"]
@@ -293,3 +294,29 @@ def batch_shard(index: torch.Tensor, *, process_index: int, num_processes: int) 
             f"a global batch of {index.numel()} cannot feed {num_processes} processes; raise batch_size"
         )
     return index[process_index::num_processes]
+
+
+class OnDevice:
+    """A network that runs on an accelerator while its callers keep their tensors where they are.
+
+    ``OnDevice(net, device)(x, t)`` moves ``x`` ``[B, C, M, T]`` and ``t`` ``[B]`` to ``device``, runs
+    ``net`` there and returns the output on ``x``'s device (autograd flows through the copies). It
+    is not an ``nn.Module``, so samplers, metrics and probes that ask a network for its device see
+    the CPU and keep every other tensor (noise, trajectories, statistics) there: only the network
+    evaluations use the GPU, and no code path has to be device-aware to use it.
+    """
+
+    def __init__(self, net: nn.Module, device: torch.device | str) -> None:
+        self.device = torch.device(device)
+        self.net = net.to(self.device)
+
+    def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        t = torch.as_tensor(t)
+        return self.net(x.to(self.device), t.to(self.device)).to(x.device)
+
+
+def evaluation_network(net: nn.Module) -> nn.Module | OnDevice:
+    """``net`` as the evaluation stages use it: wrapped in :class:`OnDevice` on CUDA when a GPU is present, else
+    itself (on the CPU)."""
+    device = default_device()
+    return OnDevice(net, device) if device.type == "cuda" else net

@@ -35,6 +35,7 @@ from audiospec.diffusion.checkpoint import load_checkpoint, read_training_state
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, PriorSpec, default_priors, make_prior
 from audiospec.diffusion.samplers import sample
+from audiospec.diffusion.runtime import default_device
 from audiospec.diffusion.parallel import TrainJob, convergence, train_jobs, trained_network
 from audiospec.diffusion.training import CHECKPOINT_NAME
 from audiospec.errors import AudiospecError
@@ -335,8 +336,9 @@ def project_classifier(data: PatchSet, cfg: CompareConfig, out_dir: Path, progre
     if read_only:
         raise AudiospecError(f"{str(classifier_dir)!r} holds no classifier: run `audiospec compare` with this config "
                              f"into {str(out_dir)!r} first (it trains the classifier of the metrics)")
-    classifier = train_classifier(data.patches, data.labels, config=cfg.classifier,
+    classifier = train_classifier(data.patches, data.labels, config=cfg.classifier, device=default_device(),
                                   groups=[str(int(i)) for i in data.clip_index], progress=progress)
+    classifier.model.to("cpu")  # trained on the GPU when there is one; embeddings are taken beside the samples
     classifier.save(classifier_dir)
     return classifier
 

@@ -11,15 +11,17 @@ analytic orders are about. The mean profile is restored only when going back to 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import torch
 
-from audiospec.data import Corpus
+from audiospec.data import Corpus, load_corpus, write_log_mel_cache
 from audiospec.errors import AudiospecError
 from audiospec.experiments.analysis import cut_patches, mel_patches
 from audiospec.transforms import MelConfig
 
-__all__ = ["PatchSet", "corpus_patches"]
+__all__ = ["PatchSet", "corpus_patches", "export_log_mel"]
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,12 @@ def corpus_patches(corpus: Corpus, *, mel: MelConfig, patch_frames: int, like: P
         mean_db=tuple(mean.tolist()),
         std_db=std,
     )
+
+
+def export_log_mel(config: Any, *, out_dir: Path, progress: bool = True) -> Path:
+    """Write the corpus of ``config.data`` as a log-mel cache with the model stages' mel settings
+    (``config.compare.mel``), for a machine without the audio (:mod:`audiospec.data.melcache`); returns
+    ``out_dir``, which a recipe then names as ``dataset: "log-mel:<out_dir>"``."""
+    corpus = load_corpus(config.data, progress=progress)
+    corpus.require_audio("export-log-mel")
+    return write_log_mel_cache(corpus, mel=config.compare.mel, out_dir=out_dir)

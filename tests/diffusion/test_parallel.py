@@ -48,3 +48,19 @@ def test_jobs_must_not_share_a_folder(tmp_path):
         train_jobs(clash, workers=2, progress=False)
     with pytest.raises(AudiospecError, match="workers must be a positive integer"):
         train_jobs(jobs, workers=0, progress=False)
+
+
+def test_on_device_network_keeps_the_callers_tensors_where_they_are():
+    from audiospec.diffusion.runtime import OnDevice
+    from audiospec.diffusion.samplers import model_device
+    from audiospec.diffusion.unet import ModelConfig, build_model
+
+    net = build_model(ModelConfig(base_channels=8, channel_mults=(1, 2), attention=False, norm_groups=8),
+                      generator=torch.Generator().manual_seed(0)).eval()
+    wrapped = OnDevice(net, "cpu")
+    x, t = torch.randn(2, 1, 8, 8, requires_grad=True), torch.rand(2)
+    out = wrapped(x, t)
+    torch.testing.assert_close(out, net(x, t))
+    assert model_device(wrapped, None).type == "cpu"  # samplers keep noise and trajectories on the CPU
+    out.square().sum().backward()  # the likelihood's divergence needs gradients through the copies
+    assert x.grad is not None and torch.isfinite(x.grad).all()

@@ -168,11 +168,12 @@ def test_training_up_front_checks_the_stage_folders_first(run, tmp_path):
     # `audiospec run` with workers > 1 trains every model before the stages run: into compare/ only when its
     # fingerprint allows, so a refused compare stage has not been trained on in place
     from audiospec.cli import _run_config
-    from audiospec.experiments.pipeline import PipelineConfig, _train_up_front
+    from audiospec.experiments.pipeline import PipelineConfig, _jobs
 
     shutil.copytree(run / "run" / "compare", tmp_path / "compare")
     before = _files(tmp_path / "compare")
     config = _run_config(PipelineConfig, _config(run, ("compare.train", "lr", 1e-3)))
     with pytest.raises(AudiospecError, match=r"compare.train.lr: 0.0002 there, 0.001 here"):
-        _train_up_front(dataclasses.replace(config, workers=2), tmp_path, progress=False)
+        _jobs(dataclasses.replace(config, workers=2), tmp_path, progress=False)  # the jobs trained up front
     assert _files(tmp_path / "compare") == before
+    assert len(_jobs(_run_config(PipelineConfig, _config(run)), tmp_path, progress=False)) == 2 + 2 + 2  # + heat
