@@ -100,8 +100,8 @@ _RECREATE = "re-create the corpus (delete {folder!r}, then `audiospec prepare`)"
 
 
 def _is_prepared_corpus(folder: Path) -> bool:
-    """True when ``folder`` holds a corpus cut by ``prepare_mini`` / ``prepare_debian`` (its ``.completed`` marker
-    names the folders it was cut from; a GTZAN marker names its archive), which always has a manifest."""
+    """``folder`` holds a corpus cut by ``prepare_mini`` / ``_debian``, which always has a manifest (its marker names
+    the folders it was cut from; a GTZAN marker names an archive)."""
     try:
         marker = json.loads((folder / ".completed").read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
@@ -167,8 +167,7 @@ class Grouping:
     keys: list[str]
     basis: str
 
-    def record(self) -> dict[str, object]:
-        """The JSON form written beside a split."""
+    def record(self) -> dict[str, object]:  # the JSON form written beside a split
         return {"basis": self.basis, "n_groups": len(set(self.keys))}
 
 
@@ -181,9 +180,8 @@ def recording_groups(corpus: Corpus, *, manifest: Path | None = None) -> Groupin
     if manifest is None:
         manifest = _find_manifest([f for per_clip in files for f in per_clip]) if files else None
         if manifest is None:
-            return Grouping(keys=_connected(files) if files else [], basis=(
-                "one group per source file (no manifest of original recordings beside the files); files cut from "
-                "one recording must be pinned to one split with split_file"))
+            return Grouping(keys=_connected(files) if files else [], basis="one group per source file (no manifest "
+                            "beside the files); pin files cut from one recording to one split with split_file")
     originals = _manifest_originals(Path(manifest))
     missing = sorted({f for per_clip in files for f in per_clip if Path(f).resolve() not in originals})
     if missing:
