@@ -189,7 +189,9 @@ _data_command(
     examples="  audiospec baselines --config recipes/mini/conf/protocol.yaml --out runs/mini-protocol/baselines",
     done=lambda result, out: "\n".join(result.answers) + f"\nresults: {out / 'baselines.json'}")
 _data_command(
-    "export-log-mel", run=_lazy("audiospec.experiments.patches", "export_log_mel"),
+    "export-log-mel", run=lambda: lambda config, *, out_dir, progress: __import__(
+        "audiospec.data", fromlist=["export_log_mel"]).export_log_mel(config.data, mel=config.compare.mel,
+                                                                      out_dir=out_dir, progress=progress),
     config_class=_lazy("audiospec.experiments.compare", "CompareRunConfig"),
     summary="Write a dataset as log-mel spectrograms with the recipe's compare.mel settings (8-bit, exact to 0.16 dB, "
             "with its manifest), for a machine without the audio: run the recipe there with --dataset log-mel:OUT.",

@@ -21,7 +21,7 @@ from audiospec.data.audio import (
     write_wav,
 )
 from audiospec.data.config import DATASET_NAMES, FOLDER_PREFIX, LOG_MEL_PREFIX, DataConfig, DatasetName
-from audiospec.data.corpus import Corpus, SkippedFile, load_corpus
+from audiospec.data.corpus import Corpus, SkippedFile
 from audiospec.data.debian import DEBIAN_PACKAGES, prepare_debian
 from audiospec.data.download import download_file, sha256_of
 from audiospec.data.folder import UNLABELLED, LabelledFile, list_audio_files
@@ -32,9 +32,11 @@ from audiospec.data.gtzan import (
     GTZAN_MUSIC_SPEECH_SIZE,
     GTZAN_MUSIC_SPEECH_URL,
 )
+from audiospec.data.loading import export_log_mel, load_corpus
 from audiospec.data.melcache import read_log_mel_cache, write_log_mel_cache
 from audiospec.data.mini import MINI_PACKAGES, prepare_mini
 from audiospec.data.packages import DebianPackage, install_command
+from audiospec.data.patches import PatchSet, check_sample_rate, corpus_patches, cut_patches, mel_patches
 from audiospec.data.prepare import prepare_dataset
 from audiospec.data.segment import segment
 from audiospec.data.split import SPLIT_NAMES, SplitName, check_disjoint, source_groups, split_corpus
@@ -60,16 +62,22 @@ __all__ = [
     "AudioInfo",
     "DebianPackage",
     "Corpus",
+    "PatchSet",
     "DataConfig",
     "DatasetName",
     "LabelledFile",
     "SkippedFile",
     "audio_info",
+    "check_sample_rate",
+    "corpus_patches",
+    "cut_patches",
     "decode_audio_bytes",
     "download_file",
+    "export_log_mel",
     "extract_tar",
     "install_command",
     "list_audio_files",
+    "mel_patches",
     "load_corpus",
     "prepare_dataset",
     "prepare_debian",

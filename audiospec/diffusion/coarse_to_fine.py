@@ -11,7 +11,7 @@ with s from 0 (data) to 1 (the process's prior) and alpha, sigma one number per 
 
 - ``"cepstral_ar"`` (:class:`CepstralAR`): B = DCT-II along mel, the cepstrum. The quefrency
   axis is cut into the commit measure's bands (the DC coefficient, then the log-spaced bands
-  of :func:`audiospec.functional.trajectory.band_edges`), K bands in all. Band k is generated
+  of :func:`audiospec.functional.cepstrum.quefrency_bands`), K bands in all. Band k is generated
   in stage k, s in [1 - (k + 1)/K, 1 - k/K], by linear flow matching from white noise:
   tau_k(s) = clip(K s - (K - 1 - k), 0, 1), alpha = 1 - tau, sigma = tau. In stage k the bands
   below k are clean (already generated) and those above are pure noise (no information), so
@@ -55,12 +55,11 @@ from typing import Protocol
 
 import torch
 
-from audiospec.diffusion.band_swap import quefrency_bands
 from audiospec.diffusion.losses import Model
 from audiospec.diffusion.path import COARSE_TO_FINE
 from audiospec.diffusion.samplers import StepCallback, model_device, _sampling_grid
 from audiospec.errors import AudiospecError
-from audiospec.functional.cepstrum import dct_matrix
+from audiospec.functional.cepstrum import dct_matrix, quefrency_bands
 
 __all__ = [
     "COARSE_TO_FINE",

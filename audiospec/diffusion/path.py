@@ -29,7 +29,7 @@ import torch
 from audiospec.errors import AudiospecError
 from audiospec.functional._shape import append_dims
 from audiospec.functional.noise import add_noise_at_time
-from audiospec.functional.schedules import Process, process_coefficients
+from audiospec.functional.schedules import Schedule as Process, process_coefficients
 
 __all__ = [
     "Objective",

@@ -11,7 +11,7 @@ For a corpus of fixed-length clips it measures, one section function each
 3. the cepstral power (DCT-II along mel) and its power-law slope;
 4. autoregression-order scores and f_max(t) for waveform / mel / cepstrum under each
    prior of ``config.priors`` (default white, pink and data-matched), from the spectra of
-   patches centred per mel bin (the model space of :mod:`audiospec.experiments.patches`:
+   patches centred per mel bin (the model space of :mod:`audiospec.data.patches`:
    the corpus's mean mel profile is not something a diffusion model has to generate);
 5. hinge spectra: mean RAPSD of centred patches noised at several times.
 """
@@ -28,19 +28,19 @@ from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
 from audiospec.config import check_counts, config_to_dict, save_config
-from audiospec.data import DataConfig, load_corpus
+from audiospec.data import DataConfig, check_sample_rate, load_corpus, mel_patches
 from audiospec.diffusion.priors import PriorSpec, default_priors
 from audiospec.errors import AudiospecError
 from audiospec.experiments import analysis_sections as sections
 from audiospec.experiments.fingerprint import Fingerprint
 from audiospec.experiments.results import AnalysisResult, Normalisation, SkippedInput, to_json
 from audiospec.functional.rapsd import MEL_RING_STEP, RapsdMode, RingStep
-from audiospec.functional.schedules import Process
+from audiospec.functional.schedules import Schedule
 from audiospec.report.html import analysis_section, write_page
 from audiospec.report.plots import plot_all
-from audiospec.transforms import LogMelSpectrogram, MelConfig
+from audiospec.transforms import MelConfig
 
-__all__ = ["AnalysisConfig", "AnalyzeRunConfig", "analyze_corpus", "check_sample_rate", "mel_patches", "run_analysis"]
+__all__ = ["AnalysisConfig", "AnalyzeRunConfig", "analyze_corpus", "run_analysis"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class AnalysisConfig:
     monotonic_tolerance_db: float = 3.0
     priors: tuple[PriorSpec, ...] = field(default_factory=default_priors)
     tau: float = 1.0
-    process: Process = "rectified_flow"
+    process: Schedule = "rectified_flow"
     fmax_times: tuple[float, ...] = tuple(round(0.025 * i, 3) for i in range(1, 40))
     hinge_times: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8)
     hinge_clips: int = 32
@@ -83,34 +83,6 @@ class AnalysisConfig:
                 f"need tau > 0, 0 < ci_level < 1, hinge_clips >= 1, fit_points >= 3; got tau={self.tau}, "
                 f"ci_level={self.ci_level}, hinge_clips={self.hinge_clips}, fit_points={self.fit_points}"
             )
-
-
-def mel_patches(waveforms: torch.Tensor, *, mel: MelConfig, patch_frames: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Log-mel patches of clips: ``[N, L] -> [N * P, M, patch_frames]`` plus the clip index of each patch ``[N * P]``.
-
-    Each clip is cut into P = T // patch_frames non-overlapping patches (:func:`cut_patches`).
-    """
-    n_frames = mel.frames(waveforms.shape[-1])
-    if n_frames < patch_frames:
-        need = (patch_frames - 1) * mel.hop_length / mel.sample_rate
-        raise AudiospecError(
-            f"clips of {waveforms.shape[-1]} samples give {n_frames} mel frames, fewer than patch_frames="
-            f"{patch_frames}; use clips of at least {need:.2f} s or a smaller patch_frames"
-        )
-    return cut_patches(LogMelSpectrogram(mel)(waveforms), patch_frames=patch_frames)
-
-
-def cut_patches(log_mel: torch.Tensor, *, patch_frames: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``[N, M, T]`` -> non-overlapping patches ``[N * P, M, patch_frames]`` (P = T // patch_frames, the last
-    T mod patch_frames frames dropped) and the clip index of each patch ``[N * P]``."""
-    N, M, T = log_mel.shape
-    n_patches = T // patch_frames
-    if n_patches < 1:
-        raise AudiospecError(f"clips of {T} mel frames are shorter than patch_frames={patch_frames}; "
-                             "use a smaller patch_frames")
-    patches = log_mel[..., : n_patches * patch_frames].unflatten(-1, (n_patches, patch_frames))  # [N, M, P, Tp]
-    patches = patches.permute(0, 2, 1, 3).reshape(-1, M, patch_frames)  # [N * P, M, Tp]
-    return patches, torch.arange(N).repeat_interleave(n_patches)
 
 
 def _standardize(x: torch.Tensor) -> tuple[torch.Tensor, float, float]:
@@ -166,7 +138,7 @@ def analyze_corpus(
     cepstrum, cep_figure = sections.cepstrum_section(patches, patch_labels, config=config, generator=generator)
     bar.update()
     bar.set_postfix_str("autoregression order")
-    centred = patches - patches.mean(dim=(0, 2), keepdim=True)  # per mel bin, as the model space (experiments.patches)
+    centred = patches - patches.mean(dim=(0, 2), keepdim=True)  # per mel bin, as the model space (data.patches)
     views = sections.domains(wave_freqs=wave_freqs, wave_power=wave_power, patches=centred, config=config)
     order, fmax, snr_figures = sections.snr_section(views, sample_rate=sample_rate, config=config)
     bar.update()
@@ -214,13 +186,6 @@ class AnalyzeRunConfig:
 
     data: DataConfig
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
-
-
-def check_sample_rate(mel: MelConfig, data: DataConfig, *, section: str) -> None:
-    """A stage's mel settings must run at the rate the corpus is loaded at (YAML ``<section>.mel`` vs ``data``)."""
-    if mel.sample_rate != data.sample_rate:
-        raise AudiospecError(f"{section}.mel.sample_rate={mel.sample_rate} differs from "
-                             f"data.sample_rate={data.sample_rate}; set them equal")
 
 
 def run_analysis(config: AnalyzeRunConfig, *, out_dir: Path, progress: bool = True) -> Path:

@@ -47,7 +47,7 @@ import torch
 from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
-from audiospec.data import DataConfig
+from audiospec.data import DataConfig, PatchSet, check_sample_rate
 from audiospec.diffusion.checkpoint import read_training_state
 from audiospec.diffusion.coarse_to_fine import (
     CepstralAR,
@@ -62,7 +62,6 @@ from audiospec.diffusion.priors import REFERENCE_PRIOR, WhiteNoise
 from audiospec.diffusion.parallel import TrainJob, convergence, train_jobs, trained_network
 from audiospec.diffusion.training import CHECKPOINT_NAME
 from audiospec.errors import AudiospecError
-from audiospec.experiments.analysis import check_sample_rate
 from audiospec.experiments.compare import (
     RESUMABLE_KEYS,
     SCORE_KEYS,
@@ -76,8 +75,7 @@ from audiospec.experiments.compare import (
     stage_inputs,
 )
 from audiospec.experiments.compare_summary import PRIMARY_METRIC, paired_differences, quality_table
-from audiospec.experiments.ordering import bootstrap_mean, measure_trajectory, recorded
-from audiospec.experiments.patches import PatchSet
+from audiospec.measures.ordering import bootstrap_mean, measure_trajectory, recorded
 from audiospec.experiments.results import (
     CALIBRATION,
     BaselinesResult,

@@ -14,7 +14,7 @@ are means with bootstrap intervals over seeds clipped to each metric's range; ev
 difference to its reference is paired by seed, tested exactly (sign flips) and Holm-corrected
 within its family, the pre-specified primary test or the secondary rest
 (:mod:`audiospec.experiments.compare_summary`). Patches are centred per mel bin
-(:mod:`audiospec.experiments.patches`).
+(:mod:`audiospec.data.patches`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
 from audiospec.config import check_counts
-from audiospec.data import DataConfig
-from audiospec.diffusion.gaussian import gaussian_fields
+from audiospec.data import DataConfig, PatchSet, check_sample_rate
+from audiospec.measures.gaussian import gaussian_fields
 from audiospec.diffusion.checkpoint import load_checkpoint, read_training_state
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, PriorSpec, default_priors, make_prior
@@ -39,7 +39,6 @@ from audiospec.diffusion.runtime import default_device
 from audiospec.diffusion.parallel import TrainJob, convergence, train_jobs, trained_network
 from audiospec.diffusion.training import CHECKPOINT_NAME
 from audiospec.errors import AudiospecError
-from audiospec.experiments.analysis import check_sample_rate
 from audiospec.experiments.fingerprint import FINGERPRINT_NAME, Fingerprint, check_inputs, read_fingerprint
 from audiospec.experiments.inputs import (  # re-exported: the stages beside compare import them from here
     MODEL_KEYS,
@@ -64,9 +63,8 @@ from audiospec.experiments.compare_order import (
     sweep_specs,
 )
 from audiospec.experiments.compare_summary import HEADLINE_METRICS, quality_table, summarize
-from audiospec.experiments.ordering import OrderSettings, record_trajectory
+from audiospec.measures.ordering import OrderSettings, record_trajectory
 from audiospec.experiments.listen import committed_bands, trajectory_points, write_patch_audio
-from audiospec.experiments.patches import PatchSet
 from audiospec.experiments.results import CompareResult, Interval, Normalisation, OrderScores, SensitivityRow, to_json
 from audiospec.metrics import ClassifierConfig, TrainedClassifier, evaluate_samples, train_classifier
 from audiospec.report.plots import plot_compare

@@ -3,7 +3,7 @@
 Per prior (:func:`prior_orders`): (a) the exact linear-Gaussian model with the training
 patches' centred spectrum, (b) a control network of the same architecture and budget trained
 on Gaussian fields with that spectrum, and the trained models of every seed, all measured by
-:func:`audiospec.experiments.ordering.measure_field` with the same sampler and steps. Plus
+:func:`audiospec.measures.ordering.measure_field` with the same sampler and steps. Plus
 the dose-response sweep of the prior's colour on the exact model (:func:`colour_sweep`) and a
 sensitivity table over threshold, band count and steps (:func:`sensitivity`).
 """
@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from audiospec.diffusion.gaussian import LinearGaussianVelocity, gaussian_fields
+from audiospec.measures.gaussian import LinearGaussianVelocity, gaussian_fields
 from audiospec.diffusion.priors import NoisePrior, PriorSpec, make_prior
 from audiospec.diffusion.parallel import TrainJob, trained_network
-from audiospec.experiments.ordering import bootstrap_mean, content_order, measure_field, record_trajectory
+from audiospec.measures.ordering import bootstrap_mean, content_order, measure_field, record_trajectory
 from audiospec.experiments.results import Interval, OrderScores, SensitivityRow, SweepEntry
 from audiospec.functional.noise import estimate_spectrum
 from audiospec.functional.powerlaw import fit_power_law

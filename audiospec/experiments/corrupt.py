@@ -25,12 +25,11 @@ from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
 from audiospec.config import check_counts, save_config
-from audiospec.data import Corpus, DataConfig, load_corpus, write_wav
+from audiospec.data import Corpus, DataConfig, corpus_patches, load_corpus, write_wav
 from audiospec.diffusion.priors import PriorSpec, default_priors, make_prior
 from audiospec.errors import AudiospecError
 from audiospec.experiments.fingerprint import Fingerprint
 from audiospec.experiments.listen import listening_gain, log_mel_to_audio
-from audiospec.experiments.patches import corpus_patches
 from audiospec.functional.blur import gaussian_blur
 from audiospec.functional.noise import add_noise, add_noise_at_time
 from audiospec.report.plots import plot_spectrogram

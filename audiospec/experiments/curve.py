@@ -44,7 +44,7 @@ import torch
 from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
-from audiospec.data import DataConfig
+from audiospec.data import DataConfig, check_sample_rate
 from audiospec.diffusion.checkpoint import load_checkpoint, read_training_state
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.priors import NoisePrior, PriorSpec, make_prior
@@ -58,7 +58,6 @@ from audiospec.diffusion.training import (
     validation_loss,
 )
 from audiospec.errors import AudiospecError
-from audiospec.experiments.analysis import check_sample_rate
 from audiospec.experiments.compare import (
     RESUMABLE_KEYS,
     TRAINING_KEYS,

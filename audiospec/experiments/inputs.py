@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from audiospec.atomic import write_json
 from audiospec.config import save_config
-from audiospec.data import Corpus, check_disjoint, load_corpus, split_corpus
+from audiospec.data import Corpus, PatchSet, check_disjoint, corpus_patches, load_corpus, split_corpus
 from audiospec.data.split import recording_groups
 from audiospec.experiments.fingerprint import Fingerprint, check_inputs, read_fingerprint
-from audiospec.experiments.patches import PatchSet, corpus_patches
 
 if TYPE_CHECKING:  # the compare stage's settings; compare imports this module
     from audiospec.experiments.compare import CompareConfig

@@ -7,7 +7,7 @@ split: both are checked against the compare stage's fingerprint (its settings, c
 every likelihood; the training split gives only what the comparison already took from it (the
 matched prior, the data spectrum of the Gaussian baselines, and the models themselves).
 
-1. **Band swap** (:mod:`audiospec.diffusion.band_swap`): per prior and seed, ``n_pairs``
+1. **Band swap** (:mod:`audiospec.measures.band_swap`): per prior and seed, ``n_pairs``
    trajectory pairs on ``swap_steps`` Euler steps; at each of ``swap_times`` the low
    quefrencies (DCT coefficients < ``k_cut`` along mel) are swapped and sampling finishes.
    The headline is the donor share of the bands above ``k_cut`` (content that was *not*
@@ -15,7 +15,7 @@ matched prior, the data spectrum of the Gaussian baselines, and the models thems
    calibration is the exact linear-Gaussian model of the same prior and data spectrum from
    the same initial noise, whose shares are only the leakage of its flow map between DCT
    bands; the *excess* over it, paired per trajectory pair, is what a trained model adds.
-2. **Likelihood** (:mod:`audiospec.diffusion.likelihood`): bits per dimension of
+2. **Likelihood** (:mod:`audiospec.measures.likelihood`): bits per dimension of
    ``likelihood_patches`` test patches (model space: centred, scaled log-mel) through the
    probability-flow ODE (RK4, ``likelihood_steps`` steps, Hutchinson with ``n_probes``
    Rademacher probes). Beside it: the stationary Gaussian with the training split's
@@ -51,13 +51,13 @@ import torch
 from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
-from audiospec.data import DataConfig
-from audiospec.diffusion.band_swap import BandSwap, band_swap, quefrency_bands
-from audiospec.diffusion.gaussian import LinearGaussianVelocity
-from audiospec.diffusion.likelihood import gaussian_log_likelihood, ode_log_likelihood
+from audiospec.data import DataConfig, check_sample_rate
+from audiospec.measures.band_swap import BandSwap, band_swap
+from audiospec.functional.cepstrum import quefrency_bands
+from audiospec.measures.gaussian import LinearGaussianVelocity
+from audiospec.measures.likelihood import gaussian_log_likelihood, ode_log_likelihood
 from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, make_prior
 from audiospec.errors import AudiospecError
-from audiospec.experiments.analysis import check_sample_rate
 from audiospec.experiments.compare import (
     MODEL_KEYS,
     CompareConfig,

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 from audiospec.config import config_from_dict, config_to_dict
 from audiospec.errors import AudiospecError
+from audiospec.measures.ordering import Measurement, ViewOrder
+from audiospec.measures.statistics import Difference, Interval
 
 __all__ = [
     "PowerLawSummary", "WaveformShape", "WaveformSummary", "MelSummary", "CepstrumSummary", "Normalisation",
@@ -121,65 +123,6 @@ class AnalysisResult:
     plots: tuple[str, ...] = ()
     skipped: tuple[SkippedInput, ...] = ()
     source_rates: dict[str, int] | None = None
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A mean with its 95% interval over ``n`` values (``low`` / ``high`` null with one value)."""
-
-    mean: float
-    low: float | None
-    high: float | None
-    n: int
-
-    def text(self, *, signed: bool = False, label: str = "") -> str:
-        """``mean [low, high]`` with 3 decimals (``label`` before the bounds), or ``mean`` alone without an interval."""
-        fmt = "+.3f" if signed else ".3f"
-        if self.low is None or self.high is None or self.low != self.low:
-            return f"{self.mean:{fmt}}" + (" (one value, no interval)" if label else "")
-        return f"{self.mean:{fmt}} [{label}{self.low:{fmt}}, {self.high:{fmt}}]"
-
-
-@dataclass(frozen=True)
-class Difference(Interval):
-    """A paired difference to the reference prior: interval at ``level`` (Bonferroni over all comparisons of the
-    report), exact sign-flip ``p_value`` over seeds, Holm-adjusted ``p_holm`` within its family (``primary`` or
-    secondary) and whether Holm's procedure calls it ``reliable``."""
-
-    level: float = 0.95
-    p_value: float | None = None
-    p_holm: float | None = None
-    reliable: bool = False
-    primary: bool = False  # in the pre-specified primary family (Holm within it) rather than the secondary one
-
-
-@dataclass(frozen=True)
-class ViewOrder:
-    """One spectral view of one set of sampling trajectories (:mod:`audiospec.experiments.ordering`).
-
-    Content measure (primary): commit time per band, order and spread with bootstrap 95%
-    intervals over samples, and the mean unexplained fraction e_b(t) ``[S + 1][B]``.
-    Power measure (secondary, labelled so in the report): commit times, order, spread.
-    """
-
-    freqs: tuple[float, ...]
-    commit_t: tuple[float, ...]
-    order: Interval
-    spread: Interval
-    power_commit_t: tuple[float, ...]
-    power_order: float
-    power_spread: float
-    fraction: tuple[tuple[float, ...], ...]
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """Trajectories of ``samples`` samples over ``steps`` steps (recorded times ``t``), measured per view."""
-
-    t: tuple[float, ...]
-    steps: int
-    samples: int
-    views: dict[str, ViewOrder]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
 from audiospec.config import config_from_dict, config_to_dict, load_config, read_yaml, save_config
-from audiospec.data import DataConfig, load_corpus
+from audiospec.data import DataConfig, corpus_patches, load_corpus
 from audiospec.diffusion.checkpoint import load_checkpoint
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.checkpoint import read_training_state
@@ -30,7 +30,6 @@ from audiospec.diffusion.samplers import SamplerName, sample
 from audiospec.diffusion.training import TrainResult, check_resume, train
 from audiospec.errors import AudiospecError
 from audiospec.experiments.listen import write_patch_audio
-from audiospec.experiments.patches import corpus_patches
 from audiospec.transforms import MelConfig
 
 __all__ = ["TrainRunConfig", "run_train", "run_sample", "train_section"]

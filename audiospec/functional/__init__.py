@@ -12,12 +12,14 @@ from audiospec.functional.autoregression import (
 )
 from audiospec.functional.blur import blur_transfer, gaussian_blur
 from audiospec.functional.cepstrum import (
+    band_edges,
     cepstral_power,
     cepstrum,
     dct,
     dct2_spectrum,
     dct_matrix,
     expected_cepstral_power,
+    quefrency_bands,
 )
 from audiospec.functional.mel import log_mel_spectrogram, mel_filterbank, power_to_db, stft_power
 from audiospec.functional.noise import (

@@ -18,7 +18,7 @@ import torch
 from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
 from audiospec.functional.powerlaw import log_resample
-from audiospec.functional.schedules import Process, process_coefficients, time_from_log_snr
+from audiospec.functional.schedules import Schedule, process_coefficients, time_from_log_snr
 from audiospec.functional.stats import spearman
 
 __all__ = ["snr_per_frequency", "max_detectable_frequency", "crossing_time", "autoregression_order"]
@@ -47,7 +47,7 @@ def snr_per_frequency(
     *,
     data_power: torch.Tensor,
     noise_power: torch.Tensor | None = None,
-    process: Process = "rectified_flow",
+    process: Schedule = "rectified_flow",
 ) -> torch.Tensor:
     """SNR(f, t) for times ``t`` (any shape) and spectra ``[K]`` -> ``[*t.shape, K]`` (float64).
 
@@ -79,7 +79,7 @@ def max_detectable_frequency(
     data_power: torch.Tensor,
     noise_power: torch.Tensor | None = None,
     tau: float = 1.0,
-    process: Process = "rectified_flow",
+    process: Schedule = "rectified_flow",
 ) -> torch.Tensor:
     """f_max(t): the largest frequency in ``freqs`` ``[K]`` with SNR(f, t) > tau; 0 where none is.
 
@@ -115,7 +115,7 @@ def crossing_time(
     *,
     noise_power: torch.Tensor | None = None,
     tau: float = 1.0,
-    process: Process = "rectified_flow",
+    process: Schedule = "rectified_flow",
 ) -> torch.Tensor:
     """t*(f): the time at which SNR(f, t) falls to tau, ``[K]`` (float64).
 
@@ -149,7 +149,7 @@ def autoregression_order(
     *,
     noise_power: torch.Tensor | None = None,
     tau: float = 1.0,
-    process: Process = "rectified_flow",
+    process: Schedule = "rectified_flow",
     n_points: int = 64,
 ) -> float:
     """How coarse-to-fine a corruption is: Spearman correlation of f and -t*(f).

@@ -16,12 +16,50 @@ from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
 from audiospec.functional.noise import hermitian_weights
 
-__all__ = ["quefrency_axis", "dct_matrix", "dct", "cepstrum", "cepstral_power", "dct2_spectrum", "expected_cepstral_power"]
+__all__ = ["quefrency_axis", "band_edges", "quefrency_bands", "dct_matrix", "dct", "cepstrum", "cepstral_power",
+           "dct2_spectrum", "expected_cepstral_power"]
 
 
 def quefrency_axis(n_mels: int, *, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """Quefrency of each DCT-II coefficient along ``n_mels`` mel bins: k / (2 M) cycles per mel bin, ``[M]``."""
     return torch.arange(n_mels, dtype=dtype) / (2.0 * n_mels)
+
+
+def band_edges(n_bins: int, *, n_bands: int) -> torch.Tensor:
+    """Log-spaced integer band edges over bins 1 .. n_bins - 1 (DC excluded).
+
+    Args:
+        n_bins: bins of the axis (e.g. DCT coefficients along mel), >= 3.
+        n_bands: bands wanted, >= 2 (fewer come back when edges coincide after rounding).
+
+    Returns:
+        The edges ``[B + 1]`` (long), B <= n_bands: band b is bins ``edges[b]`` to ``edges[b + 1] - 1``.
+
+    Raises:
+        AudiospecError: fewer than 3 bins or 2 bands.
+    """
+    if n_bins < 3 or n_bands < 2:
+        raise AudiospecError(f"need at least 3 bins and 2 bands, got n_bins={n_bins}, n_bands={n_bands}")
+    edges = torch.logspace(0.0, torch.log10(torch.tensor(float(n_bins))).item(), n_bands + 1, dtype=torch.float64)
+    return torch.unique(edges.round().long().clamp(1, n_bins))
+
+
+def quefrency_bands(n_mels: int, *, n_bands: int) -> list[tuple[int, int]]:
+    """The quefrency bands of the cepstral model, the band swap and the commit measure: band 0 = the DC
+    coefficient, then the log-spaced bands of :func:`band_edges`.
+
+    Args:
+        n_mels: DCT coefficients along mel (= mel bins), >= 3.
+        n_bands: log-spaced bands above DC, >= 2.
+
+    Returns:
+        ``[(start, stop)]`` DCT coefficients of each band, DC first.
+
+    Raises:
+        AudiospecError: fewer than 3 mel bins or 2 bands.
+    """
+    edges = band_edges(n_mels, n_bands=n_bands).tolist()
+    return [(0, 1)] + list(zip(edges[:-1], edges[1:]))
 
 
 def dct_matrix(n: int, *, n_coeffs: int | None = None, device=None, dtype: torch.dtype = torch.float32) -> torch.Tensor:

@@ -22,7 +22,7 @@ import torch
 
 from audiospec.errors import AudiospecError
 from audiospec.functional._shape import append_dims, check_finite
-from audiospec.functional.schedules import Process, process_coefficients
+from audiospec.functional.schedules import Schedule, process_coefficients
 
 __all__ = [
     "radial_frequency",
@@ -327,7 +327,7 @@ def add_noise(x: torch.Tensor, noise: torch.Tensor, *, snr_db: torch.Tensor | fl
 
 
 def add_noise_at_time(
-    x0: torch.Tensor, noise: torch.Tensor, *, t: torch.Tensor | float, process: Process = "rectified_flow"
+    x0: torch.Tensor, noise: torch.Tensor, *, t: torch.Tensor | float, process: Schedule = "rectified_flow"
 ) -> torch.Tensor:
     """x_t = alpha_t * x0 + sigma_t * eps (DESIGN.md section 2).
 

@@ -18,15 +18,38 @@ import torch
 
 from audiospec.errors import AudiospecError
 
-__all__ = ["Process", "PROCESSES", "process_coefficients", "log_snr", "time_from_log_snr"]
+__all__ = ["Schedule", "SCHEDULES", "process_coefficients", "log_snr", "time_from_log_snr"]
 
-Process = Literal["rectified_flow", "vp_cosine"]
-PROCESSES: tuple[str, ...] = get_args(Process)
+Schedule = Literal["rectified_flow", "vp_cosine"]
+"""The name of a forward process's noise schedule (alpha_t, sigma_t); the process objects that train and sample
+models are :mod:`audiospec.diffusion.processes`."""
+SCHEDULES: tuple[str, ...] = get_args(Schedule)
 
 
 def _check_process(process: str) -> None:
-    if process not in PROCESSES:
-        raise AudiospecError(f"unknown process {process!r}; choose one of {PROCESSES}")
+    if process not in SCHEDULES:
+        raise AudiospecError(f"unknown process {process!r}; choose one of {SCHEDULES}")
+
+
+def _rectified_flow(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return 1.0 - t, t
+
+
+def _vp_cosine(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    half_pi_t = 0.5 * math.pi * t
+    return torch.cos(half_pi_t), torch.sin(half_pi_t)
+
+
+def _rectified_flow_time(lam: torch.Tensor) -> torch.Tensor:
+    return torch.sigmoid(-0.5 * lam)  # (1 - t) / t = e^{lambda/2}
+
+
+def _vp_cosine_time(lam: torch.Tensor) -> torch.Tensor:
+    return (2.0 / math.pi) * torch.atan(torch.exp(-0.5 * lam))  # cot(pi t / 2) = e^{lambda/2}
+
+
+# schedule name -> (coefficients of t, time of a log-SNR)
+_SCHEDULES = {"rectified_flow": (_rectified_flow, _rectified_flow_time), "vp_cosine": (_vp_cosine, _vp_cosine_time)}
 
 
 def _as_time(t: torch.Tensor | float) -> torch.Tensor:
@@ -36,7 +59,7 @@ def _as_time(t: torch.Tensor | float) -> torch.Tensor:
     return t
 
 
-def process_coefficients(t: torch.Tensor | float, *, process: Process = "rectified_flow") -> tuple[torch.Tensor, torch.Tensor]:
+def process_coefficients(t: torch.Tensor | float, *, process: Schedule = "rectified_flow") -> tuple[torch.Tensor, torch.Tensor]:
     """Return ``(alpha_t, sigma_t)`` in float64 for times ``t`` (any shape).
 
     Args:
@@ -51,14 +74,10 @@ def process_coefficients(t: torch.Tensor | float, *, process: Process = "rectifi
         AudiospecError: an unknown process, or times outside [0, 1] or NaN.
     """
     _check_process(process)
-    t = _as_time(t)
-    if process == "rectified_flow":
-        return 1.0 - t, t
-    half_pi_t = 0.5 * math.pi * t
-    return torch.cos(half_pi_t), torch.sin(half_pi_t)
+    return _SCHEDULES[process][0](_as_time(t))
 
 
-def log_snr(t: torch.Tensor | float, *, process: Process = "rectified_flow") -> torch.Tensor:
+def log_snr(t: torch.Tensor | float, *, process: Schedule = "rectified_flow") -> torch.Tensor:
     """lambda(t) = log(alpha_t^2 / sigma_t^2) (float64; +inf at t=0, -inf at t=1).
 
     Args:
@@ -75,7 +94,7 @@ def log_snr(t: torch.Tensor | float, *, process: Process = "rectified_flow") -> 
     return 2.0 * (torch.log(alpha_t) - torch.log(sigma_t))
 
 
-def time_from_log_snr(lam: torch.Tensor | float, *, process: Process = "rectified_flow") -> torch.Tensor:
+def time_from_log_snr(lam: torch.Tensor | float, *, process: Schedule = "rectified_flow") -> torch.Tensor:
     """Inverse of :func:`log_snr`: the t at which log(alpha_t^2 / sigma_t^2) = lambda.
 
     Rectified flow: (1 - t) / t = e^{lambda/2}  =>  t = sigmoid(-lambda / 2).
@@ -92,7 +111,4 @@ def time_from_log_snr(lam: torch.Tensor | float, *, process: Process = "rectifie
         AudiospecError: an unknown process.
     """
     _check_process(process)
-    lam = torch.as_tensor(lam, dtype=torch.float64)
-    if process == "rectified_flow":
-        return torch.sigmoid(-0.5 * lam)
-    return (2.0 / math.pi) * torch.atan(torch.exp(-0.5 * lam))
+    return _SCHEDULES[process][1](torch.as_tensor(lam, dtype=torch.float64))

@@ -17,7 +17,7 @@ import torch
 
 from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
-from audiospec.functional.cepstrum import cepstral_power, quefrency_axis
+from audiospec.functional.cepstrum import band_edges, cepstral_power, quefrency_axis
 from audiospec.functional.rapsd import MEL_RING_STEP, rapsd
 from audiospec.functional.stats import spearman
 
@@ -36,14 +36,6 @@ __all__ = [
 
 SpectralView = Literal["cepstrum", "modulation", "rapsd"]
 SPECTRAL_VIEWS: tuple[str, ...] = get_args(SpectralView)
-
-
-def band_edges(n_bins: int, *, n_bands: int) -> torch.Tensor:
-    """Log-spaced integer edges over bins 1 .. n_bins - 1 (DC excluded): ``[B + 1]``, B <= n_bands."""
-    if n_bins < 3 or n_bands < 2:
-        raise AudiospecError(f"need at least 3 bins and 2 bands, got n_bins={n_bins}, n_bands={n_bands}")
-    edges = torch.logspace(0.0, torch.log10(torch.tensor(float(n_bins))).item(), n_bands + 1, dtype=torch.float64)
-    return torch.unique(edges.round().long().clamp(1, n_bins))
 
 
 def band_power(x: torch.Tensor, *, view: SpectralView = "cepstrum", n_bands: int = 12) -> tuple[torch.Tensor, torch.Tensor]:

@@ -13,7 +13,7 @@ from audiospec.data import (DataConfig, load_corpus, prepare_mini, read_log_mel_
                             write_log_mel_cache)
 from audiospec.data.melcache import quantise_db
 from audiospec.errors import AudiospecError
-from audiospec.experiments.patches import corpus_patches
+from audiospec.data import corpus_patches
 from audiospec.transforms import MelConfig
 
 RATE = 8000

@@ -21,7 +21,7 @@ import scipy.fft
 import scipy.ndimage
 import torch
 
-from audiospec.diffusion.band_swap import quefrency_bands
+from audiospec.functional.cepstrum import quefrency_bands
 from audiospec.diffusion.checkpoint import read_training_state
 from audiospec.diffusion.coarse_to_fine import (
     CepstralAR,
@@ -246,7 +246,7 @@ def test_a_checkpoint_from_before_a_new_setting_still_resumes(tmp_path):
 
 def test_commit_measure_reads_the_cepstral_sampler_as_strictly_coarse_to_fine():
     """The positive control of the baselines stage: band k is final once stage k ends, whatever the network."""
-    from audiospec.experiments.ordering import OrderSettings, measure_trajectory, recorded
+    from audiospec.measures.ordering import OrderSettings, measure_trajectory, recorded
 
     process = CepstralAR(n_mels=M, n_bands=4)
     _, var = _gaussian_data(process, torch.Generator().manual_seed(8))  # centred, as the commit measure needs

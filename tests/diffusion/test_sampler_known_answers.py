@@ -12,7 +12,7 @@ import torch
 from audiospec.diffusion import ColoredNoise, WhiteNoise, sample
 from audiospec.diffusion.coarse_to_fine import CoarseToFineConfig, GaussianModel, HeatDissipation, make_process, \
     sample_process
-from audiospec.diffusion.gaussian import LinearGaussianVelocity, gaussian_fields
+from audiospec.measures.gaussian import LinearGaussianVelocity, gaussian_fields
 from audiospec.functional import power_law_spectrum, process_coefficients
 
 SHAPE = (8, 16)

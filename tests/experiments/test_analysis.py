@@ -10,7 +10,8 @@ import torch
 from audiospec.atomic import write_json
 from audiospec.errors import AudiospecError
 from audiospec.experiments.results import AnalysisResult, read_result, to_json
-from audiospec.experiments.analysis import AnalysisConfig, analyze_corpus, findings, mel_patches
+from audiospec.data import mel_patches
+from audiospec.experiments.analysis import AnalysisConfig, analyze_corpus, findings
 from audiospec.functional import colored_noise
 from audiospec.transforms import MelConfig
 

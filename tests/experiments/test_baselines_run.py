@@ -14,7 +14,7 @@ from audiospec.data import DataConfig
 from audiospec.errors import AudiospecError
 from audiospec.experiments.baselines import BaselinesConfig, BaselinesRunConfig
 from audiospec.experiments.compare import CompareConfig
-from audiospec.experiments.ordering import OrderSettings
+from audiospec.measures.ordering import OrderSettings
 from helpers_cli import split_folder
 
 runner = CliRunner()

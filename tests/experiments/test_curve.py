@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from audiospec.diffusion.gaussian import LinearGaussianVelocity
+from audiospec.measures.gaussian import LinearGaussianVelocity
 from audiospec.diffusion.priors import WhiteNoise
 from audiospec.errors import AudiospecError
 from audiospec.experiments.curve import CurveConfig, heldout_loss, jackknife_kid, on_loss_plateau, on_plateau

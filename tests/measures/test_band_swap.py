@@ -13,8 +13,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from audiospec.diffusion.band_swap import band_swap, donor_share, quefrency_bands, swap_low_quefrency
-from audiospec.diffusion.gaussian import LinearGaussianVelocity, gaussian_fields
+from audiospec.measures.band_swap import band_swap, donor_share, swap_low_quefrency
+from audiospec.functional.cepstrum import quefrency_bands
+from audiospec.measures.gaussian import LinearGaussianVelocity, gaussian_fields
 from audiospec.diffusion.priors import ColoredNoise, WhiteNoise
 from audiospec.errors import AudiospecError
 from audiospec.functional.cepstrum import dct_matrix

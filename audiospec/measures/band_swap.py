@@ -10,7 +10,7 @@ intervention (issue 14):
    k < ``k_cut`` along the mel axis, every frame) from b, the rest from a; finish sampling
    from x'_t on the same grid to get y'.
 3. Per quefrency band j (the log-spaced bands of
-   :func:`audiospec.functional.trajectory.band_edges`, plus the DC coefficient as band 0),
+   :func:`audiospec.functional.cepstrum.quefrency_bands`, plus the DC coefficient as band 0),
    the *donor share*
 
        share_j(t) = Σ_pairs ‖P_j (y' − y_a)‖² / Σ_pairs (‖P_j (y' − y_a)‖² + ‖P_j (y' − y_b)‖²)
@@ -36,10 +36,9 @@ import torch
 from audiospec.diffusion.priors import NoisePrior
 from audiospec.diffusion.samplers import Field, euler_sample, uniform_time_grid
 from audiospec.errors import AudiospecError
-from audiospec.functional.cepstrum import dct_matrix, quefrency_axis
-from audiospec.functional.trajectory import band_edges
+from audiospec.functional.cepstrum import dct_matrix, quefrency_axis, quefrency_bands
 
-__all__ = ["BandSwap", "swap_low_quefrency", "quefrency_bands", "band_swap", "donor_share"]
+__all__ = ["BandSwap", "swap_low_quefrency", "band_swap", "donor_share"]
 
 
 
@@ -53,12 +52,6 @@ def swap_low_quefrency(x: torch.Tensor, donor: torch.Tensor, *, k_cut: int) -> t
     D = dct_matrix(M, device=x.device, dtype=x.dtype)  # [M, M], orthonormal: x = D @ c
     low = D[:, :k_cut] @ D[:, :k_cut].T  # [M, M] projection onto the low quefrencies
     return x + low @ (donor - x)  # [M, M] @ [..., M, T]
-
-
-def quefrency_bands(n_mels: int, *, n_bands: int) -> list[tuple[int, int]]:
-    """Band 0 = the DC coefficient, then the log-spaced bands of :func:`band_edges`: [(start, stop)] of DCT bins."""
-    edges = band_edges(n_mels, n_bands=n_bands).tolist()
-    return [(0, 1)] + list(zip(edges[:-1], edges[1:]))
 
 
 def _band_distance(y: torch.Tensor, ref: torch.Tensor, bands: list[tuple[int, int]]) -> torch.Tensor:

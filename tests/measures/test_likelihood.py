@@ -15,8 +15,8 @@ import pytest
 import torch
 from scipy.stats import multivariate_normal
 
-from audiospec.diffusion.gaussian import LinearGaussianVelocity, gaussian_fields
-from audiospec.diffusion.likelihood import divergence, gaussian_log_likelihood, ode_log_likelihood
+from audiospec.measures.gaussian import LinearGaussianVelocity, gaussian_fields
+from audiospec.measures.likelihood import divergence, gaussian_log_likelihood, ode_log_likelihood
 from audiospec.diffusion.priors import ColoredNoise, WhiteNoise
 from audiospec.errors import AudiospecError
 from audiospec.functional.noise import colour_white, radial_frequency

@@ -20,7 +20,7 @@ grid. Results are negative log-likelihoods in nats and bits per dimension,
 NLL / (D ln 2): continuous data, so bits/dim can be negative; compare models on the same data.
 
 Known answer: for stationary Gaussian data with spectrum λ and the exact linear-Gaussian
-field (:class:`audiospec.diffusion.gaussian.LinearGaussianVelocity`) the ODE maps N(0, λ)
+field (:class:`audiospec.measures.gaussian.LinearGaussianVelocity`) the ODE maps N(0, λ)
 onto the prior exactly, so the result equals :func:`gaussian_log_likelihood` under λ.
 """
 
@@ -149,7 +149,7 @@ def ode_log_likelihood(field: Field, x0: torch.Tensor, *, prior: NoisePrior, ste
     ~10x more of them when the spectrum spans six decades).
 
     ``field(x, t)`` is the model's velocity (flow matching), e.g. a trained network or
-    :class:`~audiospec.diffusion.gaussian.LinearGaussianVelocity`. ``n_probes`` Rademacher probes per datum,
+    :class:`~audiospec.measures.gaussian.LinearGaussianVelocity`. ``n_probes`` Rademacher probes per datum,
     drawn once with ``generator``, estimate the divergence (``estimator="hutchinson"``). With ``t_min`` > 0 the
     result is −log p_{t_min}(x0), the density of the slightly noised data, not of the data itself.
     """

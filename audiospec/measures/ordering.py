@@ -1,7 +1,7 @@
 """How coarse-to-fine is a sampler, calibrated on known answers (DESIGN.md section 5, "Trajectory analysis").
 
 :func:`measure_field` samples ``samples`` trajectories from any velocity field (a trained
-U-Net, the exact :class:`~audiospec.diffusion.gaussian.LinearGaussianVelocity`, a control
+U-Net, the exact :class:`~audiospec.measures.gaussian.LinearGaussianVelocity`, a control
 network), records x̂0(t) at every step, and measures per spectral view the content commit
 times (primary), their order and spread with bootstrap intervals over samples, and the
 power-based order (secondary). The same function runs on every field, so a trained model's
@@ -19,7 +19,7 @@ from audiospec.config import check_counts
 from audiospec.diffusion.priors import NoisePrior
 from audiospec.diffusion.samplers import SamplerName, sample
 from audiospec.errors import AudiospecError
-from audiospec.experiments.results import Interval, Measurement, ViewOrder
+from audiospec.measures.statistics import Interval
 from audiospec.functional.trajectory import (
     SpectralView,
     band_log_power,
@@ -29,7 +29,7 @@ from audiospec.functional.trajectory import (
     unexplained_fraction,
 )
 
-__all__ = ["OrderSettings", "record_trajectory", "recorded", "measure_trajectory", "measure_field", "bootstrap_mean",
+__all__ = ["Measurement", "OrderSettings", "ViewOrder", "record_trajectory", "recorded", "measure_trajectory", "measure_field", "bootstrap_mean",
            "content_order"]
 
 
@@ -50,6 +50,35 @@ class OrderSettings:
         for key in ("threshold", "delta"):
             if not getattr(self, key) > 0:
                 raise AudiospecError(f"order.{key} must be positive, got {getattr(self, key)}")
+
+
+@dataclass(frozen=True)
+class ViewOrder:
+    """One spectral view of one set of sampling trajectories (:mod:`audiospec.measures.ordering`).
+
+    Content measure (primary): commit time per band, order and spread with bootstrap 95%
+    intervals over samples, and the mean unexplained fraction e_b(t) ``[S + 1][B]``.
+    Power measure (secondary, labelled so in the report): commit times, order, spread.
+    """
+
+    freqs: tuple[float, ...]
+    commit_t: tuple[float, ...]
+    order: Interval
+    spread: Interval
+    power_commit_t: tuple[float, ...]
+    power_order: float
+    power_spread: float
+    fraction: tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Trajectories of ``samples`` samples over ``steps`` steps (recorded times ``t``), measured per view."""
+
+    t: tuple[float, ...]
+    steps: int
+    samples: int
+    views: dict[str, ViewOrder]
 
 
 def record_trajectory(field: Any, prior: NoisePrior, *, n: int, steps: int, shape: tuple[int, int],

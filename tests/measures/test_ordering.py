@@ -2,7 +2,7 @@
 
 Data: stationary Gaussian fields with a power-law spectrum (alpha = 2.5) plus a non-zero mean
 mel profile (the confound of the measurement issue), centred per mel bin as the model space is
-(audiospec.experiments.patches). Under the exact denoiser, theory says: white prior +1 (coarse
+(audiospec.data.patches). Under the exact denoiser, theory says: white prior +1 (coarse
 to fine), matched prior 0 (every band at once), flipped prior (beta = alpha + 1) -1.
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from audiospec.diffusion.gaussian import LinearGaussianVelocity, gaussian_fields
+from audiospec.measures.gaussian import LinearGaussianVelocity, gaussian_fields
 from audiospec.diffusion.priors import ColoredNoise, MatchedNoise, WhiteNoise
-from audiospec.experiments.ordering import OrderSettings, bootstrap_mean, measure_field, record_trajectory
+from audiospec.measures.ordering import OrderSettings, bootstrap_mean, measure_field, record_trajectory
 from audiospec.functional import estimate_spectrum, power_law_spectrum, ring_weights
 from audiospec.functional.trajectory import band_log_power, commit_times, ordering_scores
 from audiospec.functional.rapsd import MEL_RING_STEP

@@ -1,0 +1,115 @@
+"""Intervals, paired differences and the one rule that calls a difference *reliable*.
+
+Every stage compares things the same way (DESIGN.md section 5): the seed is the unit of replication, a
+difference is paired by seed and tested exactly (sign flips over seeds), the tests of one question form a
+:class:`Family` that is Holm-corrected on its own, and each interval is drawn at the family's Bonferroni level
+1 − α / m. :func:`decide` is the library's single definition of "reliable":
+
+    reliable  <=>  Holm-adjusted p < α within its family
+                   and the interval at the family's Bonferroni level excludes 0
+                   and the measurement's own checks allow a verdict (e.g. a likelihood's calibration and
+                   integration checks are below half the difference).
+
+With one seed there is no p-value and never a verdict. With n seeds the exact test cannot go below p = 2 / 2^n,
+and when every seed agrees in sign the bootstrap interval of the mean excludes 0, so the interval condition only
+removes verdicts that a lucky p-value would give without a consistent sign.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from audiospec.functional.stats import holm_adjusted
+
+__all__ = ["ALPHA", "Difference", "Family", "Interval", "decide", "excludes_zero", "holm_family"]
+
+ALPHA = 0.05
+"""The error rate of every family of tests."""
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean with its interval over ``n`` values (``low`` / ``high`` None with one value).
+
+    Attributes:
+        mean: the point estimate.
+        low: the lower bound, or None.
+        high: the upper bound, or None.
+        n: how many values it summarises.
+    """
+
+    mean: float
+    low: float | None
+    high: float | None
+    n: int
+
+    def text(self, *, signed: bool = False, label: str = "") -> str:
+        """``mean [low, high]`` with 3 decimals (``label`` before the bounds), or ``mean`` alone without an interval."""
+        fmt = "+.3f" if signed else ".3f"
+        if self.low is None or self.high is None or self.low != self.low:
+            return f"{self.mean:{fmt}}" + (" (one value, no interval)" if label else "")
+        return f"{self.mean:{fmt}} [{label}{self.low:{fmt}}, {self.high:{fmt}}]"
+
+
+@dataclass(frozen=True)
+class Difference(Interval):
+    """A paired difference to a reference: its interval at ``level`` (the Bonferroni level of its family), the
+    exact sign-flip ``p_value`` over seeds, the Holm-adjusted ``p_holm`` within its family (``primary`` or the
+    secondary one) and the verdict of :func:`decide` (``reliable``).
+
+    Attributes:
+        level: the interval's level.
+        p_value: the unadjusted p-value (None: one seed, not tested).
+        p_holm: the Holm-adjusted p-value within the family (None: not tested).
+        reliable: :func:`decide`'s verdict.
+        primary: in the pre-specified primary family rather than the secondary one.
+    """
+
+    level: float = 0.95
+    p_value: float | None = None
+    p_holm: float | None = None
+    reliable: bool = False
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class Family:
+    """Tests corrected together: Holm on their p-values, intervals at the Bonferroni level ``1 − alpha / size``.
+
+    Attributes:
+        size: the number of tests m (at least 1 is used for the level).
+        alpha: the family's error rate.
+    """
+
+    size: int
+    alpha: float = ALPHA
+
+    @property
+    def level(self) -> float:
+        """The Bonferroni level of the family's intervals, 1 − alpha / m."""
+        return 1.0 - self.alpha / max(self.size, 1)
+
+
+def excludes_zero(interval: Interval) -> bool:
+    """True when both bounds exist and lie on one side of 0."""
+    return interval.low is not None and interval.high is not None and (interval.low > 0 or interval.high < 0)
+
+
+def decide(difference: Interval, family: Family, *, p_holm: float | None = None, trusted: bool = True) -> bool:
+    """Whether a difference is *reliable* (module doc): Holm rejects within ``family``, its interval excludes 0 and
+    its checks allow a verdict.
+
+    ``p_holm`` defaults to the difference's own (a :class:`Difference`); pass it for rows that keep it beside the
+    interval.
+    """
+    if p_holm is None:
+        p_holm = getattr(difference, "p_holm", None)
+    return p_holm is not None and p_holm < family.alpha and excludes_zero(difference) and trusted
+
+
+def holm_family(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm-adjusted p-values of one family (None stays None: that test was not run and is not counted)."""
+    tested = [i for i, p in enumerate(p_values) if p is not None]
+    adjusted = dict(zip(tested, holm_adjusted([float(p_values[i]) for i in tested]))) if tested else {}
+    return [adjusted.get(i) for i in range(len(p_values))]
