@@ -11,7 +11,7 @@ BENCH_STAMP := $(VENV)/.audiospec-bench-installed
 DOCS_STAMP := $(VENV)/.audiospec-docs-installed
 DEMO_OUT ?= runs/demo
 # the fast tier of the tests (a few minutes), run on every Python by test-versions
-FAST_TESTS ?= tests/functional tests/diffusion tests/test_cli.py
+FAST_TESTS ?= tests/functional tests/diffusion tests/measures tests/test_cli.py
 DOCS_OUT ?= build/docs
 DOCS_MODULES := audiospec.functional audiospec.data audiospec.diffusion audiospec.metrics '!audiospec\.[a-z]+\.'
 

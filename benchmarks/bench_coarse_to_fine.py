@@ -13,8 +13,8 @@ import dataclasses
 
 import torch
 
-from audiospec.diffusion.coarse_to_fine import CoarseToFineConfig, make_process, process_loss
-from audiospec.diffusion.losses import diffusion_loss
+from audiospec.diffusion.priors import WhiteNoise
+from audiospec.diffusion.processes import CoarseToFineConfig, RectifiedFlow, baseline_objectives, build_process
 from audiospec.diffusion.unet import ModelConfig, build_model
 from benchmarks.common import Context, Result, optimizer_step, time_call
 
@@ -36,12 +36,12 @@ def run(ctx: Context) -> list[Result]:
         optimizer = torch.optim.AdamW(net.parameters(), lr=1e-4)
         return time_call(lambda: optimizer_step(optimizer, loss_fn(net)), warmup=warmup, repeats=repeats)
 
-    peer = timed(lambda net: diffusion_loss(net, x0, t=t, eps=eps, objective="flow_matching"))
+    peer = timed(lambda net: RectifiedFlow(prior=WhiteNoise()).loss(net, x0, t=t, eps=eps))
     results = []
-    for kind in ("cepstral_ar", "heat"):
-        process = make_process(kind, CoarseToFineConfig(), n_mels=64)
+    for kind in baseline_objectives():
+        process = build_process(kind, prior=WhiteNoise(), coarse_to_fine=CoarseToFineConfig(), n_mels=64)
         s = process.training_time(t, generator=torch.Generator().manual_seed(ctx.seed))
-        ours = timed(lambda net: process_loss(net, process, x0, s=s, eps=eps))
+        ours = timed(lambda net: process.loss_at(net, x0, s=s, eps=eps))
         results.append(Result(NAME, f"batch {batch} x [1, 64, 64] float32, tiny U-Net (16 channels)",
                               f"{kind} train step", "flow_matching train step", ours, peer, "overhead", target=1.1,
                               extra={"steps_per_s_ours": 1 / ours.median_s, "steps_per_s_peer": 1 / peer.median_s}))

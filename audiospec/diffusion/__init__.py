@@ -1,12 +1,14 @@
 """Diffusion / flow-matching models on log-mel patches ``[B, 1, M, T]`` (DESIGN.md section 4).
 
-- :mod:`~audiospec.diffusion.path`: x_t = alpha_t x0 + sigma_t eps, training targets, x0_hat;
+- :mod:`~audiospec.diffusion.processes`: the process interface (corrupt, predict, loss, one sampling step) and
+  its implementations: rectified flow with any prior, VP eps-prediction, cepstral autoregression, heat
+  dissipation; :mod:`~audiospec.diffusion.solver`: the one solver that samples any of them;
 - :mod:`~audiospec.diffusion.priors`: white, coloured (1/f^beta) and data-matched noise priors;
-- :mod:`~audiospec.diffusion.losses`: flow-matching and eps losses, optionally whitened;
+- :mod:`~audiospec.diffusion.losses`: the (whitened) regression loss of the diffusion processes;
 - :mod:`~audiospec.diffusion.timesteps`: uniform, logit-normal, shifted, spectrally weighted t;
 - :mod:`~audiospec.diffusion.schedule_design`: per-frequency transfer function of the sampler
   and schedules optimised from the data spectrum (Benita, Elad & Keshet 2025);
-- :mod:`~audiospec.diffusion.samplers`: Euler / Heun ODE and VP ancestral sampling;
+- :mod:`~audiospec.diffusion.samplers`: the named samplers (Euler / Heun ODE, VP ancestral) over the solver;
 - :mod:`~audiospec.diffusion.unet`: the U-Net and its :class:`ModelConfig`;
 - :mod:`~audiospec.diffusion.config`, :mod:`~audiospec.diffusion.training`,
   :mod:`~audiospec.diffusion.checkpoint`, :mod:`~audiospec.diffusion.ema`,
@@ -16,8 +18,7 @@
 from audiospec.diffusion.checkpoint import load_checkpoint
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.ema import ema_decay_at, update_ema
-from audiospec.diffusion.losses import diffusion_loss, prediction_loss
-from audiospec.diffusion.path import Objective, noisy_sample, predict_eps, predict_x0, process_for, training_target
+from audiospec.diffusion.losses import prediction_loss
 from audiospec.diffusion.priors import (
     ColoredNoise,
     MatchedNoise,
@@ -28,6 +29,17 @@ from audiospec.diffusion.priors import (
     make_prior,
     prior_from_state,
 )
+from audiospec.diffusion.processes import (
+    CepstralAR,
+    CoarseToFineConfig,
+    HeatDissipation,
+    Process,
+    RectifiedFlow,
+    TrainingLoss,
+    VPEps,
+    build_process,
+    make_process,
+)
 from audiospec.diffusion.runtime import Runtime, SingleDevice
 from audiospec.diffusion.samplers import (
     ancestral_sample,
@@ -37,6 +49,7 @@ from audiospec.diffusion.samplers import (
     sample,
     uniform_time_grid,
 )
+from audiospec.diffusion.solver import integrate, solve
 from audiospec.diffusion.schedule_design import (
     gaussian_divergence,
     grid_from_logits,
@@ -62,13 +75,17 @@ from audiospec.diffusion.training import TrainResult, train
 from audiospec.diffusion.unet import ModelConfig, UNet, build_model, count_parameters
 
 __all__ = [
+    "CepstralAR",
+    "CoarseToFineConfig",
     "ColoredNoise",
+    "HeatDissipation",
     "LogitNormalTimesteps",
     "MatchedNoise",
     "ModelConfig",
     "NoisePrior",
-    "Objective",
     "PriorSpec",
+    "Process",
+    "RectifiedFlow",
     "PRIOR_NAMES",
     "Runtime",
     "ShiftedTimesteps",
@@ -78,37 +95,37 @@ __all__ = [
     "TimestepSampler",
     "TrainConfig",
     "TrainResult",
+    "TrainingLoss",
     "UNet",
     "UniformTimesteps",
+    "VPEps",
     "WhiteNoise",
     "ancestral_sample",
     "build_model",
+    "build_process",
     "check_time_grid",
     "check_training_data",
     "count_parameters",
-    "diffusion_loss",
     "ema_decay_at",
     "euler_sample",
     "gaussian_divergence",
     "grid_from_logits",
     "heun_sample",
+    "integrate",
     "load_checkpoint",
     "make_prior",
+    "make_process",
     "make_timestep_sampler",
-    "noisy_sample",
     "optimize_schedule",
     "output_spectrum",
-    "predict_eps",
-    "predict_x0",
     "prediction_loss",
     "prior_from_state",
-    "process_for",
     "resolution_shift",
     "sample",
     "shift_time",
+    "solve",
     "step_gains",
     "train",
-    "training_target",
     "transfer_function",
     "uniform_time_grid",
     "unshift_time",

@@ -26,8 +26,7 @@ from typing import Any
 import torch
 
 from audiospec.config import config_from_dict, config_to_dict
-from audiospec.diffusion.coarse_to_fine import CoarseToFineConfig
-from audiospec.diffusion.path import COARSE_TO_FINE, OBJECTIVES, Objective
+from audiospec.diffusion.processes import CoarseToFineConfig, check_objective
 from audiospec.diffusion.runtime import PRECISIONS, Precision
 from audiospec.diffusion.timesteps import TimestepConfig
 from audiospec.diffusion.unet import ModelConfig
@@ -76,7 +75,8 @@ class TrainConfig:
         eval_every: steps between held-out loss evaluations when ``train`` gets validation
             patches (None: at the end only).
         seed: seed of every generator of the run, in [0, 2^63).
-        objective: ``"flow_matching"``, ``"vp_eps"``, or a coarse-to-fine baseline.
+        objective: a registered process (:mod:`audiospec.diffusion.processes`): ``"flow_matching"``,
+            ``"vp_eps"``, or a coarse-to-fine baseline (``"cepstral_ar"``, ``"heat"``).
         whiten_loss: measure the loss in the prior's metric (diffusion objectives only).
         precision: ``"bf16"``, ``"fp16"`` or ``"fp32"`` on CUDA.
         timesteps: the training-time sampler (:class:`TimestepConfig`).
@@ -100,7 +100,7 @@ class TrainConfig:
     log_every: int = 10
     eval_every: int | None = None
     seed: int = 0
-    objective: Objective = "flow_matching"
+    objective: str = "flow_matching"
     whiten_loss: bool = False
     precision: Precision = "bf16"
     timesteps: TimestepConfig = field(default_factory=TimestepConfig)
@@ -127,15 +127,14 @@ class TrainConfig:
             raise AudiospecError(f"betas must be two numbers in [0, 1), got {list(betas)}")
         if self.grad_clip is not None:
             _number("grad_clip", self.grad_clip, low=0.0, low_open=True)
-        if self.objective not in OBJECTIVES:
-            raise AudiospecError(f"unknown objective {self.objective!r}; choose one of {OBJECTIVES}")
+        if not isinstance(self.objective, str):
+            raise AudiospecError(f"objective must be a name, got {self.objective!r}")
+        check_objective(self.objective, whiten_loss=False)  # registered in audiospec.diffusion.processes
         if self.precision not in PRECISIONS:
             raise AudiospecError(f"unknown precision {self.precision!r}; choose one of {PRECISIONS}")
         if not isinstance(self.whiten_loss, bool):
             raise AudiospecError(f"whiten_loss must be true or false, got {self.whiten_loss!r}")
-        if self.whiten_loss and self.objective in COARSE_TO_FINE:
-            raise AudiospecError(f"whiten_loss applies to diffusion objectives; the {self.objective!r} baseline "
-                                 "trains from white noise, so set whiten_loss: false")
+        check_objective(self.objective, whiten_loss=self.whiten_loss)  # does the objective take a whitened loss?
         if not isinstance(self.timesteps, TimestepConfig):
             raise AudiospecError(f"timesteps must be a TimestepConfig, got {type(self.timesteps).__name__}")
         if not isinstance(self.model, ModelConfig):

@@ -1,4 +1,5 @@
-"""Training losses: flow matching (velocity) and VP eps-prediction, optionally whitened by the prior.
+"""The regression loss of the diffusion processes (:mod:`audiospec.diffusion.processes.flow`), optionally
+whitened by the prior.
 
 Flow matching (Lipman et al. 2023, OT path with sigma_min = 0; Liu et al. 2023), rectified-flow path
 x_t = (1 - t) x0 + t eps, eps ~ N(0, Sigma):
@@ -18,18 +19,12 @@ The mean is taken over all elements (the per-element squared error).
 
 from __future__ import annotations
 
-from typing import Callable
-
 import torch
 
-from audiospec.diffusion.path import Objective, noisy_sample, training_target
 from audiospec.diffusion.priors import NoisePrior
 from audiospec.errors import AudiospecError
 
-__all__ = ["Model", "prediction_loss", "diffusion_loss"]
-
-Model = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-"""A network: (x_t ``[B, C, F, T]``, t ``[B]``) -> prediction ``[B, C, F, T]``."""
+__all__ = ["prediction_loss"]
 
 
 def prediction_loss(
@@ -60,44 +55,3 @@ def prediction_loss(
             raise AudiospecError("whiten=True needs the noise prior whose covariance whitens the residual")
         residual = prior.whiten(residual)
     return residual.square().mean()
-
-
-def diffusion_loss(
-    model: Model,
-    x0: torch.Tensor,
-    *,
-    t: torch.Tensor,
-    eps: torch.Tensor,
-    objective: Objective,
-    prior: NoisePrior | None = None,
-    whiten: bool = False,
-) -> torch.Tensor:
-    """The training loss for one batch, given the drawn times ``t`` ``[B]`` and noise ``eps`` ``[B, C, F, T]``.
-
-    x_t = alpha_t x0 + sigma_t eps; target = eps - x0 (flow matching) or eps (vp_eps);
-    loss = :func:`prediction_loss` (model(x_t, t), target). Randomness is drawn by the caller
-    (``t`` from a timestep sampler, ``eps`` from the prior), so this function is deterministic.
-
-    Args:
-        model: the network, (x_t ``[B, C, F, T]``, t ``[B]``) -> prediction ``[B, C, F, T]``.
-        x0: clean patches ``[B, C, F, T]``.
-        t: times ``[B]`` in [0, 1].
-        eps: prior noise ``[B, C, F, T]``.
-        objective: ``"flow_matching"`` or ``"vp_eps"``.
-        prior: the noise prior (needed when ``whiten``).
-        whiten: measure the residual in the prior's metric.
-
-    Returns:
-        The loss, a scalar tensor ``[]`` with a graph to the model's parameters.
-
-    Raises:
-        AudiospecError: ``x0`` and ``eps`` of different shapes, or ``t`` not of shape ``[B]``.
-    """
-    if x0.shape != eps.shape:
-        raise AudiospecError(f"x0 shape {tuple(x0.shape)} and eps shape {tuple(eps.shape)} differ")
-    if t.shape != (x0.shape[0],):
-        raise AudiospecError(f"t must have shape [B] = [{x0.shape[0]}], got {tuple(t.shape)}")
-    x_t = noisy_sample(x0, eps, t, objective=objective)  # [B, C, F, T]
-    target = training_target(x0, eps, objective=objective)
-    prediction = model(x_t, t.to(x0.dtype))
-    return prediction_loss(prediction, target, prior=prior, whiten=whiten)

@@ -29,7 +29,8 @@ from audiospec.diffusion.checkpoint import load_checkpoint
 from audiospec.diffusion.config import TrainConfig
 from audiospec.diffusion.priors import NoisePrior
 from audiospec.diffusion.runtime import OnDevice, evaluation_network
-from audiospec.diffusion.training import CHECKPOINT_NAME, TrainResult, on_loss_plateau, read_heldout, train
+from audiospec.diffusion.heldout import on_loss_plateau, read_heldout
+from audiospec.diffusion.training import CHECKPOINT_NAME, TrainResult, train
 from audiospec.errors import AudiospecError
 
 __all__ = ["Convergence", "TrainJob", "convergence", "is_finished", "measure_rate", "train_job", "train_jobs",

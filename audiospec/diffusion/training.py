@@ -10,15 +10,15 @@ bit-identical weights to an uninterrupted one (same machine, same thread count).
 
 One step (k = 0, 1, ...):
 
-    x0 = patches[batch_k];  t ~ timestep sampler;  eps ~ prior
-    loss = loss_fn(model, x0, t, eps)                 (make_loss: diffusion_loss, or for a coarse-to-fine
-                                                       objective process_loss at s = process.training_time(t))
+    x0 = patches[batch_k]
+    loss = loss_fn(model, x0)     (a TrainingLoss: t ~ timestep sampler, eps ~ prior, the process's loss;
+                                   the loop never asks which process it trains: audiospec.diffusion.processes)
     grad clipped to ``grad_clip``;  AdamW step at lr_k (warm-up then constant)
     theta_ema <- beta_k theta_ema + (1 - beta_k) theta  (audiospec.diffusion.ema)
 
 Files in ``out_dir``: ``config.yaml`` (resolved :class:`TrainConfig`), ``prior.yaml``,
 ``checkpoint.safetensors`` (:mod:`audiospec.diffusion.checkpoint`), ``loss.csv`` (step, loss),
-``heldout.csv`` (step, held-out loss; with validation patches) and, at the end of a call that ran
+``heldout.csv`` (step, held-out loss; with validation patches, :mod:`audiospec.diffusion.heldout`) and, at the end of a call that ran
 steps, ``train_result.json`` (its wall time and throughput).
 """
 
@@ -29,7 +29,7 @@ import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import torch
 import yaml
@@ -37,21 +37,18 @@ from tqdm.auto import tqdm
 
 from audiospec.atomic import atomic_write_text, write_json
 from audiospec.config import save_config
-from audiospec.diffusion.coarse_to_fine import make_process, process_loss
 from audiospec.diffusion.checkpoint import TrainingState, read_training_state, save_training_state
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.ema import ema_decay_at, update_ema
-from audiospec.diffusion.losses import diffusion_loss
-from audiospec.diffusion.path import COARSE_TO_FINE
-from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior
+from audiospec.diffusion.heldout import held_out_evaluator
+from audiospec.diffusion.priors import NoisePrior
+from audiospec.diffusion.processes import Process, TrainingLoss, make_process
 from audiospec.diffusion.runtime import Runtime, SingleDevice, batch_shard
-from audiospec.diffusion.samplers import model_device
-from audiospec.diffusion.timesteps import TimestepSampler, make_timestep_sampler
+from audiospec.diffusion.timesteps import make_timestep_sampler
 from audiospec.diffusion.unet import build_model
 from audiospec.errors import AudiospecError
 
-__all__ = ["CHECKPOINT_NAME", "HELDOUT_NAME", "LossFn", "TrainResult", "check_resume", "checkpoint_before", "make_loss",
-           "on_loss_plateau", "read_heldout", "train", "validation_loss"]
+__all__ = ["CHECKPOINT_NAME", "TrainResult", "check_resume", "train"]
 
 CHECKPOINT_NAME = "checkpoint.safetensors"
 _RESUMABLE_CHANGES = ("steps", "checkpoint_every", "log_every", "eval_every")  # may differ between a run and its resumption
@@ -153,27 +150,27 @@ def check_resume(config: TrainConfig, patches: torch.Tensor, *, prior: NoisePrio
     """Raise, writing nothing, unless :func:`train` with ``resume=True`` could continue ``out_dir`` (no checkpoint
     there, or one made with the same settings, prior and patches and at most ``config.steps`` steps): for callers
     that write files of their own beside the run before training."""
-    path = _checked_out_dir(config, patches, prior, out_dir) / CHECKPOINT_NAME
+    path = _checked_out_dir(config, patches, prior, out_dir)[0] / CHECKPOINT_NAME
     if path.is_file():
         _check_resume(read_training_state(path), config, prior, _fingerprint(patches), path)
 
 
-def _checked_out_dir(config: TrainConfig, patches: torch.Tensor, prior: NoisePrior, out_dir: str | Path) -> Path:
-    """Validate the inputs of :func:`train` before any work; returns ``out_dir`` as a Path."""
+def _checked_out_dir(config: TrainConfig, patches: torch.Tensor, prior: NoisePrior,
+                     out_dir: str | Path) -> tuple[Path, Process]:
+    """Validate the inputs of :func:`train` before any work; returns ``out_dir`` as a Path and the process trained
+    (:func:`~audiospec.diffusion.processes.make_process`: it refuses a prior its objective cannot train with)."""
     if not isinstance(config, TrainConfig):
         raise AudiospecError(f"config must be a TrainConfig (TrainConfig.from_dict(...)), got {type(config).__name__}")
     if not isinstance(prior, NoisePrior):
         raise AudiospecError(f"prior must be a NoisePrior (WhiteNoise(), ColoredNoise(beta=...), MatchedNoise...), got {prior!r}")
     check_training_data(config, patches)
-    if config.objective in COARSE_TO_FINE and prior.name != REFERENCE_PRIOR:
-        raise AudiospecError(f"the {config.objective!r} baseline starts from white noise; train it with the "
-                             f"{REFERENCE_PRIOR!r} prior, not {prior.name!r}")
     N, C, M, T = patches.shape
+    process = make_process(config, prior, n_mels=M)
     prior.spectrum((M, T))  # a matched prior of another patch size fails here
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise AudiospecError(f"out_dir {str(out_dir)!r} exists and is not a folder")
-    return out_dir
+    return out_dir, process
 
 
 @dataclass
@@ -230,62 +227,8 @@ def _save(run: _RunState, *, path: Path, config: TrainConfig, prior: NoisePrior,
     _write_loss_csv(path.parent / "loss.csv", run.losses)
 
 
-LossFn = Callable[[torch.nn.Module, torch.Tensor, torch.Tensor, torch.Tensor, torch.Generator | None], torch.Tensor]
-"""loss(model, x0 ``[B, C, M, T]``, t ``[B]`` from the timestep sampler, eps ``[B, C, M, T]`` from the prior, time
-generator) -> the scalar training loss of the run's objective."""
-
-
-def make_loss(config: TrainConfig, prior: NoisePrior, *, n_mels: int) -> LossFn:
-    """The training loss of ``config.objective`` as one function, so that the loop and the held-out evaluation never
-    ask which objective they run: diffusion objectives take t as it is; a coarse-to-fine process maps it to its own
-    time (the cepstral stage is drawn from ``generator`` there)."""
-    if config.objective in COARSE_TO_FINE:
-        process = make_process(config.objective, config.coarse_to_fine, n_mels=n_mels)
-
-        def loss(model: torch.nn.Module, x0: torch.Tensor, t: torch.Tensor, eps: torch.Tensor,
-                 generator: torch.Generator | None) -> torch.Tensor:
-            s = process.training_time(t, generator=generator).to(x0.device)
-            return process_loss(model, process, x0, s=s, eps=eps)
-
-        return loss
-
-    def loss(model: torch.nn.Module, x0: torch.Tensor, t: torch.Tensor, eps: torch.Tensor,
-             generator: torch.Generator | None) -> torch.Tensor:
-        return diffusion_loss(model, x0, t=t.to(x0.device), eps=eps, objective=config.objective, prior=prior,
-                              whiten=config.whiten_loss)
-
-    return loss
-
-
-@torch.no_grad()
-def validation_loss(model: torch.nn.Module, patches: torch.Tensor, *, loss_fn: LossFn, prior: NoisePrior,
-                    draws: int = 1, seed: int = 0, batch_size: int = 64) -> float:
-    """Mean training loss of ``model`` on held-out ``patches`` ``[N, C, M, T]`` over ``draws`` fixed draws of (t, eps).
-
-    t is stratified over [0, 1) (one point per patch in each of N equal bins, shuffled), whatever the run's
-    timestep sampler, and eps drawn from ``prior``, both from a generator seeded with ``seed``: the same draws at
-    every call, so checkpoints (and runs with different timestep samplers) differ only by the model.
-    """
-    n = patches.shape[0]
-    if n < 1:
-        raise AudiospecError("the held-out loss needs at least one patch")
-    gen = torch.Generator().manual_seed(seed)
-    device = model_device(model, None)
-    total = 0.0
-    for _ in range(draws):
-        t = (torch.arange(n, dtype=torch.float64) + torch.rand(n, generator=gen, dtype=torch.float64)) / n
-        t = t[torch.randperm(n, generator=gen)].float()
-        eps = prior.sample(tuple(patches.shape), generator=gen, dtype=torch.float32)
-        for start in range(0, n, batch_size):
-            part = slice(start, start + batch_size)
-            x0 = patches[part].to(device=device, dtype=torch.float32)
-            loss = loss_fn(model, x0, t[part], eps[part].to(device), gen)
-            total += float(loss) * x0.shape[0]
-    return total / (n * draws)
-
-
-def _train_step(run: _RunState, data: torch.Tensor, *, config: TrainConfig, prior: NoisePrior, runtime: Runtime,
-                timestep_sampler: TimestepSampler, loss_fn: LossFn) -> torch.Tensor:
+def _train_step(run: _RunState, data: torch.Tensor, *, config: TrainConfig, runtime: Runtime,
+                loss_fn: TrainingLoss) -> torch.Tensor:
     """One optimisation step at ``run.step`` on ``data`` ``[N, C, M, T]`` (module doc); returns the detached loss.
 
     Advances ``run.order`` / ``run.position`` (a fresh permutation each epoch), not ``run.step``.
@@ -297,12 +240,10 @@ def _train_step(run: _RunState, data: torch.Tensor, *, config: TrainConfig, prio
                         num_processes=runtime.num_processes)  # this process's share of the global batch
     run.position += B
     x0 = data[index.to(device)]  # [b, C, M, T], b = B / num_processes
-    t = timestep_sampler.sample(x0.shape[0], generator=run.gens["time"])  # [b]
-    eps = prior.sample(x0.shape, generator=run.gens["noise"], device=device, dtype=x0.dtype)  # [b, C, M, T]
     for group in run.optimizer.param_groups:
         group["lr"] = config.lr_at(run.step)
-    with runtime.autocast():
-        loss = loss_fn(run.model, x0, t, eps, run.gens["time"])
+    with runtime.autocast():  # t from the run's sampler, eps from the prior, the process's loss: one call
+        loss = loss_fn(run.model, x0, generators=run.gens)
     run.optimizer.zero_grad(set_to_none=True)
     runtime.backward(loss)
     if config.grad_clip is not None:
@@ -312,8 +253,8 @@ def _train_step(run: _RunState, data: torch.Tensor, *, config: TrainConfig, prio
     return loss.detach()
 
 
-def _train_loop(run: _RunState, data: torch.Tensor, *, config: TrainConfig, prior: NoisePrior, runtime: Runtime,
-                timestep_sampler: TimestepSampler, loss_fn: LossFn, save: Callable[[], None],
+def _train_loop(run: _RunState, data: torch.Tensor, *, config: TrainConfig, runtime: Runtime,
+                loss_fn: TrainingLoss, save: Callable[[], None],
                 evaluate: Callable[[int], None] | None, progress: bool) -> None:
     """Steps ``run.step`` .. ``config.steps``: losses logged every ``log_every``, ``evaluate(step)`` every
     ``eval_every`` and at the end, checkpoints every ``checkpoint_every`` and at the end (main process); raises on
@@ -323,8 +264,7 @@ def _train_loop(run: _RunState, data: torch.Tensor, *, config: TrainConfig, prio
                disable=not progress or not runtime.is_main_process, dynamic_ncols=True)
     try:
         while run.step < config.steps:
-            pending.append(_train_step(run, data, config=config, prior=prior, runtime=runtime,
-                                       timestep_sampler=timestep_sampler, loss_fn=loss_fn))
+            pending.append(_train_step(run, data, config=config, runtime=runtime, loss_fn=loss_fn))
             run.step += 1
             step = run.step
             bar.update(1)
@@ -344,53 +284,6 @@ def _train_loop(run: _RunState, data: torch.Tensor, *, config: TrainConfig, prio
                 save()
     finally:
         bar.close()
-
-
-HELDOUT_NAME = "heldout.csv"
-
-
-def read_heldout(out_dir: str | Path) -> dict[int, float]:
-    """``{step: held-out loss}`` of a run folder (``heldout.csv``, written when training had validation patches)."""
-    path = Path(out_dir) / HELDOUT_NAME
-    if not path.is_file():
-        return {}
-    rows = [line.split(",") for line in path.read_text().splitlines()[1:] if line.strip()]
-    try:
-        return {int(step): float(loss) for step, loss in rows}
-    except ValueError:
-        raise AudiospecError(f"{str(path)!r} is damaged (expected 'step,loss' rows); delete it to recompute") from None
-
-
-def checkpoint_before(steps: Iterable[int], budget: int, fraction: float) -> int | None:
-    """The last checkpoint at or before (1 - fraction) * budget, None when there is none or budget is not measured."""
-    steps = list(steps)
-    earlier = [s for s in steps if s <= (1.0 - fraction) * budget]
-    return max(earlier) if earlier and budget in steps else None
-
-
-def on_loss_plateau(losses: dict[int, float], budget: int, *, fraction: float = 0.2,
-                    tolerance: float = 0.01) -> bool | None:
-    """True when the last ``fraction`` of ``budget`` steps improved the held-out loss by less than ``tolerance``
-    (relative to the loss at ``budget``); None when no checkpoint lies at or before (1 - fraction) * budget."""
-    earlier = checkpoint_before(losses, budget, fraction)
-    if earlier is None:
-        return None
-    return losses[earlier] - losses[budget] < tolerance * abs(losses[budget])
-
-
-def _held_out_evaluator(run: _RunState, validation: torch.Tensor, *, loss_fn: LossFn, prior: NoisePrior,
-                        out_dir: Path, seed: int) -> Callable[[int], None]:
-    """``evaluate(step)``: the EMA network's :func:`validation_loss` appended to ``heldout.csv`` (entries past the
-    checkpoint a resumed run starts from are dropped: they belonged to steps it runs again)."""
-    history = {k: v for k, v in read_heldout(out_dir).items() if k <= run.step}
-
-    def evaluate(step: int) -> None:
-        run.ema_model.eval()
-        history[step] = validation_loss(run.ema_model, validation, loss_fn=loss_fn, prior=prior, seed=seed)
-        lines = ["step,loss"] + [f"{k},{history[k]:.9g}" for k in sorted(history)]
-        atomic_write_text(out_dir / HELDOUT_NAME, "\n".join(lines) + "\n")
-
-    return evaluate
 
 
 def train(
@@ -434,8 +327,8 @@ def train(
         AudiospecError: invalid patches (see :func:`check_training_data`), a prior that does not
             fit them, or a checkpoint in ``out_dir`` whose settings, prior or data differ.
     """
-    out_dir = _checked_out_dir(config, patches, prior, out_dir)
-    timestep_sampler = make_timestep_sampler(config.timesteps, patches=patches)
+    out_dir, process = _checked_out_dir(config, patches, prior, out_dir)
+    loss_fn = TrainingLoss(process=process, timesteps=make_timestep_sampler(config.timesteps, patches=patches))
     runtime = runtime if runtime is not None else SingleDevice(precision=config.precision)
     fingerprint = _fingerprint(patches)
     checkpoint_path = out_dir / CHECKPOINT_NAME
@@ -453,14 +346,13 @@ def train(
     save = functools.partial(_save, run, path=checkpoint_path, config=config, prior=prior, runtime=runtime,
                              fingerprint=fingerprint, data_range=(float(patches.min()), float(patches.max())))
 
-    loss_fn = make_loss(config, prior, n_mels=data.shape[-2])
     evaluate = None
     if validation is not None and runtime.is_main_process:
-        evaluate = _held_out_evaluator(run, validation, loss_fn=loss_fn, prior=prior, out_dir=out_dir,
-                                       seed=config.seed)
+        evaluate = held_out_evaluator(run.ema_model, validation, process=process, out_dir=out_dir, start_step=run.step,
+                                      seed=config.seed)
     started = time.perf_counter()
-    _train_loop(run, data, config=config, prior=prior, runtime=runtime, timestep_sampler=timestep_sampler,
-                loss_fn=loss_fn, save=save, evaluate=evaluate, progress=progress)
+    _train_loop(run, data, config=config, runtime=runtime, loss_fn=loss_fn, save=save, evaluate=evaluate,
+                progress=progress)
     if start_step >= config.steps and not checkpoint_path.is_file():
         save()
     seconds = time.perf_counter() - started

@@ -2,7 +2,7 @@
 
 If diffusion on log-mel patches *is* cepstral autoregression, a model that generates the
 cepstrum band by band should do as well; heat dissipation (IHDM) is the other explicit
-coarse-to-fine process. Both (:mod:`audiospec.diffusion.coarse_to_fine`) are trained here
+coarse-to-fine process. Both (:mod:`audiospec.diffusion.processes.interpolant`) are trained here
 per seed with the compare section's budget (same U-Net, optimiser, steps, batch and training
 split), sampled at the compare section's step counts (one network evaluation per step, as the
 Euler sampler) from the same initial-noise seeds, and scored with the same metrics against the
@@ -18,7 +18,7 @@ Beside each baseline:
 
 - its **calibration**, the exact model of the same process for Gaussian data with the
   training split's mean and variance per 2-D DCT coefficient
-  (:class:`~audiospec.diffusion.coarse_to_fine.GaussianModel`), sampled at each step count
+  (:class:`~audiospec.measures.gaussian.GaussianModel`), sampled at each step count
   and scored the same way (what the sampler gives with a perfect second-order network; the
   "gaussian, train spectrum" floor row is its continuous-time limit for a stationary field);
 - the **floor** (real training patches vs the test split) and the Gaussian with the training
@@ -49,16 +49,11 @@ from tqdm.auto import tqdm
 from audiospec.atomic import write_json
 from audiospec.data import DataConfig, PatchSet, check_sample_rate
 from audiospec.diffusion.checkpoint import read_training_state
-from audiospec.diffusion.coarse_to_fine import (
-    CepstralAR,
-    GaussianModel,
-    Process,
-    coefficient_stats,
-    make_process,
-    sample_process,
-)
-from audiospec.diffusion.path import COARSE_TO_FINE
+from audiospec.diffusion.processes import Process, baseline_objectives, make_process, objective_label
+from audiospec.diffusion.solver import solve
 from audiospec.diffusion.priors import REFERENCE_PRIOR, WhiteNoise
+from audiospec.diffusion.processes import coefficient_stats
+from audiospec.functional.cepstrum import quefrency_bands
 from audiospec.diffusion.parallel import TrainJob, convergence, train_jobs, trained_network
 from audiospec.diffusion.training import CHECKPOINT_NAME
 from audiospec.errors import AudiospecError
@@ -75,6 +70,7 @@ from audiospec.experiments.compare import (
     stage_inputs,
 )
 from audiospec.experiments.compare_summary import PRIMARY_METRIC, paired_differences, quality_table
+from audiospec.measures.gaussian import GaussianModel
 from audiospec.measures.ordering import bootstrap_mean, measure_trajectory, recorded
 from audiospec.experiments.results import (
     CALIBRATION,
@@ -87,7 +83,7 @@ from audiospec.experiments.results import (
 
 __all__ = ["BaselinesConfig", "BaselinesRunConfig", "baseline_job", "planned_jobs", "run_baselines", "BASELINE_NAMES"]
 
-BASELINE_NAMES = {"cepstral_ar": "cepstral AR", "heat": "heat dissipation"}
+BASELINE_NAMES = {kind: objective_label(kind) for kind in baseline_objectives()}
 
 
 @dataclass(frozen=True)
@@ -101,16 +97,16 @@ class BaselinesConfig:
     ``--out``), whose ``runs.json`` and classifier are read.
     """
 
-    kinds: tuple[str, ...] = COARSE_TO_FINE
+    kinds: tuple[str, ...] = baseline_objectives()
     seeds: tuple[int, ...] = ()
     primary_steps: int | None = None
     heat_eta: float = 1.0
     compare_dir: str = ""
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.kinds) - set(COARSE_TO_FINE))
+        unknown = sorted(set(self.kinds) - set(baseline_objectives()))
         if unknown or not self.kinds or len(set(self.kinds)) != len(self.kinds):
-            raise AudiospecError(f"baselines.kinds must be distinct names among {list(COARSE_TO_FINE)}, got "
+            raise AudiospecError(f"baselines.kinds must be distinct names among {list(baseline_objectives())}, got "
                                  f"{list(self.kinds)}")
         if len(set(self.seeds)) != len(self.seeds):
             raise AudiospecError(f"baselines.seeds must be distinct, got {list(self.seeds)}")
@@ -131,25 +127,29 @@ class BaselinesRunConfig:
         if not set(base.seeds) <= set(cmp.seeds):
             raise AudiospecError(f"baselines.seeds {list(base.seeds)} must be among compare.seeds {list(cmp.seeds)} "
                                  "(each baseline model is paired with the diffusion models of its seed)")
-        if "cepstral_ar" in base.kinds and cmp.train.coarse_to_fine.n_bands != cmp.order.n_bands:
-            raise AudiospecError(f"compare.train.coarse_to_fine.n_bands={cmp.train.coarse_to_fine.n_bands} differs from "
-                                 f"compare.order.n_bands={cmp.order.n_bands}: the cepstral model generates the commit "
-                                 "measure's bands, so set them equal")
+        for kind in base.kinds:
+            bands = _process(kind, cmp, base.heat_eta).commit_bands
+            if bands is not None and bands != cmp.order.n_bands:
+                raise AudiospecError(f"compare.train.coarse_to_fine.n_bands={bands} differs from compare.order.n_bands="
+                                     f"{cmp.order.n_bands}: the {BASELINE_NAMES[kind]} model generates the commit "
+                                     "measure's bands, so set them equal")
         if base.primary_steps is not None and base.primary_steps not in cmp.steps:
             raise AudiospecError(f"baselines.primary_steps={base.primary_steps} must be one of compare.steps "
                                  f"{list(cmp.steps)}")
 
 
-def _process(kind: str, cfg: CompareConfig, eta: float) -> Process:
-    process = make_process(kind, cfg.train.coarse_to_fine, n_mels=cfg.mel.n_mels)
-    return dataclasses.replace(process, eta=eta) if kind == "heat" else process
+def _process(kind: str, cfg: CompareConfig, heat_eta: float, data: torch.Tensor | None = None) -> Process:
+    """The process of baseline ``kind`` with the compare section's settings (``baselines.heat_eta``: the heat
+    sampler's stochastic share; ``data``: the training patches, heat's prior at s = 1)."""
+    return make_process(dataclasses.replace(cfg.train, objective=kind), WhiteNoise(), n_mels=cfg.mel.n_mels,
+                        eta={"heat": heat_eta}, data=data)
 
 
-def _order(model: Any, process: Process, stats: tuple[torch.Tensor, torch.Tensor], cfg: CompareConfig,
-           shape: tuple[int, int], seed: int) -> tuple[float, torch.Tensor]:
+def _order(model: Any, process: Process, cfg: CompareConfig, shape: tuple[int, int], seed: int
+           ) -> tuple[float, torch.Tensor]:
     """The commit measure's content order (cepstrum view) on ``trajectory_samples`` trajectories: (point, replicates)."""
-    trajectory, times = recorded(lambda callback: sample_process(
-        model, process, n=cfg.trajectory_samples, shape=shape, steps=cfg.trajectory_steps, stats=stats,
+    trajectory, times = recorded(lambda callback: solve(
+        process, model, n=cfg.trajectory_samples, shape=shape, steps=cfg.trajectory_steps,
         generator=torch.Generator().manual_seed(seed), callback=callback))
     view, replicates = measure_trajectory(trajectory, times, "cepstrum", cfg.order)
     return view.order.mean, replicates
@@ -169,9 +169,6 @@ def _diffusion_rows(compare_dir: Path, cfg: CompareConfig, seeds: tuple[int, ...
         raise AudiospecError(f"{str(path)!r} lacks the runs {missing[:6]} (prior, seed, steps): it was written with "
                              "another compare section; re-run `audiospec compare` with this config")
     return rows
-
-
-_NFE_PER_STEP = {"euler": 1, "heun": 2}  # network evaluations per sampling step (Heun: two on every step)
 
 
 def _budget(models_dir: Path, arm: str, seeds: tuple[int, ...], nfe_per_step: int) -> dict[str, int] | None:
@@ -276,19 +273,19 @@ def _baseline_rows(config: BaselinesRunConfig, seeds: tuple[int, ...], data: Any
     rows: list[dict[str, Any]] = []
     orders: dict[str, Any] = {}
     for kind in tqdm(base.kinds, desc="baselines", disable=not progress):
-        process, name = _process(kind, cfg, base.heat_eta), BASELINE_NAMES[kind]
-        stats = coefficient_stats(data.patches)
-        exact = GaussianModel(process, stats[0], stats[1].square())
-        rows += scored_rows(lambda steps, g: sample_process(exact, process, n=cfg.n_samples, shape=shape, steps=steps,
-                                                            stats=stats, generator=g),
+        process, name = _process(kind, cfg, base.heat_eta, data.patches), BASELINE_NAMES[kind]
+        mean, std = coefficient_stats(data.patches)
+        exact = GaussianModel(process, mean, std.square())
+        rows += scored_rows(lambda steps, g: solve(process, exact, n=cfg.n_samples, shape=shape, steps=steps,
+                                                   generator=g),
                             CALIBRATION + name, seeds[0], test, classifier, cfg.steps, data.patches)
         points, replicates = [], []
         for seed in seeds:
             model = trained_network(baseline_job(kind, seed, cfg, data.patches, out_dir), progress=progress)
-            rows += scored_rows(lambda steps, g: sample_process(model, process, n=cfg.n_samples, shape=shape,
-                                                                steps=steps, stats=stats, generator=g),
+            rows += scored_rows(lambda steps, g: solve(process, model, n=cfg.n_samples, shape=shape, steps=steps,
+                                                       generator=g),
                                 name, seed, test, classifier, cfg.steps, data.patches)
-            point, replicate = _order(model, process, stats, cfg, shape, seed)
+            point, replicate = _order(model, process, cfg, shape, seed)
             points.append(point)
             replicates.append(replicate)
         orders[kind] = bootstrap_mean(points, replicates)
@@ -316,10 +313,12 @@ def run_baselines(config: BaselinesRunConfig, *, out_dir: Path, progress: bool =
     train_jobs(jobs, progress=progress)  # every model first (already trained by `run` with workers > 1: loaded)
     write_json(out_dir / "convergence.json", [dataclasses.asdict(c) for c in convergence(jobs)])
     floors = quality_floors(data, test, classifier, cfg)
-    n_stages = CepstralAR(n_mels=cfg.mel.n_mels, n_bands=cfg.train.coarse_to_fine.n_bands).n_stages
+    n_stages = len(quefrency_bands(cfg.mel.n_mels, n_bands=cfg.train.coarse_to_fine.n_bands))  # the cepstral model's
     rows, orders = _baseline_rows(config, seeds, data, test, classifier, out_dir, progress)
-    budgets = {REFERENCE_PRIOR: _budget(compare_dir / "models", REFERENCE_PRIOR, seeds, _NFE_PER_STEP[cfg.sampler]),
-               **{BASELINE_NAMES[k]: _budget(out_dir / "models", k, seeds, 1) for k in base.kinds}}
+    diffusion_nfe = make_process(cfg.train, WhiteNoise(), n_mels=cfg.mel.n_mels, sampler=cfg.sampler).nfe_per_step
+    budgets = {REFERENCE_PRIOR: _budget(compare_dir / "models", REFERENCE_PRIOR, seeds, diffusion_nfe),
+               **{BASELINE_NAMES[k]: _budget(out_dir / "models", k, seeds, _process(k, cfg, base.heat_eta).nfe_per_step)
+                  for k in base.kinds}}
     speeds = {REFERENCE_PRIOR: _throughput(compare_dir / "models", REFERENCE_PRIOR, seeds),
               **{BASELINE_NAMES[k]: _throughput(out_dir / "models", k, seeds) for k in base.kinds}}
     names = [spec.name for spec in cfg.priors] + [BASELINE_NAMES[k] for k in base.kinds]

@@ -34,6 +34,7 @@ from audiospec.measures.gaussian import gaussian_fields
 from audiospec.diffusion.checkpoint import load_checkpoint, read_training_state
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, PriorSpec, default_priors, make_prior
+from audiospec.diffusion.processes import check_sampler
 from audiospec.diffusion.samplers import sample
 from audiospec.diffusion.runtime import default_device
 from audiospec.diffusion.parallel import TrainJob, convergence, train_jobs, trained_network
@@ -113,10 +114,11 @@ class CompareConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        if self.train.objective != "flow_matching":
-            raise AudiospecError(
-                f"compare samples with ODE samplers and needs train.objective='flow_matching', got {self.train.objective!r}"
-            )
+        try:
+            check_sampler(self.train.objective, self.sampler)
+        except AudiospecError as err:
+            raise AudiospecError(f"compare samples every model with compare.sampler={self.sampler!r}, which "
+                                 f"train.objective={self.train.objective!r} cannot use: {err}") from None
         names = [spec.name for spec in self.priors]
         if len(set(names)) != len(names) or REFERENCE_PRIOR not in names:
             raise AudiospecError(f"priors must be distinct and include {REFERENCE_PRIOR!r} (the reference), got {names}")

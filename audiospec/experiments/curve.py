@@ -46,17 +46,12 @@ from tqdm.auto import tqdm
 from audiospec.atomic import write_json
 from audiospec.data import DataConfig, check_sample_rate
 from audiospec.diffusion.checkpoint import load_checkpoint, read_training_state
-from audiospec.diffusion.config import TrainConfig, check_training_data
+from audiospec.diffusion.config import check_training_data
 from audiospec.diffusion.priors import NoisePrior, PriorSpec, make_prior
-from audiospec.diffusion.samplers import sample
-from audiospec.diffusion.training import (
-    CHECKPOINT_NAME,
-    checkpoint_before,
-    make_loss,
-    on_loss_plateau,
-    train,
-    validation_loss,
-)
+from audiospec.diffusion.solver import solve
+from audiospec.diffusion.heldout import checkpoint_before, on_loss_plateau, validation_loss
+from audiospec.diffusion.processes import Process, make_process
+from audiospec.diffusion.training import CHECKPOINT_NAME, train
 from audiospec.errors import AudiospecError
 from audiospec.experiments.compare import (
     RESUMABLE_KEYS,
@@ -144,14 +139,13 @@ class CurveResult:
     plots: tuple[str, ...] = ()
 
 
-def heldout_loss(model: Any, prior: NoisePrior, patches: torch.Tensor, *, draws: int, seed: int,
-                 whiten: bool = False, batch_size: int = 64) -> float:
-    """Mean flow-matching loss of ``model`` on ``patches`` ``[N, C, M, T]`` over ``draws`` fixed draws of (t, eps):
-    :func:`~audiospec.diffusion.training.validation_loss` (t stratified over [0, 1), eps from ``prior``, both from
-    a generator seeded with ``seed``: the same draws at every call, so checkpoints differ only by the model)."""
-    loss_fn = make_loss(TrainConfig(whiten_loss=whiten), prior, n_mels=patches.shape[-2])
-    return validation_loss(model, patches, loss_fn=loss_fn, prior=prior, draws=draws, seed=seed,
-                           batch_size=batch_size)
+def heldout_loss(model: Any, process: Process, patches: torch.Tensor, *, draws: int, seed: int,
+                 batch_size: int = 64) -> float:
+    """Mean training loss of ``model`` (trained with ``process``) on ``patches`` ``[N, C, M, T]`` over ``draws``
+    fixed draws of (t, eps): :func:`~audiospec.diffusion.heldout.validation_loss` (t stratified over [0, 1), eps
+    from the process's prior, both from a generator seeded with ``seed``: the same draws at every call, so
+    checkpoints differ only by the model)."""
+    return validation_loss(model, patches, process=process, draws=draws, seed=seed, batch_size=batch_size)
 
 
 def jackknife_kid(generated: torch.Tensor, reference: torch.Tensor, *, level: float = 0.95) -> Interval:
@@ -233,13 +227,13 @@ def _points_for(prior: NoisePrior, seed: int, cfg: CurveRunConfig, parts: dict[s
         trained = train(dataclasses.replace(compare.train, seed=seed, steps=step), data.patches, prior=prior,
                         out_dir=model_dir, progress=progress)
         model = load_checkpoint(trained.checkpoint)[1]
-        generated = sample(model, prior=prior, n=curve.n_samples, steps=curve.sample_steps, shape=shape,
-                           sampler="euler", generator=torch.Generator().manual_seed(10_000 + seed))
+        process = make_process(compare.train, prior, n_mels=shape[0], sampler="euler")
+        generated = solve(process, model, n=curve.n_samples, steps=curve.sample_steps, shape=shape,
+                          generator=torch.Generator().manual_seed(10_000 + seed))
         window = trained.losses[-max(1, min(len(trained.losses), compare.train.checkpoint_every)):]
         points.append(CurvePoint(
             prior=prior.name, seed=seed, step=step, train_loss=float(sum(window) / len(window)),
-            heldout_loss=heldout_loss(model, prior, validation.patches, draws=curve.loss_draws, seed=seed,
-                                      whiten=compare.train.whiten_loss),
+            heldout_loss=heldout_loss(model, process, validation.patches, draws=curve.loss_draws, seed=seed),
             kid=jackknife_kid(classifier.embed(generated), reference), seconds=trained.seconds,
             steps_run=trained.steps - trained.start_step))
         write_json(saved, to_json(points[-1]))

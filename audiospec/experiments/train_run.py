@@ -26,7 +26,9 @@ from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.checkpoint import read_training_state
 from audiospec.diffusion.priors import PriorSpec, make_prior
 from audiospec.diffusion.runtime import Runtime
-from audiospec.diffusion.samplers import SamplerName, sample
+from audiospec.diffusion.processes import make_process
+from audiospec.diffusion.samplers import SamplerName
+from audiospec.diffusion.solver import solve
 from audiospec.diffusion.training import TrainResult, check_resume, train
 from audiospec.errors import AudiospecError
 from audiospec.experiments.listen import write_patch_audio
@@ -147,12 +149,13 @@ def run_sample(checkpoint: Path, *, n: int, steps: int, out_dir: Path, sampler: 
         )
     _, ema, train_config, prior = load_checkpoint(checkpoint)
     # x0_hat of an eps-network is (x - sigma eps_hat) / alpha: near t = 1 it multiplies the network's error by
-    # sigma / alpha (~600); the exact x0_hat, a mean of training patches, never leaves their range, so clip to it
-    clip = max(abs(v) for v in state.data_range) if sampler == "ancestral" and state.data_range else None
+    # sigma / alpha (~600); the exact x0_hat, a mean of training patches, never leaves their range, so the VP
+    # process clips to it (the others take no clip)
+    clip = max(abs(v) for v in state.data_range) if state.data_range else None
+    process = make_process(train_config, prior, n_mels=shape[0], sampler=sampler, clip_x0=clip)
     with tqdm(total=steps, desc="sample", unit="step", disable=not progress) as bar:
-        patches = sample(ema, prior=prior, n=n, steps=steps, sampler=sampler, objective=train_config.objective,
-                         shape=shape, generator=torch.Generator().manual_seed(seed), clip_x0=clip,
-                         callback=lambda *_: bar.update())
+        patches = solve(process, ema, n=n, steps=steps, shape=shape, generator=torch.Generator().manual_seed(seed),
+                        callback=lambda *_: bar.update())
     _check_samples(patches, checkpoint=checkpoint, sampler=sampler, steps=steps)
     log_mel = patches[:, 0] * std_db + mean_db[:, None]  # [n, M, T]: the mean mel profile restored
     files = write_patch_audio(log_mel, mel=run.mel, out_dir=Path(out_dir), n_iter=griffin_lim_iters,

@@ -16,8 +16,8 @@ from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
 from audiospec.functional.noise import hermitian_weights
 
-__all__ = ["quefrency_axis", "band_edges", "quefrency_bands", "dct_matrix", "dct", "cepstrum", "cepstral_power",
-           "dct2_spectrum", "expected_cepstral_power"]
+__all__ = ["quefrency_axis", "band_edges", "quefrency_bands", "dct_matrix", "dct", "dct2", "idct2", "cepstrum",
+           "cepstral_power", "dct2_spectrum", "expected_cepstral_power"]
 
 
 def quefrency_axis(n_mels: int, *, dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -146,6 +146,32 @@ def cepstral_power(log_mel: torch.Tensor) -> torch.Tensor:
         AudiospecError: fewer than 2 dims or NaN / Inf values.
     """
     return cepstrum(log_mel).pow(2).mean(dim=-1)
+
+
+def dct2(x: torch.Tensor) -> torch.Tensor:
+    """Orthonormal 2-D DCT-II of fields over their last two axes, as matrix products D_M^T x D_T.
+
+    Args:
+        x: fields ``[..., M, T]``.
+
+    Returns:
+        Coefficients ``[..., M, T]`` in ``x``'s dtype and device (:func:`idct2` inverts it).
+    """
+    M, T = x.shape[-2:]
+    return dct_matrix(M, device=x.device, dtype=x.dtype).T @ x @ dct_matrix(T, device=x.device, dtype=x.dtype)
+
+
+def idct2(c: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`dct2`: D_M c D_T^T.
+
+    Args:
+        c: 2-D DCT-II coefficients ``[..., M, T]``.
+
+    Returns:
+        Fields ``[..., M, T]``.
+    """
+    M, T = c.shape[-2:]
+    return dct_matrix(M, device=c.device, dtype=c.dtype) @ c @ dct_matrix(T, device=c.device, dtype=c.dtype).T
 
 
 def dct2_spectrum(field: torch.Tensor) -> torch.Tensor:

@@ -10,6 +10,8 @@ rectified-flow path is linear and diagonal (:mod:`audiospec.diffusion.schedule_d
 U-Net), so the same samplers and the same trajectory measures run on it: what the theory
 predicts *in the basis that is measured*. :func:`gaussian_fields` draws data from the same
 model, to train a *control network* whose measured order should match the exact one.
+:class:`GaussianModel` is the exact network of the coarse-to-fine processes
+(:mod:`audiospec.diffusion.processes.interpolant`) for Gaussian data diagonal in the 2-D DCT.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from typing import Sequence
 import torch
 
 from audiospec.diffusion.priors import NoisePrior
+from audiospec.diffusion.processes import CepstralAR, HeatDissipation
 from audiospec.diffusion.schedule_design import velocity_gain
 from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
+from audiospec.functional.cepstrum import dct2, idct2
 from audiospec.functional.noise import colour_white, radial_frequency
 
-__all__ = ["LinearGaussianVelocity", "gaussian_fields"]
+__all__ = ["GaussianModel", "LinearGaussianVelocity", "gaussian_fields"]
 
 
 def _check_spectrum(spectrum: torch.Tensor, signal_shape: tuple[int, int]) -> torch.Tensor:
@@ -69,3 +73,42 @@ def gaussian_fields(spectrum: torch.Tensor, shape: Sequence[int], *, generator: 
     spectrum = _check_spectrum(spectrum, tuple(int(s) for s in tuple(shape)[-2:]))
     white = torch.randn(tuple(shape), generator=generator, dtype=torch.float64)
     return colour_white(white, spectrum=spectrum, ndim=2).to(dtype)
+
+
+class GaussianModel:
+    """The exact network of a coarse-to-fine process for data with independent Gaussian 2-D DCT coefficients.
+
+    c0 ~ N(mean, var) per coefficient of the 2-D DCT (``[C, M, T]`` each, e.g. from
+    :func:`~audiospec.diffusion.processes.coefficient_stats`: the Gaussian closest to the training split that is
+    diagonal in that basis). Both schedules are diagonal there too (the cepstral one depends on the quefrency
+    alone, so the DCT along time commutes with it), hence E[c0 | c_s] = mean + alpha var /
+    (alpha^2 var + sigma^2) (c_s - alpha mean) per coefficient, returned in the process's
+    parametrisation (in pixel space, like a network). The known answer of the tests and the
+    calibration of the ``baselines`` stage: sampled with ``eta = 0`` on a fine grid it reproduces
+    N(mean, var) (the sampler follows the probability flow of the interpolant).
+
+    Args:
+        process: a :class:`~audiospec.diffusion.processes.CepstralAR` or
+            :class:`~audiospec.diffusion.processes.HeatDissipation`.
+        mean: the coefficients' mean ``[C, M, T]``.
+        var: their variance ``[C, M, T]``, >= 0.
+
+    Raises:
+        AudiospecError: shapes that differ or a negative variance.
+    """
+
+    def __init__(self, process: CepstralAR | HeatDissipation, mean: torch.Tensor, var: torch.Tensor) -> None:
+        if mean.shape != var.shape or bool((var < 0).any()):
+            raise AudiospecError(f"mean {tuple(mean.shape)} and var {tuple(var.shape)} must have the same shape, "
+                                 "var >= 0")
+        self.process, self.mean, self.var = process, mean.double(), var.double()
+
+    def __call__(self, x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        c = dct2(x.double())  # [B, C, M, T]
+        s = s.double().cpu()
+        alpha, sigma = (v.to(device=c.device, dtype=c.dtype) for v in self.process.schedule(s, tuple(x.shape[-2:])))
+        mean, var = self.mean.to(device=c.device, dtype=c.dtype), self.var.to(device=c.device, dtype=c.dtype)
+        denominator = alpha.square() * var + sigma.square()
+        gain = torch.where(denominator > 0, alpha * var / denominator.clamp_min(1e-300), torch.zeros_like(c))
+        c0_hat = mean + gain * (c - alpha * mean)
+        return idct2(self.process.output_for(c0_hat, c, s)).to(x.dtype)  # output_for is diagonal in this basis

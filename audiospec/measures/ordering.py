@@ -29,7 +29,8 @@ from audiospec.functional.trajectory import (
     unexplained_fraction,
 )
 
-__all__ = ["Measurement", "OrderSettings", "ViewOrder", "record_trajectory", "recorded", "measure_trajectory", "measure_field", "bootstrap_mean",
+__all__ = ["Measurement", "OrderSettings", "ViewOrder",
+           "record_trajectory", "recorded", "measure_trajectory", "measure_field", "bootstrap_mean",
            "content_order"]
 
 

@@ -23,20 +23,18 @@ import torch
 
 from audiospec.functional.cepstrum import quefrency_bands
 from audiospec.diffusion.checkpoint import read_training_state
-from audiospec.diffusion.coarse_to_fine import (
+from audiospec.diffusion.config import TrainConfig
+from audiospec.diffusion.priors import ColoredNoise, WhiteNoise
+from audiospec.diffusion.processes import (
     CepstralAR,
     CoarseToFineConfig,
-    GaussianModel,
     HeatDissipation,
+    build_process,
     coefficient_stats,
-    make_process,
-    process_loss,
-    sample_process,
 )
-from audiospec.diffusion.config import TrainConfig
-from audiospec.diffusion.path import process_for
-from audiospec.diffusion.priors import ColoredNoise, WhiteNoise
 from audiospec.diffusion.samplers import sample, uniform_time_grid
+from audiospec.diffusion.solver import solve
+from audiospec.measures.gaussian import GaussianModel
 from audiospec.diffusion.training import _check_resume, _fingerprint, train
 from audiospec.errors import AudiospecError
 
@@ -102,23 +100,28 @@ def test_cepstral_training_time_gives_every_band_the_same_share():
     assert float(torch.minimum(within.abs(), 1 - within.abs()).max()) < 1e-5
 
 
+def _process(kind, config=CoarseToFineConfig(n_bands=4), **settings):
+    return build_process(kind, prior=WhiteNoise(), coarse_to_fine=config, n_mels=M, **settings)
+
+
 @pytest.mark.parametrize("kind", ["cepstral_ar", "heat"])
 def test_loss_is_zero_for_an_oracle_and_ignores_bands_not_being_generated(kind):
-    process = make_process(kind, CoarseToFineConfig(n_bands=4), n_mels=M)
+    process = _process(kind)
     g = torch.Generator().manual_seed(2)
     x0, eps = torch.randn(6, 1, M, T, generator=g), torch.randn(6, 1, M, T, generator=g)
     s = torch.linspace(0.05, 0.95, 6)
     c0, c_eps = process.to_coefficients(x0), process.to_coefficients(eps)
     target = c_eps - c0 if kind == "cepstral_ar" else c0  # velocity (cepstral) or data (heat) in coefficients
-    oracle = process_loss(lambda x, t: process.from_coefficients(target), process, x0, s=s, eps=eps)
+    assert torch.allclose(process.target(x0, eps, s), target)
+    oracle = process.loss_at(lambda x, t: process.from_coefficients(target), x0, s=s, eps=eps)
     assert float(oracle) < 1e-10
     if kind == "cepstral_ar":  # junk outside the active band costs nothing; inside it does
         inactive = ~process.active(s).expand_as(target)
         junk = torch.where(inactive, torch.randn(target.shape, generator=g), torch.zeros_like(target))
-        assert float(process_loss(lambda x, t: process.from_coefficients(target + junk), process, x0, s=s,
-                                  eps=eps)) < 1e-10
-        assert float(process_loss(lambda x, t: process.from_coefficients(target + 1.0), process, x0, s=s,
-                                  eps=eps)) == pytest.approx(1.0, rel=1e-5)
+        assert float(process.loss_at(lambda x, t: process.from_coefficients(target + junk), x0, s=s,
+                                     eps=eps)) < 1e-10
+        assert float(process.loss_at(lambda x, t: process.from_coefficients(target + 1.0), x0, s=s,
+                                     eps=eps)) == pytest.approx(1.0, rel=1e-5)
 
 
 def _gaussian_data(process, g):
@@ -156,12 +159,12 @@ def _predicted_moments(process, mean, var, times, eta):
 @pytest.mark.parametrize("kind,steps,eta", [("cepstral_ar", 10, 0.0), ("cepstral_ar", 7, 0.0),
                                             ("heat", 12, 0.0), ("heat", 12, 1.0)])
 def test_exact_gaussian_sampler_matches_its_closed_form_moments(kind, steps, eta):
-    process = make_process(kind, CoarseToFineConfig(n_bands=4, sigma_max=20.0, noise=0.05), n_mels=M)
+    process = _process(kind, CoarseToFineConfig(n_bands=4, sigma_max=20.0, noise=0.05), eta=eta)
     g = torch.Generator().manual_seed(3)
     mean, var = _gaussian_data(process, g)
     n = 4000
-    y = sample_process(GaussianModel(process, mean, var), process, n=n, shape=(M, T), steps=steps, eta=eta,
-                       stats=(mean, var.sqrt()), generator=g)
+    process = dataclasses.replace(process, stats=(mean, var.sqrt()))
+    y = solve(process, GaussianModel(process, mean, var), n=n, shape=(M, T), steps=steps, generator=g)
     c = HeatDissipation().to_coefficients(y.double())[:, 0]  # [n, M, T]: the 2-D DCT, where both are diagonal
     want_mean, want_var = _predicted_moments(process, mean[0], var[0], uniform_time_grid(steps), eta)
     se_mean = (want_var / n).sqrt()
@@ -187,13 +190,13 @@ def test_sampler_rejects_bad_settings():
     heat = HeatDissipation()
     model = GaussianModel(heat, torch.zeros(1, M, T), torch.ones(1, M, T))
     with pytest.raises(AudiospecError, match="stats="):
-        sample_process(model, heat, n=2, shape=(M, T), steps=4)
+        solve(heat, model, n=2, shape=(M, T), steps=4)
     with pytest.raises(AudiospecError, match="from s = 1 to s = 0"):
-        sample_process(model, heat, n=2, shape=(M, T), times=torch.tensor([1.0, 0.5]))
+        solve(heat, model, n=2, shape=(M, T), times=torch.tensor([1.0, 0.5]))
     with pytest.raises(AudiospecError, match="eta"):
-        sample_process(model, heat, n=2, shape=(M, T), steps=4, eta=2.0, stats=(torch.zeros(1, M, T),) * 2)
+        dataclasses.replace(heat, eta=2.0, stats=(torch.zeros(1, M, T),) * 2)
     with pytest.raises(AudiospecError, match="coarse-to-fine baseline"):
-        process_for("cepstral_ar")
+        build_process("cepstral_ar", prior=WhiteNoise(), n_mels=M, sampler="euler")
     with pytest.raises(AudiospecError, match="coarse-to-fine baseline"):
         sample(model, prior=WhiteNoise(), n=2, shape=(M, T), steps=2, objective="heat")
     with pytest.raises(AudiospecError, match="n_bands"):
@@ -250,8 +253,8 @@ def test_commit_measure_reads_the_cepstral_sampler_as_strictly_coarse_to_fine():
 
     process = CepstralAR(n_mels=M, n_bands=4)
     _, var = _gaussian_data(process, torch.Generator().manual_seed(8))  # centred, as the commit measure needs
-    trajectory, times = recorded(lambda callback: sample_process(
-        GaussianModel(process, torch.zeros_like(var), var), process, n=8, shape=(M, T), steps=2 * process.n_stages,
+    trajectory, times = recorded(lambda callback: solve(
+        process, GaussianModel(process, torch.zeros_like(var), var), n=8, shape=(M, T), steps=2 * process.n_stages,
         generator=torch.Generator().manual_seed(9), callback=callback))
     view, _ = measure_trajectory(trajectory, times, "cepstrum", OrderSettings(n_bands=4, n_bootstrap=20))
     assert view.order.mean == 1.0

@@ -1,4 +1,4 @@
-"""Probability path, targets, x0 predictions and the (whitened) losses."""
+"""The diffusion processes' paths, targets, x0 predictions and (whitened) losses."""
 
 from __future__ import annotations
 
@@ -7,18 +7,15 @@ import math
 import pytest
 import torch
 
-from audiospec.diffusion import (
-    ColoredNoise,
-    MatchedNoise,
-    WhiteNoise,
-    diffusion_loss,
-    noisy_sample,
-    predict_eps,
-    predict_x0,
-    prediction_loss,
-    training_target,
-)
+from audiospec.diffusion import ColoredNoise, MatchedNoise, RectifiedFlow, VPEps, WhiteNoise, prediction_loss
+from audiospec.diffusion.processes import build_process
 from audiospec.errors import AudiospecError
+
+PROCESSES = {"flow_matching": RectifiedFlow, "vp_eps": VPEps}
+
+
+def _process(objective, prior=None, whiten=False):
+    return PROCESSES[objective](prior=prior or WhiteNoise(), whiten=whiten)
 
 
 def _batch(seed: int = 0, shape=(3, 1, 8, 16)):
@@ -31,28 +28,31 @@ def _batch(seed: int = 0, shape=(3, 1, 8, 16)):
 
 def test_rectified_flow_path_and_velocity():
     x0, eps, t = _batch()
-    x_t = noisy_sample(x0, eps, t, objective="flow_matching")
+    flow = _process("flow_matching")
+    x_t = flow.corrupt(x0, eps, t)
     expected = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * eps
     torch.testing.assert_close(x_t, expected, rtol=0, atol=1e-15)
-    torch.testing.assert_close(training_target(x0, eps, objective="flow_matching"), eps - x0)
+    torch.testing.assert_close(flow.target(x0, eps, t), eps - x0)
 
 
 def test_vp_cosine_path():
     x0, eps, t = _batch()
-    x_t = noisy_sample(x0, eps, t, objective="vp_eps")
+    vp = _process("vp_eps")
+    x_t = vp.corrupt(x0, eps, t)
     a = torch.cos(math.pi * t / 2)[:, None, None, None]
     s = torch.sin(math.pi * t / 2)[:, None, None, None]
     torch.testing.assert_close(x_t, a * x0 + s * eps, rtol=0, atol=1e-15)
-    assert training_target(x0, eps, objective="vp_eps") is eps
+    assert vp.target(x0, eps, t) is eps
 
 
 @pytest.mark.parametrize("objective", ["flow_matching", "vp_eps"])
 def test_predictions_recover_x0_and_eps_from_the_true_target(objective):
     x0, eps, t = _batch(1)
-    x_t = noisy_sample(x0, eps, t, objective=objective)
-    target = training_target(x0, eps, objective=objective)
-    torch.testing.assert_close(predict_x0(target, x_t, t, objective=objective), x0, rtol=0, atol=1e-12)
-    torch.testing.assert_close(predict_eps(target, x_t, t, objective=objective), eps, rtol=0, atol=1e-12)
+    process = _process(objective)
+    x_t = process.corrupt(x0, eps, t)
+    target = process.target(x0, eps, t)
+    torch.testing.assert_close(process.x0_from(target, x_t, t), x0, rtol=0, atol=1e-12)
+    torch.testing.assert_close(process.eps_from(target, x_t, t), eps, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("objective", ["flow_matching", "vp_eps"])
@@ -60,20 +60,21 @@ def test_predictions_recover_x0_and_eps_from_the_true_target(objective):
 def test_loss_is_exactly_zero_for_the_true_target(objective, whiten):
     x0, eps, t = _batch(2)
     x0, eps, t = x0.float(), eps.float(), t.float()
-    target = training_target(x0, eps, objective=objective)
+    process = _process(objective, ColoredNoise(beta=1.0), whiten)
+    target = process.target(x0, eps, t)
 
     def oracle(x_t: torch.Tensor, t_in: torch.Tensor) -> torch.Tensor:  # a stub "network" outputting the target
         assert x_t.shape == x0.shape and t_in.shape == (x0.shape[0],)
         return target
 
-    loss = diffusion_loss(oracle, x0, t=t, eps=eps, objective=objective, prior=ColoredNoise(beta=1.0), whiten=whiten)
+    loss = process.loss(oracle, x0, t=t, eps=eps)
     assert loss.item() == 0.0
 
 
 def test_loss_is_the_mean_squared_error():
     x0, eps, t = _batch(3)
     wrong = torch.zeros_like(x0)
-    loss = diffusion_loss(lambda x, s: wrong, x0, t=t, eps=eps, objective="flow_matching")
+    loss = _process("flow_matching").loss(lambda x, s: wrong, x0, t=t, eps=eps)
     torch.testing.assert_close(loss, (eps - x0).float().square().mean())
 
 
@@ -95,14 +96,14 @@ def test_whitened_loss_of_a_prior_sample_is_one_per_element():
 def test_errors_name_the_problem():
     x0, eps, t = _batch()
     with pytest.raises(AudiospecError, match="unknown objective 'ddim'"):
-        training_target(x0, eps, objective="ddim")
+        build_process("ddim", prior=WhiteNoise())
     with pytest.raises(AudiospecError, match="differ"):
-        training_target(x0, eps[:, :, :4], objective="flow_matching")
+        _process("flow_matching").target(x0, eps[:, :, :4])
     with pytest.raises(AudiospecError, match="whiten=True needs the noise prior"):
         prediction_loss(x0, eps, whiten=True)
     with pytest.raises(AudiospecError, match=r"t must have shape \[B\] = \[3\]"):
-        diffusion_loss(lambda x, s: x, x0, t=t[:2], eps=eps, objective="flow_matching")
+        _process("flow_matching").loss(lambda x, s: x, x0, t=t[:2], eps=eps)
     with pytest.raises(AudiospecError, match=r"must lie in \[0, 1\]"):
-        noisy_sample(x0, eps, torch.tensor([0.1, 0.5, 1.5]), objective="flow_matching")
+        _process("flow_matching").corrupt(x0, eps, torch.tensor([0.1, 0.5, 1.5]))
     with pytest.raises(AudiospecError, match="estimated on"):
         MatchedNoise(torch.ones(8, 9), signal_shape=(8, 16)).whiten(torch.zeros(1, 1, 8, 8))

@@ -61,7 +61,7 @@ def test_from_dict_presets_overrides_and_yaml_round_trip(tmp_path):
         ({"batch_size": 0}, "batch_size must be a positive integer"),
         ({"lr": -1.0}, "lr must be a number > 0"),
         ({"ema_decay": 1.0}, "ema_decay must be < 1"),
-        ({"objective": "ddim"}, r"objective must be one of .flow_matching., .vp_eps., .cepstral_ar., .heat., got .ddim."),
+        ({"objective": "ddim"}, r"unknown objective .ddim.; choose one of \(.flow_matching., .vp_eps., .cepstral_ar., .heat.\)"),
         ({"precision": "fp8"}, r"precision must be one of .fp32., .bf16., .fp16., got .fp8."),
         ({"betas": [0.9]}, r"betas must be a list of 2 values \(a number, a number\), got \[0.9\]"),
     ],
@@ -252,7 +252,8 @@ def test_each_process_gets_its_own_noise_but_the_same_data_order():
 
 def test_held_out_loss_is_recorded_every_eval_every_steps_and_survives_a_resume(tmp_path):
     from audiospec.diffusion.checkpoint import load_checkpoint
-    from audiospec.diffusion.training import make_loss, read_heldout, validation_loss
+    from audiospec.diffusion.heldout import read_heldout, validation_loss
+    from audiospec.diffusion.processes import make_process
 
     g = torch.Generator().manual_seed(0)
     patches, validation = torch.randn(16, 1, 16, 16, generator=g), torch.randn(6, 1, 16, 16, generator=g)
@@ -268,8 +269,8 @@ def test_held_out_loss_is_recorded_every_eval_every_steps_and_survives_a_resume(
     assert sorted(heldout) == [2, 4, 6]
     # the recorded value is the EMA network's loss on the fixed draws (seed = the run's seed)
     ema = load_checkpoint(result.checkpoint)[1]
-    expected = validation_loss(ema, validation, loss_fn=make_loss(config, prior, n_mels=16), prior=prior, seed=0)
+    expected = validation_loss(ema, validation, process=make_process(config, prior, n_mels=16), seed=0)
     assert heldout[6] == pytest.approx(expected, rel=1e-6)
     # the fixed draws make it a paired measure: a second call gives the same number, another seed another one
-    assert validation_loss(ema, validation, loss_fn=make_loss(config, prior, n_mels=16), prior=prior,
+    assert validation_loss(ema, validation, process=make_process(config, prior, n_mels=16),
                            seed=1) != pytest.approx(expected, rel=1e-6)

@@ -6,13 +6,15 @@ input, as a U-Net's normalisation layers make it, and fixed by clipping x0_hat t
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
 from audiospec.diffusion import ColoredNoise, WhiteNoise, sample
-from audiospec.diffusion.coarse_to_fine import CoarseToFineConfig, GaussianModel, HeatDissipation, make_process, \
-    sample_process
-from audiospec.measures.gaussian import LinearGaussianVelocity, gaussian_fields
+from audiospec.diffusion.processes import CoarseToFineConfig, HeatDissipation, build_process
+from audiospec.diffusion.solver import solve
+from audiospec.measures.gaussian import GaussianModel, LinearGaussianVelocity, gaussian_fields
 from audiospec.functional import power_law_spectrum, process_coefficients
 
 SHAPE = (8, 16)
@@ -71,11 +73,13 @@ def test_coarse_to_fine_samplers_reproduce_the_data_moments_with_their_exact_net
     var = 1.0 / (1 + k**2 + l**2)
     var = (var / var.mean())[None]  # [1, M, T] per 2-D DCT coefficient
     mean = 0.3 * torch.randn(1, M, T, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
-    process = make_process(kind, CoarseToFineConfig(n_bands=4, sigma_max=20.0, noise=0.05), n_mels=M)
+    process = build_process(kind, prior=WhiteNoise(), coarse_to_fine=CoarseToFineConfig(n_bands=4, sigma_max=20.0,
+                                                                                        noise=0.05), n_mels=M, eta=0.0)
+    process = dataclasses.replace(process, stats=(mean, var.sqrt()))
     deficits = []
     for steps in (40, 160):
-        y = sample_process(GaussianModel(process, mean, var), process, n=N, shape=(M, T), steps=steps, eta=0.0,
-                           stats=(mean, var.sqrt()), generator=torch.Generator().manual_seed(0))
+        y = solve(process, GaussianModel(process, mean, var), n=N, shape=(M, T), steps=steps,
+                  generator=torch.Generator().manual_seed(0))
         c = HeatDissipation().to_coefficients(y.double())[:, 0]  # [n, M, T]
         deficits.append(1.0 - float((c.var(0) / var[0]).mean()))
         assert float(((c.mean(0) - mean[0]).abs() / (var[0] / N).sqrt()).max()) < 5  # 5 sd, max of 128

@@ -9,6 +9,7 @@ import torch
 
 from audiospec.measures.gaussian import LinearGaussianVelocity
 from audiospec.diffusion.priors import WhiteNoise
+from audiospec.diffusion.processes import RectifiedFlow
 from audiospec.errors import AudiospecError
 from audiospec.experiments.curve import CurveConfig, heldout_loss, jackknife_kid, on_loss_plateau, on_plateau
 from audiospec.experiments.results import Interval
@@ -30,12 +31,12 @@ def test_heldout_loss_of_the_exact_model_matches_the_closed_form():
     prior = WhiteNoise()
     exact = LinearGaussianVelocity(torch.ones(16, 9, dtype=torch.float64), prior=prior, signal_shape=shape)
     patches = torch.randn(256, 1, *shape, generator=torch.Generator().manual_seed(0))
-    loss = heldout_loss(exact, prior, patches, draws=4, seed=0)
+    loss = heldout_loss(exact, RectifiedFlow(prior=prior), patches, draws=4, seed=0)
     expected = _exact_white_loss()  # = pi / 2 (test_exact_loss_reference_value)
     # Monte Carlo error: 1024 patch draws x 256 elements, per-element variance ~2: well under 1%
     assert loss == pytest.approx(expected, rel=0.02)
     # a worse model scores worse: the zero field's loss is E||eps - x0||^2 = 2
-    zero = heldout_loss(lambda x, t: torch.zeros_like(x), prior, patches, draws=4, seed=0)
+    zero = heldout_loss(lambda x, t: torch.zeros_like(x), RectifiedFlow(prior=prior), patches, draws=4, seed=0)
     assert zero == pytest.approx(2.0, rel=0.02) and zero > loss + 0.3
 
 
@@ -43,8 +44,8 @@ def test_heldout_loss_is_the_same_draw_every_call():
     prior = WhiteNoise()
     patches = torch.randn(10, 1, 8, 8, generator=torch.Generator().manual_seed(1))
     model = lambda x, t: 0.5 * x  # noqa: E731
-    assert heldout_loss(model, prior, patches, draws=2, seed=3) == heldout_loss(model, prior, patches, draws=2, seed=3)
-    assert heldout_loss(model, prior, patches, draws=2, seed=3) != heldout_loss(model, prior, patches, draws=2, seed=4)
+    assert heldout_loss(model, RectifiedFlow(prior=prior), patches, draws=2, seed=3) == heldout_loss(model, RectifiedFlow(prior=prior), patches, draws=2, seed=3)
+    assert heldout_loss(model, RectifiedFlow(prior=prior), patches, draws=2, seed=3) != heldout_loss(model, RectifiedFlow(prior=prior), patches, draws=2, seed=4)
 
 
 def test_jackknife_kid_covers_zero_for_one_distribution_and_excludes_it_for_two():

@@ -1,0 +1,111 @@
+"""Held-out loss during and after training: what says whether a model is on its loss plateau.
+
+:func:`validation_loss` measures a network's training loss on held-out patches with fixed draws;
+:func:`held_out_evaluator` writes it to ``heldout.csv`` every ``eval_every`` steps of a run
+(:func:`audiospec.diffusion.training.train`), :func:`read_heldout` reads it back, and
+:func:`on_loss_plateau` applies the plateau rule (the last 20% of a budget improve the held-out loss by less
+than 1%, relative).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable
+
+import torch
+
+from audiospec.atomic import atomic_write_text
+from audiospec.diffusion.processes import Process
+from audiospec.diffusion.solver import model_device
+from audiospec.errors import AudiospecError
+
+__all__ = ["HELDOUT_NAME", "checkpoint_before", "held_out_evaluator", "on_loss_plateau", "read_heldout",
+           "validation_loss"]
+
+
+@torch.no_grad()
+def validation_loss(model: torch.nn.Module, patches: torch.Tensor, *, process: Process, draws: int = 1, seed: int = 0,
+                    batch_size: int = 64) -> float:
+    """Mean training loss of ``model`` on held-out patches over ``draws`` fixed draws of (t, eps).
+
+    t is stratified over [0, 1) (one point per patch in each of N equal bins, shuffled), whatever the run's
+    timestep sampler, and eps drawn from the process's prior, both from a generator seeded with ``seed``: the same
+    draws at every call, so checkpoints (and runs with different timestep samplers) differ only by the model.
+
+    Args:
+        model: the network (its EMA weights, in evaluation mode).
+        patches: held-out patches ``[N, C, M, T]``.
+        process: the process it was trained with (its loss and prior).
+        draws: draws of (t, eps) per patch.
+        seed: the seed of the draws.
+        batch_size: patches per evaluation.
+
+    Returns:
+        The mean loss.
+
+    Raises:
+        AudiospecError: no patches.
+    """
+    n = patches.shape[0]
+    if n < 1:
+        raise AudiospecError("the held-out loss needs at least one patch")
+    gen = torch.Generator().manual_seed(seed)
+    device = model_device(model, None)
+    total = 0.0
+    for _ in range(draws):
+        t = (torch.arange(n, dtype=torch.float64) + torch.rand(n, generator=gen, dtype=torch.float64)) / n
+        t = t[torch.randperm(n, generator=gen)].float()
+        eps = process.prior.sample(tuple(patches.shape), generator=gen, dtype=torch.float32)
+        for start in range(0, n, batch_size):
+            part = slice(start, start + batch_size)
+            x0 = patches[part].to(device=device, dtype=torch.float32)
+            loss = process.loss(model, x0, t=t[part], eps=eps[part].to(device), generator=gen)
+            total += float(loss) * x0.shape[0]
+    return total / (n * draws)
+
+
+HELDOUT_NAME = "heldout.csv"
+
+
+def read_heldout(out_dir: str | Path) -> dict[int, float]:
+    """``{step: held-out loss}`` of a run folder (``heldout.csv``, written when training had validation patches)."""
+    path = Path(out_dir) / HELDOUT_NAME
+    if not path.is_file():
+        return {}
+    rows = [line.split(",") for line in path.read_text().splitlines()[1:] if line.strip()]
+    try:
+        return {int(step): float(loss) for step, loss in rows}
+    except ValueError:
+        raise AudiospecError(f"{str(path)!r} is damaged (expected 'step,loss' rows); delete it to recompute") from None
+
+
+def checkpoint_before(steps: Iterable[int], budget: int, fraction: float) -> int | None:
+    """The last checkpoint at or before (1 - fraction) * budget, None when there is none or budget is not measured."""
+    steps = list(steps)
+    earlier = [s for s in steps if s <= (1.0 - fraction) * budget]
+    return max(earlier) if earlier and budget in steps else None
+
+
+def on_loss_plateau(losses: dict[int, float], budget: int, *, fraction: float = 0.2,
+                    tolerance: float = 0.01) -> bool | None:
+    """True when the last ``fraction`` of ``budget`` steps improved the held-out loss by less than ``tolerance``
+    (relative to the loss at ``budget``); None when no checkpoint lies at or before (1 - fraction) * budget."""
+    earlier = checkpoint_before(losses, budget, fraction)
+    if earlier is None:
+        return None
+    return losses[earlier] - losses[budget] < tolerance * abs(losses[budget])
+
+
+def held_out_evaluator(ema_model: torch.nn.Module, validation: torch.Tensor, *, process: Process, out_dir: Path,
+                       start_step: int, seed: int) -> Callable[[int], None]:
+    """``evaluate(step)``: the EMA network's :func:`validation_loss` appended to ``heldout.csv`` (entries past the
+    checkpoint a resumed run starts from are dropped: they belonged to steps it runs again)."""
+    history = {k: v for k, v in read_heldout(out_dir).items() if k <= start_step}
+
+    def evaluate(step: int) -> None:
+        ema_model.eval()
+        history[step] = validation_loss(ema_model, validation, process=process, seed=seed)
+        lines = ["step,loss"] + [f"{k},{history[k]:.9g}" for k in sorted(history)]
+        atomic_write_text(out_dir / HELDOUT_NAME, "\n".join(lines) + "\n")
+
+    return evaluate
