@@ -15,7 +15,8 @@ from typing import Any, Iterator
 
 from audiospec.errors import AudiospecError
 
-__all__ = ["LOCK_NAME", "atomic_path", "atomic_write_bytes", "atomic_write_text", "output_lock", "write_json"]
+__all__ = ["LOCK_NAME", "atomic_path", "atomic_write_bytes", "atomic_write_text", "output_lock", "read_json",
+           "write_json"]
 
 LOCK_NAME = ".audiospec.lock"
 
@@ -72,6 +73,14 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot serialise {type(value).__name__} to JSON")
+
+
+def read_json(path: str | Path) -> Any:
+    """The parsed content of a JSON file a stage wrote (:func:`audiospec.atomic.write_json`)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise AudiospecError(f"cannot read {str(path)!r}: {err}; re-run the step that writes it") from None
 
 
 def write_json(path: str | Path, data: Any) -> None:

@@ -69,8 +69,14 @@ def _clean_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-# the sections of a recipe file; a command reads the ones it knows and skips the others
-RECIPE_SECTIONS = ("data", "analysis", "corrupt", "compare", "curve", "probe", "baselines", "workers", "train_seconds")
+_RUN_KEYS = ("workers", "train_seconds")  # a recipe's own settings, beside the stages' sections
+
+
+def _recipe_sections() -> set[str]:
+    """The top-level keys of a recipe a single command may skip: every stage's section and the run settings."""
+    from audiospec.experiments.stage import stages
+
+    return {stage.name for stage in stages()} | set(_RUN_KEYS)
 
 
 def _run_config(cls: type[C], config: Optional[Path], **data: Any) -> C:
@@ -85,14 +91,17 @@ def _run_config(cls: type[C], config: Optional[Path], **data: Any) -> C:
 
 def _config_from_raw(cls: type[C], raw: dict[str, Any], where: str, **data: Any) -> C:
     fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    raw = {key: value for key, value in raw.items() if key in fields or key not in RECIPE_SECTIONS}
+    recipe = getattr(cls, "from_recipe", None)
+    if recipe is None:
+        sections = _recipe_sections()
+        raw = {key: value for key, value in raw.items() if key in fields or key not in sections}
     section = raw.get("data", {})
     if not isinstance(section, dict):
         raise AudiospecError(f"{where}: data must be a mapping of settings, got {section!r}")
-    raw["data"] = {**section, **{k: v for k, v in data.items() if v is not None}}
+    raw = {**raw, "data": {**section, **{k: v for k, v in data.items() if v is not None}}}
     if "dataset" not in raw["data"]:
         raise AudiospecError("no dataset given: pass --dataset (e.g. --dataset mini) or set data.dataset in --config")
-    return config_from_dict(cls, raw, where=where)
+    return recipe(raw, where=where) if recipe is not None else config_from_dict(cls, raw, where=where)
 
 
 @app.command()
@@ -119,12 +128,16 @@ def prepare(
     typer.echo(f"prepared {dataset.value} in {path}")
 
 
+def _lazy(module: str, name: str) -> Callable[[], Any]:
+    return lambda: getattr(__import__(module, fromlist=[name]), name)
+
+
 def _data_command(name: str, *, run: Callable[..., Any], config_class: Callable[[], type], summary: str,
                   examples: str, done: Callable[[Any, Path], str]) -> None:
     """Register ``audiospec NAME``: read a recipe (+ data options), run one library function, print ``done``.
 
-    analyze, corrupt, compare and run share this shape (and so their options); ``run`` and
-    ``config_class`` are imported lazily so ``audiospec --help`` stays fast.
+    The stages' commands and ``export-log-mel`` share this shape (and so their options); ``run`` and
+    ``config_class`` are looked up when the command runs.
     """
 
     @app.command(name, help=f"{summary}\n\nExamples:\n\n{examples}")
@@ -140,67 +153,64 @@ def _data_command(name: str, *, run: Callable[..., Any], config_class: Callable[
         typer.echo(done(result, out))
 
 
-def _lazy(module: str, name: str) -> Callable[[], Any]:
-    return lambda: getattr(__import__(module, fromlist=[name]), name)
+def _stage_command(stage: Any) -> None:
+    """``audiospec <verb>`` of a registered stage: run it into --out, then draw its figures and page
+    (:func:`audiospec.report.build.render_stage`) and print its summary."""
+
+    def run() -> Callable[..., Any]:
+        def execute_and_render(run_config: Any, *, out_dir: Path, progress: bool) -> Any:
+            from audiospec.experiments.stage import execute
+            from audiospec.report.build import render_stage
+
+            result = execute(stage, run_config, out_dir=out_dir, progress=progress)
+            render_stage(stage, out_dir)
+            return result
+
+        return execute_and_render
+
+    def done(result: Any, out: Path) -> str:
+        from audiospec.report.build import summary_text
+
+        return summary_text(stage, result, out)
+
+    _data_command(stage.verb, run=run, config_class=lambda: stage.config, summary=stage.summary,
+                  examples=stage.examples or f"  audiospec {stage.verb} --config RECIPE.yaml --out RUN/{stage.name}",
+                  done=done)
 
 
+def _export_log_mel(config: Any, *, out_dir: Path, progress: bool) -> Path:
+    from audiospec.data import export_log_mel
+
+    return export_log_mel(config.data, mel=config.compare.mel, out_dir=out_dir, progress=progress)
+
+
+def _pipeline(config: Any, *, out_dir: Path, progress: bool) -> Path:
+    from audiospec.experiments.pipeline import run_pipeline
+    from audiospec.report.build import build_report
+
+    return build_report(run_pipeline(config, out_dir=out_dir, progress=progress))
+
+
+def _add_stage_commands() -> None:
+    """A command per registered stage, now and for every stage registered later."""
+    from audiospec.experiments.stage import on_register, stages
+
+    for stage in stages():
+        _stage_command(stage)
+    on_register(_stage_command)
+
+
+_add_stage_commands()
 _data_command(
-    "analyze", run=_lazy("audiospec.experiments.analysis", "run_analysis"),
-    config_class=_lazy("audiospec.experiments.analysis", "AnalyzeRunConfig"),
-    summary="Spectral analysis of a dataset: spectra, mel RAPSD power law, cepstrum, AR order, f_max(t).",
-    examples="  audiospec analyze --dataset mini --out runs/analysis-mini\n\n"
-             "  audiospec analyze --dataset folder:/path/to/audio --out runs/my-audio",
-    done=lambda report, out: f"analysis written to {out} (report: {report})")
-_data_command(
-    "corrupt", run=_lazy("audiospec.experiments.corrupt", "run_corrupt"),
-    config_class=_lazy("audiospec.experiments.corrupt", "CorruptRunConfig"),
-    summary="Write clean, noised (each prior; waveform and mel domain) and blurred clips as WAV + PNG.",
-    examples="  audiospec corrupt --dataset mini --out runs/corrupt-mini",
-    done=lambda manifest, out: f"wrote {len(manifest['files'])} WAV files with spectrograms to {out}")
-_data_command(
-    "compare", run=_lazy("audiospec.experiments.compare", "run_compare"),
-    config_class=_lazy("audiospec.experiments.compare", "CompareRunConfig"),
-    summary="Noise priors compared: train per prior and seed, sample at several step counts, score.",
-    examples="  audiospec compare --config recipes/mini/conf/cpu.yaml --out runs/compare-mini",
-    done=lambda result, out: "\n".join(result.answers.question_3_pink_vs_white
-                                       + result.answers.question_4_loss_and_schedule) or f"results in {out}")
-_data_command(
-    "curve", run=_lazy("audiospec.experiments.curve", "run_curve"),
-    config_class=_lazy("audiospec.experiments.curve", "CurveRunConfig"),
-    summary="Training curves on the validation split (held-out loss and KID against steps) and whether the "
-            "comparison's training budget is on the plateau.",
-    examples="  audiospec curve --config recipes/mini/conf/curve.yaml --out runs/curve-mini",
-    done=lambda result, out: "\n".join(result.verdicts) + f"\ncurve: {out / 'curve.png'}")
-_data_command(
-    "probe", run=_lazy("audiospec.experiments.probe", "run_probe"),
-    config_class=_lazy("audiospec.experiments.probe", "ProbeRunConfig"),
-    summary="Beyond correlation, on the compare stage's models (RUN/compare/models, beside --out): a causal test "
-            "(swap the low quefrencies of two sampling trajectories: does the fine content follow?) and "
-            "probability-flow likelihoods of the test split per prior, each beside the exact Gaussian model.",
-    examples="  audiospec probe --config recipes/mini/conf/protocol.yaml --out runs/mini-protocol/probe",
-    done=lambda result, out: "\n".join(result.answers) + f"\nresults: {out / 'probe.json'}")
-_data_command(
-    "baselines", run=_lazy("audiospec.experiments.baselines", "run_baselines"),
-    config_class=_lazy("audiospec.experiments.baselines", "BaselinesRunConfig"),
-    summary="Explicit coarse-to-fine models beside the compare stage's diffusion models (RUN/compare, beside --out): "
-            "a cepstral autoregressive model (quefrency bands in turn) and heat dissipation (IHDM), trained with the "
-            "same budget and sampled at the same number of network evaluations, each with its exact-Gaussian "
-            "calibration and the floor.",
-    examples="  audiospec baselines --config recipes/mini/conf/protocol.yaml --out runs/mini-protocol/baselines",
-    done=lambda result, out: "\n".join(result.answers) + f"\nresults: {out / 'baselines.json'}")
-_data_command(
-    "export-log-mel", run=lambda: lambda config, *, out_dir, progress: __import__(
-        "audiospec.data", fromlist=["export_log_mel"]).export_log_mel(config.data, mel=config.compare.mel,
-                                                                      out_dir=out_dir, progress=progress),
-    config_class=_lazy("audiospec.experiments.compare", "CompareRunConfig"),
+    "export-log-mel", run=lambda: _export_log_mel,
+    config_class=_lazy("audiospec.experiments.protocol", "CompareRunConfig"),
     summary="Write a dataset as log-mel spectrograms with the recipe's compare.mel settings (8-bit, exact to 0.16 dB, "
             "with its manifest), for a machine without the audio: run the recipe there with --dataset log-mel:OUT.",
     examples="  audiospec export-log-mel --config recipes/debian/conf/gpu-protocol.yaml --out data/debian-log-mel",
     done=lambda folder, out: f"log-mel cache in {folder}: use --dataset log-mel:{folder}")
 _data_command(
-    "run", run=_lazy("audiospec.experiments.pipeline", "run_pipeline"),
-    config_class=_lazy("audiospec.experiments.pipeline", "PipelineConfig"),
-    summary="A whole recipe, resumable: the stages listed in audiospec/experiments/pipeline.py, then the report.",
+    "run", run=lambda: _pipeline, config_class=_lazy("audiospec.experiments.pipeline", "PipelineConfig"),
+    summary="A whole recipe, resumable: every stage of audiospec/experiments/stages it asks for, then the report.",
     examples="  audiospec run --config recipes/gtzan_music_speech/conf/cpu.yaml --out runs/gtzan-ms",
     done=lambda report, out: f"report: {report}")
 
@@ -264,10 +274,12 @@ def sample_command(
       audiospec sample --checkpoint runs/train-pink/checkpoint.safetensors --steps 16 --n 4 --out runs/samples
     """
     from audiospec.experiments.train_run import run_sample
+    from audiospec.report.plots import draw_spectrograms
 
     with output_lock(out):
         files = run_sample(checkpoint, n=n, steps=steps, out_dir=out, sampler=sampler.value, seed=seed,
                            progress=progress)
+        draw_spectrograms(out)
     typer.echo(f"wrote {len(files)} samples to {out}")
 
 
@@ -302,13 +314,13 @@ def demo(
     Example:
       audiospec demo --out runs/demo
     """
-    from audiospec.experiments.pipeline import PipelineConfig, run_pipeline
+    from audiospec.experiments.pipeline import PipelineConfig
 
     if not config.is_file():
         raise AudiospecError(f"{str(config)!r} not found: run `audiospec demo` from the repository root or pass --config")
     pipeline = _run_config(PipelineConfig, config)
     with output_lock(out):
-        report = run_pipeline(pipeline, out_dir=out, progress=progress)
+        report = _pipeline(pipeline, out_dir=out, progress=progress)
     typer.echo(f"report: {report}")
 
 

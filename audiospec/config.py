@@ -91,8 +91,8 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise _wrong(value, hint, where)
-        value_hint = args[1] if args else Any
-        return {key: _coerce(v, value_hint, f"{where}.{key}") for key, v in value.items()}
+        key_hint, value_hint = args if args else (Any, Any)
+        return {_key(key, key_hint, where): _coerce(v, value_hint, f"{where}.{key}") for key, v in value.items()}
     if dataclasses.is_dataclass(hint):
         if isinstance(value, hint):
             return value
@@ -111,6 +111,16 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         raise AudiospecError(f"{where} must be a finite number, got {value!r}; write a number (null where the "
                              "setting allows none)")
     return accepts[1](value)
+
+
+def _key(key: Any, hint: Any, where: str) -> Any:
+    """A mapping's key: an integer key may arrive as its decimal string (JSON keys are strings)."""
+    if hint is int and isinstance(key, str):
+        try:
+            return int(key)
+        except ValueError:
+            raise AudiospecError(f"{where} must be keyed by integers, got the key {key!r}") from None
+    return key
 
 
 # hint -> (accepted Python types, conversion); bool is an int in Python but never a number here

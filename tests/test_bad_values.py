@@ -7,9 +7,9 @@ import yaml
 
 from audiospec.cli import _run_config
 from audiospec.errors import AudiospecError
-from audiospec.experiments.analysis import AnalyzeRunConfig
-from audiospec.experiments.compare import CompareRunConfig
-from audiospec.experiments.corrupt import CorruptRunConfig
+from audiospec.experiments.stages.analysis import AnalyzeRunConfig
+from audiospec.experiments.protocol import CompareRunConfig
+from audiospec.experiments.stages.corrupt import CorruptRunConfig
 from audiospec.experiments.train_run import TrainRunConfig
 from audiospec.transforms import MelConfig
 

@@ -7,7 +7,7 @@ import yaml
 
 from audiospec.config import choices, config_from_dict, config_to_dict, load_config, read_yaml, save_config
 from audiospec.errors import AudiospecError
-from audiospec.experiments.analysis import AnalysisConfig
+from audiospec.experiments.stages.analysis import AnalysisConfig
 from audiospec.transforms import MelConfig
 
 

@@ -1,4 +1,5 @@
-"""The sections of the corpus analysis, one function each (called in order by :func:`analyze_corpus`).
+"""The settings and sections of the corpus analysis, one function each (called in order by
+:func:`audiospec.experiments.stages.analysis.analyze_corpus`).
 
 Each section takes the clips or patches and the :class:`AnalysisConfig`, and returns its
 typed summary (``audiospec.experiments.results``) plus the curves behind its figures.
@@ -8,18 +9,23 @@ noise competes with); power-law fits use log-domain means as the design prescrib
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, NamedTuple
 
 import torch
 
-from audiospec.diffusion.priors import MatchedNoise, make_prior
+from audiospec.config import check_counts
+from audiospec.diffusion.priors import MatchedNoise, PriorSpec, default_priors, make_prior
+from audiospec.errors import AudiospecError
 from audiospec.functional.autoregression import autoregression_order, max_detectable_frequency
 from audiospec.functional.cepstrum import cepstral_power, expected_cepstral_power, quefrency_axis
 from audiospec.functional.noise import add_noise_at_time, estimate_spectrum
 from audiospec.functional.powerlaw import fit_power_law, log_resample
-from audiospec.functional.rapsd import rapsd, ring_weights
+from audiospec.functional.rapsd import MEL_RING_STEP, RapsdMode, RingStep, rapsd, ring_weights
+from audiospec.functional.schedules import Schedule
 from audiospec.functional.spectra import log_domain_mean, power_spectrum
 from audiospec.functional.stats import spearman
+from audiospec.transforms import MelConfig
 from audiospec.experiments.results import (
     CepstrumSummary,
     FmaxTable,
@@ -30,14 +36,53 @@ from audiospec.experiments.results import (
     WaveformSummary,
 )
 
-if TYPE_CHECKING:
-    from audiospec.experiments.analysis import AnalysisConfig
-
-__all__ = ["Domain", "waveform_section", "mel_section", "cepstrum_section", "domains", "snr_section",
+__all__ = ["AnalysisConfig", "Domain", "waveform_section", "mel_section", "cepstrum_section", "domains", "snr_section",
            "hinge_section"]
 
 
-def _fit(freqs: torch.Tensor, power: torch.Tensor, config: "AnalysisConfig", generator: torch.Generator,
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """Settings of the analysis (YAML section ``analysis``); choices are checked by the config loader."""
+
+    mel: MelConfig = field(default_factory=MelConfig)
+    patch_frames: int = 256
+    welch_n_fft: int = 2048
+    rapsd_mode: RapsdMode = "normalized"
+    rapsd_window: Literal["kaiser", "none"] = "kaiser"
+    ring_step: RingStep = MEL_RING_STEP
+    fit_points: int = 50
+    n_bootstrap: int = 1000
+    ci_level: float = 0.95
+    min_hz: float = 20.0
+    monotonic_tolerance_db: float = 3.0
+    priors: tuple[PriorSpec, ...] = field(default_factory=default_priors)
+    tau: float = 1.0
+    process: Schedule = "rectified_flow"
+    fmax_times: tuple[float, ...] = tuple(round(0.025 * i, 3) for i in range(1, 40))
+    hinge_times: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8)
+    hinge_clips: int = 32
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_counts("analysis", n_bootstrap=self.n_bootstrap)
+        if self.patch_frames < 8 or self.welch_n_fft < 16:
+            raise AudiospecError(
+                f"patch_frames must be >= 8 and welch_n_fft >= 16, got {self.patch_frames} and {self.welch_n_fft}"
+            )
+        if not self.priors or len({p.name for p in self.priors}) != len(self.priors):
+            raise AudiospecError(f"priors must be distinct and non-empty, got {[p.name for p in self.priors]}")
+        for name in ("fmax_times", "hinge_times"):
+            times = getattr(self, name)
+            if not times or any(not 0.0 < t < 1.0 for t in times):
+                raise AudiospecError(f"{name} must be a non-empty list of times in (0, 1), got {times!r}")
+        if self.tau <= 0 or not 0 < self.ci_level < 1 or self.hinge_clips < 1 or self.fit_points < 3:
+            raise AudiospecError(
+                f"need tau > 0, 0 < ci_level < 1, hinge_clips >= 1, fit_points >= 3; got tau={self.tau}, "
+                f"ci_level={self.ci_level}, hinge_clips={self.hinge_clips}, fit_points={self.fit_points}"
+            )
+
+
+def _fit(freqs: torch.Tensor, power: torch.Tensor, config: AnalysisConfig, generator: torch.Generator,
          f_min: float | None = None) -> PowerLawSummary:
     fit = fit_power_law(freqs, power, f_min=f_min, n_points=config.fit_points, n_bootstrap=config.n_bootstrap,
                         ci_level=config.ci_level, generator=generator)
@@ -55,7 +100,7 @@ def _class_means(power: torch.Tensor, labels: list[str]) -> dict[str, torch.Tens
     return {label: log_domain_mean(power[mask], dim=0) for label, mask in _masks(labels).items()}
 
 
-def waveform_section(waveforms: torch.Tensor, labels: list[str], *, sample_rate: int, config: "AnalysisConfig",
+def waveform_section(waveforms: torch.Tensor, labels: list[str], *, sample_rate: int, config: AnalysisConfig,
                      generator: torch.Generator) -> tuple[WaveformSummary, dict[str, Any], torch.Tensor, torch.Tensor]:
     """Welch spectra of standardised clips ``[N, L]``: summary, figure data, and (freqs, mean power per bin) for SNR."""
     spec = power_spectrum(waveforms, sample_rate=sample_rate, method="welch", n_fft=config.welch_n_fft)
@@ -84,7 +129,7 @@ def waveform_section(waveforms: torch.Tensor, labels: list[str], *, sample_rate:
 
 
 def mel_section(patches: torch.Tensor, labels: list[str], *, normalisation: Normalisation,
-                config: "AnalysisConfig", generator: torch.Generator) -> tuple[MelSummary, dict[str, Any]]:
+                config: AnalysisConfig, generator: torch.Generator) -> tuple[MelSummary, dict[str, Any]]:
     """RAPSD of standardised log-mel patches ``[N, M, T]`` and its power-law fit, overall and per class."""
     window = None if config.rapsd_window == "none" else config.rapsd_window
     radial = rapsd(patches, mode=config.rapsd_mode, window=window, ring_step=config.ring_step)
@@ -103,7 +148,7 @@ def mel_section(patches: torch.Tensor, labels: list[str], *, normalisation: Norm
     return summary, figure
 
 
-def cepstrum_section(patches: torch.Tensor, labels: list[str], *, config: "AnalysisConfig",
+def cepstrum_section(patches: torch.Tensor, labels: list[str], *, config: AnalysisConfig,
                      generator: torch.Generator) -> tuple[CepstrumSummary, dict[str, Any]]:
     """Cepstral power (DCT-II along mel) of patches ``[N, M, T]`` and its power-law slope."""
     cep = cepstral_power(patches).clamp_min(1e-30)  # [N, M]
@@ -123,7 +168,7 @@ class Domain(NamedTuple):
 
 
 def domains(*, wave_freqs: torch.Tensor, wave_power: torch.Tensor, patches: torch.Tensor,
-            config: "AnalysisConfig") -> dict[str, Domain]:
+            config: AnalysisConfig) -> dict[str, Domain]:
     """Data and prior spectra in the waveform, mel (RAPSD rings) and cepstral views, per prior of the config."""
     M, T = patches.shape[-2:]
     spectrum2d = estimate_spectrum(patches, ndim=2)  # [M, T // 2 + 1], arithmetic mean power
@@ -145,7 +190,7 @@ def domains(*, wave_freqs: torch.Tensor, wave_power: torch.Tensor, patches: torc
 
 
 def snr_section(views: dict[str, Domain], *, sample_rate: int,
-                config: "AnalysisConfig") -> tuple[dict[str, dict[str, float]], FmaxTable, dict[str, Any]]:
+                config: AnalysisConfig) -> tuple[dict[str, dict[str, float]], FmaxTable, dict[str, Any]]:
     """Autoregression order and f_max(t) per view and prior; figure data of the spectra and f_max curves."""
     times = torch.tensor(config.fmax_times, dtype=torch.float64)
 
@@ -166,7 +211,7 @@ def snr_section(views: dict[str, Domain], *, sample_rate: int,
     return order, table, figure
 
 
-def hinge_section(patches: torch.Tensor, *, config: "AnalysisConfig", generator: torch.Generator) -> dict[str, Any]:
+def hinge_section(patches: torch.Tensor, *, config: AnalysisConfig, generator: torch.Generator) -> dict[str, Any]:
     """Mean RAPSD of the first ``hinge_clips`` patches noised at each hinge time, per prior (figure data)."""
     clean = patches[: config.hinge_clips]
 

@@ -11,21 +11,17 @@
   compared with the uniform grid of the same models, from the same initial noise.
 
 Every arm's comparison with its reference is paired by seed and joins the one Holm family
-of the report (:mod:`audiospec.experiments.compare_summary`).
+of the report (:mod:`audiospec.experiments.rows`).
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import torch
 
 from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior
 from audiospec.diffusion.schedule_design import optimize_schedule
+from audiospec.experiments.protocol import CompareConfig
 from audiospec.functional.noise import hermitian_weights
-
-if TYPE_CHECKING:
-    from audiospec.experiments.compare import CompareConfig
 
 __all__ = ["WHITENED", "OPTIMIZED", "arm_pairs", "optimized_grids", "whitened_priors"]
 
@@ -33,12 +29,12 @@ WHITENED = "+whitened"
 OPTIMIZED = "@optimized"
 
 
-def whitened_priors(cfg: "CompareConfig") -> list[str]:
+def whitened_priors(cfg: CompareConfig) -> list[str]:
     """The priors that get a whitened-loss arm: every one but white (whose whitened loss is the plain loss)."""
     return [spec.name for spec in cfg.priors if spec.name != REFERENCE_PRIOR] if cfg.whitened_loss else []
 
 
-def arm_pairs(cfg: "CompareConfig") -> list[tuple[str, str]]:
+def arm_pairs(cfg: CompareConfig) -> list[tuple[str, str]]:
     """(arm, reference arm) of every comparison of a run: priors vs white, whitened vs plain, optimised vs uniform."""
     names = [spec.name for spec in cfg.priors]
     pairs = [(name, REFERENCE_PRIOR) for name in names if name != REFERENCE_PRIOR]

@@ -11,29 +11,21 @@ sensitivity table over threshold, band count and steps (:func:`sensitivity`).
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
-from audiospec.measures.gaussian import LinearGaussianVelocity, gaussian_fields
+from audiospec.diffusion.parallel import TrainJob
 from audiospec.diffusion.priors import NoisePrior, PriorSpec, make_prior
-from audiospec.diffusion.parallel import TrainJob, trained_network
-from audiospec.measures.ordering import bootstrap_mean, content_order, measure_field, record_trajectory
+from audiospec.experiments.models import ModelStore
+from audiospec.experiments.protocol import CompareConfig, ProtocolConfig
 from audiospec.experiments.results import Interval, OrderScores, SensitivityRow, SweepEntry
-from audiospec.functional.noise import estimate_spectrum
 from audiospec.functional.powerlaw import fit_power_law
 from audiospec.functional.rapsd import MEL_RING_STEP, rapsd
+from audiospec.measures.gaussian import LinearGaussianVelocity, data_spectrum, gaussian_fields
+from audiospec.measures.ordering import bootstrap_mean, content_order, measure_field, record_trajectory
 
-if TYPE_CHECKING:
-    from audiospec.experiments.compare import CompareConfig
-
-__all__ = ["control_job", "data_spectrum", "alpha_hat", "prior_orders", "sweep_specs", "colour_sweep", "sensitivity"]
-
-
-def data_spectrum(patches: torch.Tensor) -> torch.Tensor:
-    """The centred training patches' 2-D power spectrum λ ``[M, T // 2 + 1]`` (the Gaussian model's covariance)."""
-    return estimate_spectrum(patches[:, 0].double(), ndim=2)
+__all__ = ["control_job", "alpha_hat", "prior_orders", "sweep_specs", "colour_sweep", "sensitivity"]
 
 
 def alpha_hat(patches: torch.Tensor) -> float:
@@ -42,32 +34,31 @@ def alpha_hat(patches: torch.Tensor) -> float:
     return fit_power_law(radial.freqs, radial.power.mean(0), n_bootstrap=0).alpha
 
 
-def _measure(field: Any, prior: NoisePrior, cfg: "CompareConfig", shape: tuple[int, int], seed: int):
+def _measure(field: Any, prior: NoisePrior, cfg: ProtocolConfig, shape: tuple[int, int], seed: int):
     return measure_field(field, prior, n=cfg.trajectory_samples, steps=cfg.trajectory_steps, shape=shape,
                          settings=cfg.order, sampler=cfg.sampler, seed=seed)
 
 
-def control_job(prior: NoisePrior, patches: torch.Tensor, cfg: "CompareConfig", out_dir: Path) -> TrainJob:
+def control_job(store: ModelStore, prior: NoisePrior, patches: torch.Tensor, cfg: ProtocolConfig) -> TrainJob:
     """The control network's training: same architecture and budget, on Gaussian fields with the data's spectrum."""
     seed = cfg.seeds[0]
     fields = gaussian_fields(data_spectrum(patches), patches.shape,
                              generator=torch.Generator().manual_seed(10_000 + seed))
-    return TrainJob(config=dataclasses.replace(cfg.train, seed=seed), prior=prior, patches=fields,
-                    out_dir=out_dir / "models" / prior.name / "control")
+    return store.job(prior.name, "control", config=dataclasses.replace(cfg.train, seed=seed), prior=prior,
+                     patches=fields)
 
 
 
 
-def prior_orders(prior: NoisePrior, models: list[tuple[int, Any]], patches: torch.Tensor, cfg: "CompareConfig",
-                 out_dir: Path, progress: bool) -> OrderScores:
+def prior_orders(prior: NoisePrior, models: list[tuple[int, Any]], patches: torch.Tensor, cfg: CompareConfig,
+                 store: ModelStore) -> OrderScores:
     """Exact, control and trained measurements of one prior; ``models`` = (seed, EMA network) per seed."""
     shape = tuple(patches.shape[-2:])
     spectrum = data_spectrum(patches)
     exact, _ = _measure(LinearGaussianVelocity(spectrum, prior=prior, signal_shape=shape), prior, cfg, shape, 0)
     control = None
     if cfg.control:
-        control, _ = _measure(trained_network(control_job(prior, patches, cfg, out_dir), progress=progress), prior,
-                              cfg, shape, 0)
+        control, _ = _measure(store.network(control_job(store, prior, patches, cfg)), prior, cfg, shape, 0)
     measured = [_measure(model, prior, cfg, shape, seed) for seed, model in models]
     trained_order = {view: bootstrap_mean([m.views[view].order.mean for m, _ in measured],
                                           [reps[view] for _, reps in measured], seed=cfg.order.seed)
@@ -82,7 +73,7 @@ def sweep_specs(alpha: float) -> list[PriorSpec]:
     return [PriorSpec(kind="white"), *betas, PriorSpec(kind="matched")]
 
 
-def colour_sweep(patches: torch.Tensor, cfg: "CompareConfig", trained: dict[str, OrderScores],
+def colour_sweep(patches: torch.Tensor, cfg: ProtocolConfig, trained: dict[str, OrderScores],
                  quality: dict[str, dict[str, Interval]]) -> tuple[float, dict[str, SweepEntry]]:
     """The exact model's order and spread for every :func:`sweep_specs` prior, beside the trained arms that exist.
 
@@ -102,7 +93,7 @@ def colour_sweep(patches: torch.Tensor, cfg: "CompareConfig", trained: dict[str,
 
 
 def sensitivity(prior: NoisePrior, model: Any, seed: int, patches: torch.Tensor,
-                cfg: "CompareConfig") -> list[SensitivityRow]:
+                cfg: CompareConfig) -> list[SensitivityRow]:
     """Content order of the exact model and the first trained model over thresholds, band counts and steps."""
     shape = tuple(patches.shape[-2:])
     exact = LinearGaussianVelocity(data_spectrum(patches), prior=prior, signal_shape=shape)

@@ -1,11 +1,14 @@
-"""The whole job a recipe runs: prepare -> analyze -> corrupt -> train per prior -> compare -> probe -> baselines ->
-report.
+"""The whole job a recipe runs: prepare the data, then every registered stage in order (the report is the command
+line's last step).
 
-Each stage writes into its own sub-folder of the run folder and is skipped when its
-result is already there (``analysis/analysis.json``, ``corrupt/corrupt.json``,
-``compare/results.json``, ``probe/probe.json``, ``baselines/baselines.json``; the probe and baselines stages run
-only when the recipe has a ``probe`` / ``baselines`` section, beside the compare stage's models), so an interrupted
-run resumes where it stopped; training itself resumes from its last checkpoint.
+A recipe (``conf/*.yaml``, :class:`PipelineConfig`) holds ``data``, the protocol (``compare``), one section per
+stage it configures, and how models train (``workers``, ``train_seconds``). ``audiospec run`` includes each
+registered stage (:mod:`audiospec.experiments.stage`) that belongs in a run: the ones every run has (analysis,
+corrupt, compare; analysis and corrupt not on a log-mel cache, which has no audio) and the ones the recipe asks
+for with a section (probe, baselines). Each stage writes into its own sub-folder of the run folder and is skipped
+when its output is already there made with the same config, so an interrupted run resumes where it stopped;
+training itself resumes from its last checkpoint. Every stage shares one :class:`~audiospec.experiments.context.
+RunContext` (the corpus, its split, the classifier and the models are loaded or made once).
 """
 
 from __future__ import annotations
@@ -16,44 +19,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audiospec.config import config_from_dict, config_to_dict, read_yaml, save_config
-from audiospec.errors import AudiospecError
-from audiospec.data import FOLDER_PREFIX, LOG_MEL_PREFIX, DataConfig, prepare_dataset
 from audiospec.atomic import write_json
+from audiospec.config import config_from_dict, config_to_dict, save_config
+from audiospec.data import FOLDER_PREFIX, LOG_MEL_PREFIX, DataConfig, prepare_dataset
 from audiospec.diffusion.parallel import TrainJob, train_jobs
+from audiospec.errors import AudiospecError
 from audiospec.experiments.budget import apply_budget, fit_budget, throughput
-from audiospec.experiments.baselines import BaselinesConfig, BaselinesRunConfig, run_baselines
-from audiospec.experiments.baselines import planned_jobs as baseline_jobs
-from audiospec.experiments.analysis import AnalysisConfig, AnalyzeRunConfig, run_analysis
-from audiospec.experiments.compare import (
-    RESUMABLE_KEYS,
-    REUSED_KEYS,
-    TRAINING_KEYS,
-    CompareConfig,
-    CompareRunConfig,
-    check_own,
-    run_compare,
-    stage_inputs,
-)
-from audiospec.experiments.compare import planned_jobs as compare_jobs
-from audiospec.experiments.corrupt import CorruptConfig, CorruptRunConfig, run_corrupt
-from audiospec.experiments.probe import ProbeConfig, ProbeRunConfig, run_probe
-from audiospec.report.build import build_report
+from audiospec.experiments.context import RunContext
+from audiospec.experiments.protocol import CompareConfig
+from audiospec.experiments.stage import Stage, execute, stages
 
-__all__ = ["PipelineConfig", "run_pipeline"]
+__all__ = ["PipelineConfig", "pipeline_jobs", "planned_stages", "run_pipeline"]
+
+_RUN_KEYS = ("data", "workers", "train_seconds")  # the recipe's own keys; every other one is a stage's section
 
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """A recipe's ``conf/*.yaml``: sections ``data``, ``analysis``, ``corrupt``, ``compare``, optionally ``probe`` and
-    ``baselines``."""
+    """A recipe's ``conf/*.yaml``: ``data``, the protocol ``compare``, a section per configured stage (``sections``:
+    stage name -> its section's config), ``workers`` (models trained side by side) and ``train_seconds`` (a
+    training budget in seconds instead of steps, :mod:`audiospec.experiments.budget`)."""
 
     data: DataConfig
-    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
-    corrupt: CorruptConfig = field(default_factory=CorruptConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
-    probe: ProbeConfig | None = None
-    baselines: BaselinesConfig | None = None
+    sections: dict[str, Any] = field(default_factory=dict)
     workers: int = 1
     train_seconds: float | None = None
 
@@ -64,86 +53,106 @@ class PipelineConfig:
                                                    and not isinstance(self.train_seconds, bool) and self.train_seconds > 0):
             raise AudiospecError(f"train_seconds must be a positive number of seconds, got {self.train_seconds!r}")
 
+    @classmethod
+    def from_recipe(cls, raw: dict[str, Any], *, where: str = "recipe") -> "PipelineConfig":
+        """Build from a recipe mapping; unknown sections are an error listing the valid ones, and every stage's
+        run config is built (so checked) before anything runs."""
+        sectioned = {s.name: s for s in stages() if s.section is not None}
+        unknown = sorted(set(raw) - set(_RUN_KEYS) - set(sectioned))
+        if unknown:
+            raise AudiospecError(f"unknown key(s) {unknown} in {where}; valid keys are "
+                                 f"{sorted(set(_RUN_KEYS) | set(sectioned))}")
+        sections = {name: config_from_dict(sectioned[name].section, raw[name], where=f"{where}.{name}")
+                    for name in raw if name in sectioned and name != "compare" and raw[name] is not None}
+        config = cls(data=config_from_dict(DataConfig, raw.get("data"), where=f"{where}.data"),
+                     compare=config_from_dict(CompareConfig, raw.get("compare"), where=f"{where}.compare"),
+                     sections=sections, workers=raw.get("workers", 1), train_seconds=raw.get("train_seconds"))
+        for stage in sectioned.values():
+            if stage.name in sections or stage.name == "compare":
+                config.run_config(stage)
+        return config
+
+    def section(self, name: str) -> Any:
+        """A stage's section as the recipe gives it (None: the recipe has none)."""
+        return self.compare if name == "compare" else self.sections.get(name)
+
+    def run_config(self, stage: Stage) -> Any:
+        """The run config of ``stage``: ``data``, the protocol and the sections its config class names."""
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(stage.config):
+            if f.name == "data":
+                values["data"] = self.data
+            elif self.section(f.name) is not None:
+                values[f.name] = self.section(f.name)
+        try:
+            return stage.config(**values)
+        except TypeError as err:
+            raise AudiospecError(f"the {stage.name} stage needs a section the recipe lacks: {err}") from None
+
+    def to_config(self) -> dict[str, Any]:
+        """The resolved YAML form: data, every section (a stage that runs without one at its defaults), settings."""
+        out: dict[str, Any] = {"data": config_to_dict(self.data)}
+        for stage in stages():
+            if stage.section is None:
+                continue
+            section = self.section(stage.name)
+            if section is None and not stage.optional:
+                section = stage.section()
+            if section is not None or stage.in_pipeline:
+                out[stage.name] = None if section is None else config_to_dict(section)
+        return {**out, "workers": self.workers, "train_seconds": self.train_seconds}
+
+
+def planned_stages(config: PipelineConfig) -> list[tuple[Stage, Any]]:
+    """(stage, run config) of every stage ``audiospec run`` runs for ``config``, in order (module doc)."""
+    audio = not config.data.dataset.startswith(LOG_MEL_PREFIX)  # a log-mel cache has no audio to analyse or corrupt
+    return [(stage, config.run_config(stage)) for stage in stages()
+            if stage.in_pipeline and (audio or not stage.needs_audio)
+            and (not stage.optional or config.section(stage.name) is not None)]
+
+
+def pipeline_jobs(planned: list[tuple[Stage, Any]], context: RunContext) -> list[TrainJob]:
+    """Every model the stages train, once each stage's checks of its own folder (its fingerprint) have passed, so a
+    refused stage is not trained on in place. Writes nothing."""
+    jobs: list[TrainJob] = []
+    for stage, config in planned:
+        if stage.jobs is not None:
+            jobs += stage.jobs(config, context.for_stage(context.run_dir / stage.name))
+    return jobs
+
+
+def _fitted(config: PipelineConfig, out_dir: Path, context: RunContext) -> PipelineConfig:
+    """``config`` with the budget in steps that fits ``train_seconds`` on this machine (reused on resume)."""
+    record = fit_budget(pipeline_jobs(planned_stages(config), context), train_seconds=config.train_seconds,
+                        workers=config.workers, out_dir=out_dir)
+    return dataclasses.replace(config, compare=dataclasses.replace(
+        config.compare, train=apply_budget(config.compare.train, record)))
+
 
 def run_pipeline(config: PipelineConfig, *, out_dir: Path, progress: bool = True) -> Path:
-    """Run (or resume) every stage into ``out_dir``; returns the path of ``report.html``."""
+    """Run (or resume) every stage into ``out_dir``; returns ``out_dir`` (``audiospec run`` then writes the report)."""
     out_dir = Path(out_dir)
     data = config.data
-    audio = not data.dataset.startswith(LOG_MEL_PREFIX)  # a log-mel cache has no audio to analyse or corrupt
-    stages = _stages(config, audio=audio)  # every stage's settings checked before any work
-    if audio and not data.dataset.startswith(FOLDER_PREFIX):  # a folder needs no preparation
+    planned = planned_stages(config)  # every stage's settings checked before any work
+    if not data.dataset.startswith((LOG_MEL_PREFIX, FOLDER_PREFIX)):  # a folder or a cache needs no preparation
         prepare_dataset(data.dataset, data_dir=data.data_dir, source=data.source, hub_split=data.hub_split,
                         hub_label_column=data.hub_label_column, progress=progress)
-    if config.train_seconds is not None:  # the budget in steps that fits the seconds on this machine
-        record = fit_budget(_jobs(config, out_dir, progress), train_seconds=config.train_seconds,
-                            workers=config.workers, out_dir=out_dir)
-        config = dataclasses.replace(config, compare=dataclasses.replace(
-            config.compare, train=apply_budget(config.compare.train, record)))
-        stages = _stages(config, audio=audio)
+    context = RunContext(data, config.compare, run_dir=out_dir, progress=progress)
+    if config.train_seconds is not None:
+        config = _fitted(config, out_dir, context)
+        planned = planned_stages(config)
+        context = context.with_protocol(config.compare)  # the fitted budget; the corpus and split as loaded
     save_config(config, out_dir / "config.yaml")
-    compare = next(stage_config for folder, _, stage_config, _ in stages if folder == "compare")
-    if config.workers > 1 and not _done(out_dir / "compare", "results.json", compare):
-        jobs = _jobs(config, out_dir, progress)
+    pending = [(stage, stage_config) for stage, stage_config in planned if stage.jobs is not None
+               and not stage.done(out_dir / stage.name, stage_config)]
+    if config.workers > 1 and pending:
+        jobs = pipeline_jobs(pending, context)
         started = time.perf_counter()
         train_jobs(jobs, workers=config.workers, progress=progress)
         write_json(out_dir / "throughput.json", throughput(jobs, workers=config.workers,
                                                            wall_seconds=time.perf_counter() - started))
-    for folder, result, stage_config, run in stages:
-        if not _done(out_dir / folder, result, stage_config):
-            run(stage_config, out_dir=out_dir / folder, progress=progress)
-    return build_report(out_dir)
+    for stage, stage_config in planned:
+        if not stage.done(out_dir / stage.name, stage_config):
+            execute(stage, stage_config, context=context.for_stage(out_dir / stage.name))
+    return out_dir
 
-
-def _stages(config: PipelineConfig, *, audio: bool) -> list[tuple[str, str, Any, Any]]:
-    """(folder, result file, stage config, run function) of every stage the recipe asks for, in order."""
-    data = config.data
-    stages: list[tuple[str, str, Any, Any]] = [
-        ("analysis", "analysis.json", AnalyzeRunConfig(data=data, analysis=config.analysis), run_analysis),
-        ("corrupt", "corrupt.json", CorruptRunConfig(data=data, corrupt=config.corrupt), run_corrupt),
-    ] if audio else []
-    stages.append(("compare", "results.json", CompareRunConfig(data=data, compare=config.compare), run_compare))
-    if config.probe is not None:
-        stages.append(("probe", "probe.json", ProbeRunConfig(data=data, compare=config.compare, probe=config.probe),
-                       run_probe))
-    if config.baselines is not None:
-        stages.append(("baselines", "baselines.json",
-                       BaselinesRunConfig(data=data, compare=config.compare, baselines=config.baselines), run_baselines))
-    return stages
-
-
-def _jobs(config: PipelineConfig, out_dir: Path, progress: bool) -> list[TrainJob]:
-    """Every model the compare and baselines stages train (module doc), once the checks those stages make of their
-    folders (their fingerprints) have passed, so a refused stage is not trained on in place. Writes nothing."""
-    cfg = config.compare
-    compare = CompareRunConfig(data=config.data, compare=cfg)
-    split, fingerprint = stage_inputs(compare, stage="compare", out_dir=out_dir / "compare", progress=progress,
-                                      keys=REUSED_KEYS, ignore=RESUMABLE_KEYS)
-    jobs = compare_jobs(cfg, split.parts, out_dir / "compare")
-    if config.baselines is not None:
-        baselines = BaselinesRunConfig(data=config.data, compare=cfg, baselines=config.baselines)
-        check_own(dataclasses.replace(fingerprint, stage="baselines", settings=config_to_dict(baselines)),
-                  out_dir / "baselines", keys=TRAINING_KEYS, ignore=RESUMABLE_KEYS)
-        jobs += baseline_jobs(config.baselines, cfg, split.parts, out_dir / "baselines")
-    return jobs
-
-
-def _resolved(saved: Any, cls: type) -> Any:
-    """A saved stage config with the settings added since it was written at their defaults (as saved when it does
-    not load: then it differs)."""
-    try:
-        return config_to_dict(config_from_dict(cls, saved))
-    except AudiospecError:
-        return saved
-
-
-def _done(stage_dir: Path, result: str, stage_config: Any) -> bool:
-    """True when ``stage_dir`` already holds ``result`` made with exactly ``stage_config``."""
-    if not (stage_dir / result).is_file():
-        return False
-    saved = stage_dir / "config.yaml"
-    if saved.is_file() and _resolved(read_yaml(saved), type(stage_config)) == config_to_dict(stage_config):
-        return True
-    raise AudiospecError(
-        f"{str(stage_dir)!r} holds results made with a different config; pass a new --out folder, "
-        f"or delete {str(stage_dir)!r} to recompute it"
-    )

@@ -1,30 +1,42 @@
-"""Typed results of the analysis and the comparison, and their JSON form.
+"""Typed results of the stages, and their JSON form.
 
-The experiments return these frozen dataclasses; the report and the CLI read their
-attributes. They serialise with :func:`to_json` to the JSON files beside each run
-(``analysis.json``, ``compare/results.json``) and are read back, checked field by field,
-with :func:`from_json` (a file that lacks a field is an :class:`AudiospecError` naming it).
-Non-finite floats are stored as ``null``, hence the ``float | None`` fields.
+The stages return these frozen dataclasses of numbers; the report and the CLI read their attributes and turn
+them into words and figures (:mod:`audiospec.report`). They serialise with :func:`to_json` to the JSON files of
+each stage folder (``analysis.json``, ``compare/results.json``, ...) and are read back, checked field by field,
+with :func:`from_json` (a file that lacks a field is an :class:`AudiospecError` naming it). Tables are keyed
+arm -> step count (an integer; a string in JSON) -> metric. Non-finite floats are stored as ``null``, hence the
+``float | None`` fields. Files written before the stages returned numbers only also hold their sentences and
+figure names (:data:`LEGACY_WORDS`); reading skips them.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from audiospec.atomic import read_json
 from audiospec.config import config_from_dict, config_to_dict
 from audiospec.errors import AudiospecError
+from audiospec.experiments.listen import read_manifest
 from audiospec.measures.ordering import Measurement, ViewOrder
 from audiospec.measures.statistics import Difference, Interval
 
 __all__ = [
     "PowerLawSummary", "WaveformShape", "WaveformSummary", "MelSummary", "CepstrumSummary", "Normalisation",
-    "FmaxTable", "SkippedInput", "AnalysisResult", "Interval", "Difference", "ViewOrder", "Measurement", "OrderScores",
-    "SweepEntry", "SensitivityRow", "Answers", "CompareResult", "SwapRow", "LikelihoodRow", "ProbeResult",
-    "BaselinesResult", "CALIBRATION", "from_json", "to_json", "read_result", "read_json", "read_json_rows",
+    "FmaxTable", "SkippedInput", "AnalysisResult", "ListeningFile", "CorruptResult", "Interval", "Difference",
+    "ViewOrder", "Measurement", "OrderScores", "SweepEntry", "SensitivityRow", "CompareResult", "SwapRow",
+    "LikelihoodRow", "ProbeResult", "BaselinesResult", "CurvePoint", "CurveResult", "CALIBRATION", "LEGACY_WORDS",
+    "QualityTable", "DifferenceTable", "from_json", "to_json", "read_result", "read_json",
 ]
+
+QualityTable = dict[str, dict[int, dict[str, Interval]]]
+"""arm -> step count -> metric -> mean and interval over seeds."""
+DifferenceTable = dict[str, dict[int, dict[str, Difference | None]]]
+"""arm -> step count -> metric -> paired difference to the arm's reference (None: no pair)."""
+LEGACY_WORDS = ("answers", "findings", "verdicts", "plots")
+"""Keys of result files written when stages also wrote sentences and figures (skipped when read)."""
 
 R = TypeVar("R")
 
@@ -117,10 +129,8 @@ class AnalysisResult:
     cepstrum: CepstrumSummary
     autoregression_order: dict[str, dict[str, float]]
     f_max: FmaxTable
-    findings: tuple[str, ...]
     config: dict[str, Any]
     dataset: str = ""
-    plots: tuple[str, ...] = ()
     skipped: tuple[SkippedInput, ...] = ()
     source_rates: dict[str, int] | None = None
 
@@ -164,14 +174,6 @@ class SensitivityRow:
 
 
 @dataclass(frozen=True)
-class Answers:
-    samples_vs_prior: tuple[str, ...]
-    question_2_cepstral_autoregression: tuple[str, ...]
-    question_3_pink_vs_white: tuple[str, ...]
-    question_4_loss_and_schedule: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class CompareResult:
     """Everything ``compare/results.json`` holds; metric tables are keyed prior -> steps -> metric.
 
@@ -184,11 +186,10 @@ class CompareResult:
     seeds: tuple[int, ...]
     steps: tuple[int, ...]
     sampler: str
-    metrics: dict[str, dict[str, dict[str, Interval]]]
+    metrics: QualityTable
     prior_baseline: dict[str, dict[str, Any]]
-    difference_to_white: dict[str, dict[str, dict[str, Difference | None]]]
-    autoregression_order: dict[str, OrderScores]
-    answers: Answers
+    difference_to_white: DifferenceTable
+    autoregression_order: dict[str, OrderScores] = field(default_factory=dict)
     colour_sweep: dict[str, SweepEntry] | None = None
     alpha_hat: float | None = None
     sensitivity: tuple[SensitivityRow, ...] = ()
@@ -198,9 +199,8 @@ class CompareResult:
     normalisation: Normalisation | None = None
     n_patches: int = 0
     classifier: dict[str, Any] | None = None
-    plots: tuple[str, ...] = ()
     arms: dict[str, str] = field(default_factory=dict)  # extra arm -> its reference arm (whitened loss, grids)
-    arm_differences: dict[str, dict[str, dict[str, Difference | None]]] = field(default_factory=dict)
+    arm_differences: DifferenceTable = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -258,8 +258,6 @@ class ProbeResult:
     seeds: tuple[int, ...]
     n_pairs: int
     n_test_patches: int
-    answers: tuple[str, ...] = ()
-    plots: tuple[str, ...] = ()
     swap_secondary_level: float | None = None
 
 
@@ -280,8 +278,8 @@ class BaselinesResult:
     seeds: tuple[int, ...]
     steps: tuple[int, ...]
     primary_steps: int
-    metrics: dict[str, dict[str, dict[str, Interval]]]
-    difference_to_white: dict[str, dict[str, dict[str, Difference | None]]]
+    metrics: QualityTable
+    difference_to_white: DifferenceTable
     floors: dict[str, dict[str, Any]]
     orders: dict[str, Interval]
     n_stages: int
@@ -290,8 +288,70 @@ class BaselinesResult:
     train_steps_per_second: dict[str, float] = field(default_factory=dict)
     budgets: dict[str, Any] = field(default_factory=dict)  # per arm, as its checkpoints record (None: seeds differ)
     equal_compute: bool | None = None  # the baselines' budgets and NFE equal the white diffusion model's
-    answers: tuple[str, ...] = ()
-    plots: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One checkpoint of one model: training loss (mean of the last ``log`` steps), held-out loss, held-out KID."""
+
+    prior: str
+    seed: int
+    step: int
+    train_loss: float
+    heldout_loss: float
+    kid: Interval
+    seconds: float  # training time of the steps this call ran (0 when they were already done)
+    steps_run: int
+
+
+@dataclass(frozen=True)
+class CurveResult:
+    """``curve.json``: every point, and per prior the plateau verdict at each checkpoint (seed-averaged KID and
+    held-out loss) for the rule's ``plateau_fraction`` and ``loss_tolerance``; ``budget``: the comparison's training
+    steps, whose verdict is the headline."""
+
+    points: tuple[CurvePoint, ...]
+    plateau: dict[str, dict[int, bool | None]]
+    loss_plateau: dict[str, dict[int, bool | None]]
+    sample_steps: int
+    n_samples: int
+    n_validation_patches: int
+    n_train_patches: int
+    steps_per_second: float
+    budget: int | None = None
+    checkpoints: tuple[int, ...] = ()
+    plateau_fraction: float = 0.2
+    loss_tolerance: float = 0.01
+
+
+@dataclass(frozen=True)
+class ListeningFile:
+    """One audio file of a listening set, with its spectrogram image (drawn by the report), relative to the folder
+    of the manifest: its clip (a number, or a name such as ``"trajectory"``), label, domain, prior, level and gain."""
+
+    clip: int | str
+    label: str
+    domain: str
+    prior: str
+    level: str
+    wav: str
+    png: str
+    gain: float = 1.0
+
+
+@dataclass(frozen=True)
+class CorruptResult:
+    """``corrupt.json``: the listening set of clean, noised and blurred clips, and the mel normalisation used."""
+
+    sample_rate: int
+    files: tuple[ListeningFile, ...]
+    mel_normalisation: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: Path) -> "CorruptResult":
+        """``corrupt.json``, each listening entry checked first (:func:`~audiospec.experiments.listen.read_manifest`:
+        the message names a damaged entry)."""
+        return from_json(cls, read_manifest(path), where=str(path))
 
 
 def to_json(result: Any) -> dict[str, Any]:
@@ -300,39 +360,19 @@ def to_json(result: Any) -> dict[str, Any]:
 
 
 def from_json(cls: type[R], data: Any, *, where: str) -> R:
-    """Rebuild ``cls`` from its JSON form, checking every field (AudiospecError naming a missing or wrong one)."""
+    """Rebuild ``cls`` from its JSON form, checking every field (AudiospecError naming a missing or wrong one); the
+    sentences and figure names of older files (:data:`LEGACY_WORDS`) are skipped."""
+    if isinstance(data, dict) and dataclasses.is_dataclass(cls):
+        fields = {f.name for f in dataclasses.fields(cls)}
+        data = {key: value for key, value in data.items() if key in fields or key not in LEGACY_WORDS}
     try:
         return config_from_dict(cls, data, where=where)
     except AudiospecError as err:
         raise AudiospecError(f"{err}; the file is damaged or from another version: re-run the step that writes it") from None
 
 
-def read_json(path: Path) -> Any:
-    """The parsed content of a JSON file a stage wrote (:func:`audiospec.atomic.write_json`)."""
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise AudiospecError(f"cannot read {str(path)!r}: {err}; re-run the step that writes it") from None
-
-
-def read_json_rows(path: Path) -> list[dict[str, Any]]:
-    """A ``runs.json`` of metric rows (a list of mappings with ``prior``, ``seed``, ``steps`` and the metrics, the
-    same metrics in every row)."""
-    rows = read_json(path)
-    if not isinstance(rows, list) or not all(isinstance(r, dict) and {"prior", "seed", "steps"} <= set(r)
-                                             for r in rows):
-        raise AudiospecError(f"{str(path)!r} is not a list of metric rows (prior, seed, steps, metrics); "
-                             "re-run the step that writes it")
-    metrics = set().union(*rows) if rows else set()
-    for i, row in enumerate(rows):
-        missing = sorted(metrics - set(row))
-        if missing:
-            raise AudiospecError(f"{str(path)!r}: row {i} ({row['prior']}, seed {row['seed']}, {row['steps']} steps) "
-                                 f"lacks the metric(s) {missing} the other rows have; the file is damaged: re-run the "
-                                 "step that writes it")
-    return rows
-
-
 def read_result(cls: type[R], path: Path) -> R:
-    """Read a result JSON file written by :func:`audiospec.atomic.write_json`."""
-    return from_json(cls, read_json(path), where=str(path))
+    """Read a result JSON file written by :func:`audiospec.atomic.write_json` (with the class's own ``read`` when it
+    has one)."""
+    reader = getattr(cls, "read", None)
+    return reader(path) if reader is not None else from_json(cls, read_json(path), where=str(path))

@@ -31,7 +31,7 @@ from audiospec.diffusion.samplers import SamplerName
 from audiospec.diffusion.solver import solve
 from audiospec.diffusion.training import TrainResult, check_resume, train
 from audiospec.errors import AudiospecError
-from audiospec.experiments.listen import write_patch_audio
+from audiospec.experiments.listen import Spectrograms, write_patch_audio
 from audiospec.transforms import MelConfig
 
 __all__ = ["TrainRunConfig", "run_train", "run_sample", "train_section"]
@@ -123,7 +123,8 @@ def _check_same_run(config: TrainRunConfig, out_dir: Path, *, resume: bool) -> N
 
 def run_sample(checkpoint: Path, *, n: int, steps: int, out_dir: Path, sampler: SamplerName = "euler",
                seed: int = 0, griffin_lim_iters: int = 32, progress: bool = True) -> list[tuple[str, str, float]]:
-    """Sample ``n`` patches with the EMA weights of ``checkpoint`` and write them as WAV + PNG into ``out_dir``.
+    """Sample ``n`` patches with the EMA weights of ``checkpoint`` and write them as WAV into ``out_dir``, their
+    spectrograms to ``spectrograms.safetensors`` (``audiospec sample`` draws them as the PNGs the manifest names).
 
     Returns (wav, png, gain) per sample; the gains are also written to ``out_dir/samples.json``.
     """
@@ -158,8 +159,10 @@ def run_sample(checkpoint: Path, *, n: int, steps: int, out_dir: Path, sampler: 
                         callback=lambda *_: bar.update())
     _check_samples(patches, checkpoint=checkpoint, sampler=sampler, steps=steps)
     log_mel = patches[:, 0] * std_db + mean_db[:, None]  # [n, M, T]: the mean mel profile restored
+    spectrograms = Spectrograms(run.mel)
     files = write_patch_audio(log_mel, mel=run.mel, out_dir=Path(out_dir), n_iter=griffin_lim_iters,
-                              title=f"{prior.name} prior, {steps} {sampler} steps")
+                              title=f"{prior.name} prior, {steps} {sampler} steps", spectrograms=spectrograms)
+    spectrograms.write(Path(out_dir))
     write_json(Path(out_dir) / "samples.json", {
         "checkpoint": str(checkpoint), "prior": prior.name, "steps": steps, "sampler": sampler, "seed": seed,
         "sample_rate": run.mel.sample_rate, "files": [{"wav": w, "png": p, "gain": g} for w, p, g in files]})

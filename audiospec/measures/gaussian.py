@@ -26,9 +26,9 @@ from audiospec.diffusion.schedule_design import velocity_gain
 from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
 from audiospec.functional.cepstrum import dct2, idct2
-from audiospec.functional.noise import colour_white, radial_frequency
+from audiospec.functional.noise import colour_white, estimate_spectrum, radial_frequency
 
-__all__ = ["GaussianModel", "LinearGaussianVelocity", "gaussian_fields"]
+__all__ = ["GaussianModel", "LinearGaussianVelocity", "data_spectrum", "gaussian_fields"]
 
 
 def _check_spectrum(spectrum: torch.Tensor, signal_shape: tuple[int, int]) -> torch.Tensor:
@@ -65,6 +65,12 @@ class LinearGaussianVelocity:
         gain = gain.reshape(gain.shape[0], *([1] * (x.ndim - 3)), *gain.shape[1:]).to(x.device)  # [B, 1.., F, Tr]
         coeffs = torch.fft.rfft2(x.to(torch.float64), norm="ortho")
         return torch.fft.irfft2(coeffs * gain, s=self.signal_shape, norm="ortho").to(x.dtype)
+
+
+def data_spectrum(patches: torch.Tensor) -> torch.Tensor:
+    """The centred training patches' 2-D power spectrum λ ``[M, T // 2 + 1]`` (float64) of patches
+    ``[N, 1, M, T]``: the covariance of the exact Gaussian model."""
+    return estimate_spectrum(patches[:, 0].double(), ndim=2)
 
 
 def gaussian_fields(spectrum: torch.Tensor, shape: Sequence[int], *, generator: torch.Generator | None = None,

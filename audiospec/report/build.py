@@ -1,52 +1,90 @@
 """Assemble one self-contained HTML report from whatever a run folder holds.
 
-A run folder may contain ``analysis/`` (``audiospec analyze``), ``corrupt/``
-(``audiospec corrupt``), ``compare/`` (``audiospec compare``), ``probe/`` (``audiospec probe``) and ``baselines/``
-(``audiospec baselines``); each present part
-becomes a section of ``RUN_DIR/report.html``.
+Every registered stage (:func:`audiospec.experiments.stage.stages`) whose result file is in its folder of the run
+(``analysis/analysis.json``, ``compare/results.json``, ...) becomes a section of ``RUN_DIR/report.html``, in run
+order: its figures are drawn into its folder (and the spectrograms of its audio files), then its section
+(:mod:`audiospec.report.sections`) renders its words and tables. A stage without a section of its own gets a
+generic one: a table of every number of its result.
 """
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from audiospec.errors import AudiospecError
-from audiospec.experiments.results import AnalysisResult, BaselinesResult, CompareResult, ProbeResult, read_result
-from audiospec.report.html import (
-    analysis_section,
-    baselines_section,
-    compare_section,
-    listening_section,
-    probe_section,
-    read_manifest,
-    write_page,
-)
+from audiospec.experiments.results import to_json
+from audiospec.experiments.stage import Stage, stages
+from audiospec.report.page import table, write_page
+from audiospec.report.plots import draw_spectrograms
+from audiospec.report.sections import Section, section_for
 
-__all__ = ["SECTIONS", "build_report"]
+__all__ = ["build_report", "render_stage", "stage_html", "summary_text"]
 
 
-# (sub-folder, JSON file, reader, section builder) in page order
-SECTIONS: list[tuple[str, str, Callable[[Path], Any], Callable[[Any, Path], str]]] = [
-    ("analysis", "analysis.json", lambda path: read_result(AnalysisResult, path), analysis_section),
-    ("corrupt", "corrupt.json", read_manifest, listening_section),
-    ("compare", "results.json", lambda path: read_result(CompareResult, path), compare_section),
-    ("probe", "probe.json", lambda path: read_result(ProbeResult, path), probe_section),
-    ("baselines", "baselines.json", lambda path: read_result(BaselinesResult, path), baselines_section),
-]
+def _leaves(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [leaf for key, item in value.items() for leaf in _leaves(item, f"{prefix}.{key}" if prefix else str(key))]
+    if isinstance(value, (list, tuple)) and value and not all(isinstance(v, (int, float, str)) for v in value):
+        return [leaf for i, item in enumerate(value) for leaf in _leaves(item, f"{prefix}[{i}]")]
+    return [(prefix, value)]
+
+
+def _generic(stage: Stage) -> Section:
+    """The section of a stage the report has no words for: every value of its result, in a table."""
+
+    def render(result: Any, folder: Path) -> str:
+        rows = [[key, value] for key, value in _leaves(to_json(result))]
+        return (f"<h2 id='{html.escape(stage.name)}'>{html.escape(stage.summary or stage.name)}</h2>"
+                f"{table(['value', ''], rows)}")
+
+    return Section(stage=stage.name, html=render)
+
+
+def _section(stage: Stage) -> Section:
+    return section_for(stage.name) or _generic(stage)
+
+
+def _stale(section: Section, folder: Path, output: Path) -> bool:
+    """Whether a section's figures are to be drawn: one is missing, or older than the result file."""
+    made = output.stat().st_mtime_ns
+    return not section.figure_names or any(not (folder / name).is_file() or (folder / name).stat().st_mtime_ns < made
+                                           for name in section.figure_names)
+
+
+def stage_html(stage: Stage, folder: Path) -> str:
+    """The section of ``stage`` for the result in ``folder``, its figures drawn first (when missing or stale)."""
+    folder = Path(folder)
+    result = stage.read(folder)
+    section = _section(stage)
+    draw_spectrograms(folder)
+    if section.figures is not None and _stale(section, folder, folder / stage.output):
+        section.figures(result, folder)
+    return section.html(result, folder)
+
+
+def summary_text(stage: Stage, result: Any, folder: Path) -> str:
+    """What the command of ``stage`` prints when it finishes (its section's summary, else where its result is)."""
+    section = _section(stage)
+    return section.summary(result, Path(folder)) if section.summary else f"results: {Path(folder) / stage.output}"
+
+
+def render_stage(stage: Stage, folder: Path) -> Path:
+    """Draw one stage's figures and write ``folder/report.html`` with its section alone; returns the page."""
+    folder = Path(folder)
+    return write_page(folder / "report.html", title=f"audiospec {stage.verb}: {folder.name}",
+                      sections=[stage_html(stage, folder)])
 
 
 def build_report(run_dir: Path, *, title: str | None = None) -> Path:
-    """Write ``run_dir/report.html`` from the parts present; returns its path."""
+    """Write ``run_dir/report.html`` from the stages present (module doc); returns its path."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise AudiospecError(f"run folder {str(run_dir)!r} does not exist; run `audiospec demo` or `analyze` first")
-    sections = []
-    for folder, name, read, build in SECTIONS:
-        path = run_dir / folder / name
-        if path.is_file():
-            sections.append(build(read(path), run_dir / folder))
-    if not sections:
-        expected = ", ".join(f"{folder}/{name}" for folder, name, _, _ in SECTIONS)
+    present = [stage for stage in stages() if (run_dir / stage.name / stage.output).is_file()]
+    if not present:
+        expected = ", ".join(f"{stage.name}/{stage.output}" for stage in stages())
         raise AudiospecError(f"{str(run_dir)!r} holds none of {expected}; nothing to report")
+    sections = [stage_html(stage, run_dir / stage.name) for stage in present]
     return write_page(run_dir / "report.html", title=title or f"audiospec report: {run_dir.name}", sections=sections)

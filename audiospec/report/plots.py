@@ -1,13 +1,14 @@
-"""Matplotlib figures of the analysis, drawn from the figure data :func:`analyze_corpus` returns.
+"""Every figure of a run, drawn from the stages' typed results (and the analysis's curves, ``figures.json``).
 
-Each function takes the JSON-ready curves and writes one PNG (Agg backend, no display).
+Each function writes PNGs into a stage folder (Agg backend, no display); the report draws them when it is built
+and inlines them. :func:`draw_spectrograms` draws the spectrogram beside each audio file of a listening set.
 """
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import matplotlib
 
@@ -18,14 +19,19 @@ from PIL import Image  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 from audiospec.atomic import atomic_path  # noqa: E402
-from audiospec.experiments.results import CALIBRATION, AnalysisResult, CompareResult, PowerLawSummary  # noqa: E402
+from audiospec.experiments.listen import read_spectrograms  # noqa: E402
+from audiospec.experiments.results import (  # noqa: E402
+    CALIBRATION,
+    AnalysisResult,
+    BaselinesResult,
+    CompareResult,
+    CurveResult,
+    PowerLawSummary,
+    ProbeResult,
+)
 
-if TYPE_CHECKING:
-    from audiospec.experiments.curve import CurveResult
-    from audiospec.experiments.results import BaselinesResult, ProbeResult
-
-__all__ = ["PLOTS", "COMPARE_PLOTS", "plot_all", "plot_baselines", "plot_compare", "plot_curve", "plot_probe",
-           "plot_spectrogram"]
+__all__ = ["PLOTS", "COMPARE_PLOTS", "draw_spectrograms", "plot_all", "plot_baselines", "plot_compare", "plot_curve",
+           "plot_probe", "plot_spectrogram"]
 
 
 def _save(fig: plt.Figure, path: Path, *, dpi: int = 110) -> None:
@@ -69,6 +75,27 @@ def plot_spectrogram(log_mel: Any, path: Path, *, title: str, mel: Any) -> None:
     ax.set_ylabel("mel band")
     ax.set_title(title, fontsize=9)
     _save(fig, path, dpi=80)  # a thumbnail beside its audio player
+
+
+class _Frames:
+    """The time axis of a spectrogram: seconds per frame as a hop and a rate of 1."""
+
+    def __init__(self, seconds_per_frame: float) -> None:
+        self.hop_length, self.sample_rate = seconds_per_frame, 1.0
+
+
+def draw_spectrograms(folder: Path) -> int:
+    """Draw every spectrogram a folder keeps (``spectrograms.safetensors``) whose image is not there yet; returns how
+    many were drawn."""
+    images, titles, frame = read_spectrograms(folder)
+    drawn = 0
+    for name, log_mel in images.items():
+        path = Path(folder) / name
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            plot_spectrogram(log_mel, path, title=titles.get(name, name), mel=_Frames(frame))
+            drawn += 1
+    return drawn
 
 
 def plot_waveform_spectrum(figures: dict[str, Any], result: AnalysisResult, path: Path) -> None:
@@ -172,12 +199,12 @@ def plot_all(figures: dict[str, Any], result: AnalysisResult, out_dir: Path) -> 
 def plot_metrics_vs_steps(result: CompareResult, path: Path) -> None:
     """Each headline metric against sampling steps, one line per prior, 95% CI error bars."""
     metrics = [m for m in ("kid_classifier", "fd_classifier", "rapsd_error", "cepstrum_error")
-               if any(m in result.metrics[p][str(s)] for p in result.priors for s in result.steps)]
+               if any(m in result.metrics[p][s] for p in result.priors for s in result.steps)]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.8), squeeze=False)
     steps = np.asarray(result.steps, dtype=float)
     for ax, metric in zip(axes[0], metrics):
         for prior in result.priors:
-            stats = [result.metrics[prior][str(int(s))].get(metric) for s in steps]
+            stats = [result.metrics[prior][int(s)].get(metric) for s in steps]
             mean = np.array([st.mean if st else np.nan for st in stats])
             low = np.array([st.low if st and st.low is not None else np.nan for st in stats])
             high = np.array([st.high if st and st.high is not None else np.nan for st in stats])
@@ -276,9 +303,9 @@ def plot_compare(result: CompareResult, out_dir: Path) -> list[str]:
     return list(COMPARE_PLOTS)
 
 
-def plot_curve(result: CurveResult, path: Path) -> str:
-    """Held-out loss and held-out KID (jackknife 95% bars) against training steps, one line per prior and seed;
-    returns the file name."""
+def plot_curve(result: CurveResult, out_dir: Path) -> list[str]:
+    """``curve.png``: held-out loss and held-out KID (jackknife 95% bars) against training steps, one line per prior
+    and seed; returns the file names."""
     fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.8))
     for (prior, seed) in dict.fromkeys((p.prior, p.seed) for p in result.points):
         mine = sorted((p for p in result.points if p.prior == prior and p.seed == seed), key=lambda p: p.step)
@@ -297,8 +324,8 @@ def plot_curve(result: CurveResult, path: Path) -> str:
         ax.set_title(title, fontsize=9)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
-    _save(fig, path)
-    return path.name
+    _save(fig, out_dir / "curve.png")
+    return ["curve.png"]
 
 
 def _error_bars(stats: list[Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -343,23 +370,23 @@ def plot_probe(result: ProbeResult, out_dir: Path) -> list[str]:
     return ["probe_swap.png", "probe_likelihood.png"]
 
 
-def plot_baselines(result: "BaselinesResult", out_dir: Path, *, metric: str = "kid_classifier") -> list[str]:
+def plot_baselines(result: BaselinesResult, out_dir: Path, *, metric: str = "kid_classifier") -> list[str]:
     """``baselines_kid.png``: KID against sampling steps (= network evaluations) for the diffusion priors (solid)
     and the coarse-to-fine baselines (thick), intervals over seeds; each baseline's exact-Gaussian calibration
     dotted; the floor (real vs real) and the Gaussian with the training spectrum as horizontal lines."""
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for i, name in enumerate(result.names):
         per_steps = result.metrics.get(name, {})
-        steps = sorted(int(s) for s in per_steps if per_steps[s].get(metric) is not None)  # a metric may be missing
-        stats = [per_steps[str(s)][metric] for s in steps]
+        steps = sorted(s for s in per_steps if per_steps[s].get(metric) is not None)  # a metric may be missing
+        stats = [per_steps[s][metric] for s in steps]
         means, yerr = _error_bars(stats)
         baseline = i >= len(result.names) - len(result.kinds)
         ax.errorbar(steps, means, yerr=yerr, marker="s" if baseline else "o",
                     lw=2.4 if baseline else 1.2, capsize=3, color=f"C{i}", label=name)
         calibration = result.metrics.get(CALIBRATION + name)
-        shown = [s for s in steps if calibration and calibration.get(str(s), {}).get(metric) is not None]
+        shown = [s for s in steps if calibration and calibration.get(s, {}).get(metric) is not None]
         if shown:
-            ax.plot(shown, [calibration[str(s)][metric].mean for s in shown], ls=":", color=f"C{i}",
+            ax.plot(shown, [calibration[s][metric].mean for s in shown], ls=":", color=f"C{i}",
                     label=f"{name}: exact Gaussian network")
     for (label, values), ls in zip(result.floors.items(), ("-", "--")):
         if isinstance(values.get(metric), (int, float)):

@@ -11,7 +11,8 @@ from audiospec.atomic import write_json
 from audiospec.errors import AudiospecError
 from audiospec.experiments.results import AnalysisResult, read_result, to_json
 from audiospec.data import mel_patches
-from audiospec.experiments.analysis import AnalysisConfig, analyze_corpus, findings
+from audiospec.experiments.stages.analysis import AnalysisConfig, analyze_corpus
+from audiospec.report.sections.analysis import analysis_findings as findings
 from audiospec.functional import colored_noise
 from audiospec.transforms import MelConfig
 
@@ -89,7 +90,7 @@ def test_a_tone_corpus_peaks_at_the_tone_and_is_reported_non_monotonic():
     results, _ = analyze_corpus(tones, ["tone"] * 8, sample_rate=SR, config=FAST, progress=False)
     assert abs(results.waveform.peak_hz - 440.0) <= SR / FAST.welch_n_fft
     assert results.waveform.rise_db > 20.0
-    assert "is NOT monotonic" in results.findings[0]
+    assert "is NOT monotonic" in findings(results)[0]
 
 
 def test_findings_follow_the_numbers(brown):

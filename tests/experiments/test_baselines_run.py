@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from audiospec.cli import app
 from audiospec.data import DataConfig
 from audiospec.errors import AudiospecError
-from audiospec.experiments.baselines import BaselinesConfig, BaselinesRunConfig
-from audiospec.experiments.compare import CompareConfig
+from audiospec.experiments.stages.baselines import BaselinesConfig, BaselinesRunConfig
+from audiospec.experiments.protocol import CompareConfig
 from audiospec.measures.ordering import OrderSettings
 from helpers_cli import split_folder
 

@@ -9,9 +9,11 @@ from audiospec.diffusion.priors import PriorSpec, make_prior
 from audiospec.diffusion.schedule_design import gaussian_divergence, output_spectrum
 from audiospec.diffusion.samplers import uniform_time_grid
 from audiospec.errors import AudiospecError
-from audiospec.experiments.compare import CompareConfig, _few_step_quality
 from audiospec.experiments.compare_arms import arm_pairs, optimized_grids
-from audiospec.experiments.compare_summary import HEADLINE_METRICS, paired_differences, arm_answers, quality_table
+from audiospec.experiments.protocol import CompareConfig
+from audiospec.experiments.rows import HEADLINE_METRICS, MetricRow, few_step_quality, paired_differences, \
+    quality_table
+from audiospec.report.sections.compare import arm_answers
 from audiospec.functional.noise import hermitian_weights, power_law_spectrum
 
 
@@ -30,8 +32,8 @@ def test_arm_pairs():
         _cfg(optimized_grid_steps=(16,))
 
 
-def _rows(arm: str, steps: int, kid: list[float]) -> list[dict]:
-    return [{"prior": arm, "seed": s, "steps": steps, **{m: 0.1 for m in HEADLINE_METRICS}, "kid_classifier": k}
+def _rows(arm: str, steps: int, kid: list[float]) -> list[MetricRow]:
+    return [MetricRow(arm=arm, seed=s, steps=steps, metrics={**{m: 0.1 for m in HEADLINE_METRICS}, "kid_classifier": k})
             for s, k in enumerate(kid)]
 
 
@@ -40,15 +42,15 @@ def test_differences_are_paired_by_seed_and_secondary_ones_share_one_holm_family
     rows = _rows("white", 4, base) + _rows("pink", 4, [b - 0.05 for b in base])
     rows += _rows("pink@optimized", 4, [b - 0.05 - 0.01 * (s + 1) for s, b in enumerate(base)])
     diffs = paired_differences(rows, [("pink", "white"), ("pink@optimized", "pink")], (4, 8))
-    pink = diffs["pink"]["4"]["kid_classifier"]
+    pink = diffs["pink"][4]["kid_classifier"]
     assert pink.mean == pytest.approx(-0.05) and pink.low == pytest.approx(-0.05) and pink.high == pytest.approx(-0.05)
-    grid = diffs["pink@optimized"]["4"]["kid_classifier"]
+    grid = diffs["pink@optimized"][4]["kid_classifier"]
     assert grid.mean == pytest.approx(-0.03)
     # 5 seeds, all of one sign: exact sign-flip p = 2 / 32; Holm over every tested comparison (2 arms x 6 metrics,
     # of which the constant-zero ones have p = 1) multiplies the smallest by the family size
     assert pink.p_value == pytest.approx(2 / 32)
     assert pink.p_holm == pytest.approx(min(1.0, 12 * 2 / 32)) and not pink.reliable
-    assert "8" not in diffs["pink"]  # no rows at 8 steps: nothing compared
+    assert 8 not in diffs["pink"]  # no rows at 8 steps: nothing compared
     assert not pink.primary
 
 
@@ -59,8 +61,8 @@ def test_the_primary_family_is_corrected_on_its_own_and_needs_enough_seeds():
         rows += _rows("matched", 8, [b + 0.01 * (-1) ** s for s, b in enumerate(base)])
         diffs = paired_differences(rows, [("pink", "white"), ("matched", "white")], (8,),
                              primary=[("pink", 8), ("matched", 8)])
-        pink, matched = diffs["pink"]["8"]["kid_classifier"], diffs["matched"]["8"]["kid_classifier"]
-        assert pink.primary and matched.primary and not diffs["pink"]["8"]["lsd"].primary
+        pink, matched = diffs["pink"][8]["kid_classifier"], diffs["matched"][8]["kid_classifier"]
+        assert pink.primary and matched.primary and not diffs["pink"][8]["lsd"].primary
         assert pink.p_value == pytest.approx(2 / 2**n_seeds)  # every seed agrees: the exact test's floor
         assert pink.p_holm == pytest.approx(2 * 2 / 2**n_seeds)  # Holm over the 2 primary tests only
         assert pink.reliable is reliable and not matched.reliable  # matched alternates in sign
@@ -71,7 +73,7 @@ def test_quality_table_keeps_only_sampled_step_counts_and_answers_name_the_refer
     rows = _rows("white", 4, [0.3, 0.1, 0.5]) + _rows("white", 8, [0.3, 0.1, 0.5]) + _rows("white@optimized", 4,
                                                                                         [0.2, 0.0, 0.4])
     table = quality_table(rows, ["white", "white@optimized"], (4, 8))
-    assert set(table["white"]) == {"4", "8"} and set(table["white@optimized"]) == {"4"}
+    assert set(table["white"]) == {4, 8} and set(table["white@optimized"]) == {4}
     diffs = paired_differences(rows, [("white@optimized", "white")], (4, 8))
     lines = arm_answers({"white@optimized": "white"}, diffs, {"real train vs test": {"kid_classifier": 0.01}})
     assert len(lines) == 1 and lines[0].startswith("white@optimized vs white at 4 steps: KID difference -0.100")
@@ -107,5 +109,5 @@ def test_compare_config_reads_the_new_fields_from_yaml_form():
 
 def test_few_step_quality_skips_arms_not_sampled_at_that_step_count():
     rows = _rows("white", 4, [0.3, 0.1, 0.5]) + _rows("white@optimized", 8, [0.2, 0.0, 0.4])
-    quality = _few_step_quality(rows, 4)
+    quality = few_step_quality(rows, 4)
     assert set(quality) == {"white"} and quality["white"]["kid_classifier"].mean == pytest.approx(0.3)

@@ -1,4 +1,4 @@
-"""audiospec.experiments.corrupt: what a listener hears is what the analysis used (no clipping, exact SNRs)."""
+"""audiospec.experiments.stages.corrupt: what a listener hears is what the analysis used (no clipping, exact SNRs)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import soundfile as sf
 import torch
 
 from audiospec.data import Corpus
-from audiospec.experiments.corrupt import CorruptConfig, corrupt_corpus
+from audiospec.experiments.results import to_json
+from audiospec.experiments.stages.corrupt import CorruptConfig, corrupt_corpus
 from audiospec.transforms import MelConfig
 
 SR = 8000
@@ -36,7 +37,9 @@ def written(tmp_path_factory):
     out = tmp_path_factory.mktemp("corrupt")
     config = CorruptConfig(mel=MEL, clips_per_class=1, listen_seconds=1.0, snr_db=(10.0, 0.0), times=(0.5,),
                            blur_sigmas=(), griffin_lim_iters=2)
-    return out, corrupt_corpus(_loud_corpus(), config=config, out_dir=out, progress=False)
+    manifest = to_json(corrupt_corpus(_loud_corpus(), config=config, out_dir=out, progress=False))
+    (out / "corrupt.json").write_text(json.dumps(manifest))  # the stage's output file, as `audiospec corrupt` writes it
+    return out, manifest
 
 
 def test_noisy_files_keep_the_requested_snr_although_they_would_clip(written):

@@ -11,7 +11,7 @@ from audiospec.measures.gaussian import LinearGaussianVelocity
 from audiospec.diffusion.priors import WhiteNoise
 from audiospec.diffusion.processes import RectifiedFlow
 from audiospec.errors import AudiospecError
-from audiospec.experiments.curve import CurveConfig, heldout_loss, jackknife_kid, on_loss_plateau, on_plateau
+from audiospec.experiments.stages.curve import CurveConfig, heldout_loss, jackknife_kid, on_loss_plateau, on_plateau
 from audiospec.experiments.results import Interval
 
 

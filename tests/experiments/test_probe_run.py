@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from audiospec.cli import app
 from audiospec.errors import AudiospecError
 from audiospec.data import DataConfig
-from audiospec.experiments.probe import ProbeConfig, ProbeRunConfig
+from audiospec.experiments.stages.probe import ProbeConfig, ProbeRunConfig
 from helpers_cli import split_folder
 
 runner = CliRunner()

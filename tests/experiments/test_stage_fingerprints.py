@@ -17,8 +17,11 @@ from typer.testing import CliRunner
 from audiospec.cli import app
 from audiospec.data import DataConfig, load_corpus
 from audiospec.errors import AudiospecError
-from audiospec.experiments.compare import MODEL_KEYS, CompareConfig, CompareRunConfig, check_upstream, split_patches
-from audiospec.experiments.curve import CurveConfig, _verdicts
+from audiospec.experiments.context import RunContext, split_patches
+from audiospec.experiments.protocol import MODEL_KEYS, CompareConfig, CompareRunConfig
+from audiospec.experiments.results import CurveResult
+from audiospec.report.sections.curve import curve_verdicts
+from audiospec.experiments.stages.curve import CurveConfig
 from audiospec.experiments.fingerprint import (
     FINGERPRINT_NAME,
     Fingerprint,
@@ -54,6 +57,18 @@ def _config(tmp, change=None, **sections):
     path = tmp / f"config-{abs(hash(str(change)))}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+def check_upstream(here, folder, *, keys):
+    return RunContext(DataConfig(dataset="mini"), run_dir=folder.parent).upstream(here, folder, keys=keys)
+
+
+def _verdicts(plateau, loss_plateau, budget, curve):
+    result = CurveResult(points=(), plateau=plateau, loss_plateau=loss_plateau, sample_steps=1, n_samples=3,
+                         n_validation_patches=1, n_train_patches=1, steps_per_second=0.0, budget=budget,
+                         checkpoints=curve.checkpoints, plateau_fraction=curve.plateau_fraction,
+                         loss_tolerance=curve.loss_tolerance)
+    return curve_verdicts(result)
 
 
 def _files(folder):
@@ -142,7 +157,7 @@ def test_curve_into_a_folder_made_with_other_data_refuses_instead_of_reusing_poi
 
 
 def test_the_curve_verdict_says_why_a_budget_is_not_tested_and_the_fix():
-    plateau = {"white": {"2": None, "6": None}}
+    plateau = {"white": {2: None, 6: None}}
     not_a_checkpoint = _verdicts(plateau, plateau, 5, CurveConfig(checkpoints=(2, 6)))[0]
     assert "not tested (the budget, 5 steps, is not one of curve.checkpoints [2, 6]: add it)" in not_a_checkpoint
     assert "no earlier checkpoint" not in not_a_checkpoint
@@ -168,7 +183,11 @@ def test_training_up_front_checks_the_stage_folders_first(run, tmp_path):
     # `audiospec run` with workers > 1 trains every model before the stages run: into compare/ only when its
     # fingerprint allows, so a refused compare stage has not been trained on in place
     from audiospec.cli import _run_config
-    from audiospec.experiments.pipeline import PipelineConfig, _jobs
+    from audiospec.experiments.pipeline import PipelineConfig, pipeline_jobs, planned_stages
+
+    def _jobs(pipeline, run_dir, progress):
+        context = RunContext(pipeline.data, pipeline.compare, run_dir=run_dir, progress=progress)
+        return pipeline_jobs(planned_stages(pipeline), context)
 
     shutil.copytree(run / "run" / "compare", tmp_path / "compare")
     before = _files(tmp_path / "compare")

@@ -10,9 +10,9 @@ import pytest
 from audiospec.cli import _run_config
 from audiospec.config import read_yaml
 from audiospec.diffusion.priors import REFERENCE_PRIOR
-from audiospec.experiments.curve import CurveRunConfig
+from audiospec.experiments.stages.curve import CurveRunConfig
 from audiospec.experiments.pipeline import PipelineConfig
-from audiospec.experiments.probe import ProbeRunConfig
+from audiospec.experiments.stages.probe import ProbeRunConfig
 
 CONFS = sorted((Path(__file__).resolve().parents[2] / "recipes").glob("*/conf/*.yaml"))
 
@@ -29,7 +29,7 @@ def test_recipe_config_parses(path):
         curve = _run_config(CurveRunConfig, path)
         assert curve.compare == pipeline.compare  # the curve trains exactly the comparison's models
     if "probe" in read_yaml(path):
-        assert _run_config(ProbeRunConfig, path).probe == pipeline.probe is not None
+        assert _run_config(ProbeRunConfig, path).probe == pipeline.section("probe") is not None
 
 
 def test_protocol_can_reach_a_verdict_and_matches_the_demo_models():

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from audiospec.cli import app
 from audiospec.errors import AudiospecError
-from audiospec.experiments.results import read_json_rows
-from audiospec.report.html import read_manifest
+from audiospec.experiments.rows import read_rows as read_json_rows
+from audiospec.experiments.listen import read_manifest
 from helpers_cli import audio_folder
 
 runner = CliRunner()

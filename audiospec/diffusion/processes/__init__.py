@@ -39,7 +39,7 @@ from audiospec.diffusion.processes.interpolant import CoarseToFineConfig, coeffi
 from audiospec.diffusion.processes.vp import VP_T_MAX, VPEps  # noqa: E402
 
 __all__ = ["CepstralAR", "CoarseToFineConfig", "HeatDissipation", "Model", "Process", "ProcessEntry",
-           "RectifiedFlow", "Settings", "TrainSettings", "TrainingLoss", "VPEps", "VP_T_MAX", "baseline_objectives",
+           "RectifiedFlow", "Settings", "TrainSettings", "TrainingLoss", "VPEps", "VP_T_MAX", "bands_in_turn", "baseline_objectives",
            "build_process", "check_objective", "check_sampler", "coefficient_stats", "entries", "make_process",
            "objective_label", "objectives", "register"]
 
@@ -78,6 +78,21 @@ def baseline_objectives() -> tuple[str, ...]:
         Their objective names.
     """
     return tuple(name for name, entry in entries().items() if entry.baseline)
+
+
+def bands_in_turn(objective: str) -> bool:
+    """Whether an objective's process generates quefrency bands one after the other.
+
+    Args:
+        objective: a registered objective.
+
+    Returns:
+        True for an autoregression over bands (e.g. ``"cepstral_ar"``).
+
+    Raises:
+        AudiospecError: an unknown objective.
+    """
+    return _entry(objective).bands_in_turn
 
 
 def objective_label(objective: str) -> str:

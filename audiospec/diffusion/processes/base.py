@@ -220,6 +220,8 @@ class ProcessEntry:
         samplers: the sampler names it accepts, its default first (empty: its own sampler only).
         whitening: whether ``train.whiten_loss`` applies.
         baseline: an explicit coarse-to-fine baseline (trained from white noise, compared with diffusion).
+        bands_in_turn: it generates quefrency bands one after the other (the commit measure's positive control;
+            it needs at least two sampling steps per band).
     """
 
     name: str
@@ -228,6 +230,7 @@ class ProcessEntry:
     samplers: tuple[str, ...] = ()
     whitening: bool = True
     baseline: bool = False
+    bands_in_turn: bool = False
 
 
 _REGISTRY: dict[str, ProcessEntry] = {}

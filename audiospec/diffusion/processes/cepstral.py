@@ -214,4 +214,5 @@ def _cepstral(settings: Settings) -> CepstralAR:
                       prior=white_prior(settings, CepstralAR.name))
 
 
-register(ProcessEntry(name=CepstralAR.name, build=_cepstral, label="cepstral AR", whitening=False, baseline=True))
+register(ProcessEntry(name=CepstralAR.name, build=_cepstral, label="cepstral AR", whitening=False, baseline=True,
+                      bands_in_turn=True))

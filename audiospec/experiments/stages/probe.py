@@ -1,4 +1,4 @@
-"""Beyond correlation: a causal band-swap test and likelihoods per prior (``audiospec probe``; issue 14).
+"""Beyond correlation: a causal band-swap test and likelihoods per prior (the stage ``probe``; issue 14).
 
 Runs on the models of a finished ``audiospec compare`` stage, read from
 ``<compare_dir>/models/<prior>/seed<seed>`` (never trained or written there), with the same
@@ -50,34 +50,28 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from audiospec.atomic import write_json
 from audiospec.data import DataConfig, check_sample_rate
-from audiospec.measures.band_swap import BandSwap, band_swap
-from audiospec.functional.cepstrum import quefrency_bands
-from audiospec.measures.gaussian import LinearGaussianVelocity
-from audiospec.measures.likelihood import gaussian_log_likelihood, ode_log_likelihood
 from audiospec.diffusion.priors import REFERENCE_PRIOR, NoisePrior, make_prior
 from audiospec.errors import AudiospecError
-from audiospec.experiments.compare import (
-    MODEL_KEYS,
-    CompareConfig,
-    check_upstream,
-    record_inputs,
-    stage_inputs,
-    stored_model,
-)
-from audiospec.experiments.compare_order import data_spectrum
-from audiospec.experiments.results import Interval, LikelihoodRow, ProbeResult, SwapRow, to_json
-from audiospec.functional.stats import crossed_bootstrap, hierarchical_bootstrap, holm_adjusted, sign_flip_pvalue
+from audiospec.experiments.context import RunContext
+from audiospec.experiments.protocol import MODEL_KEYS, CompareConfig
+from audiospec.experiments.results import Interval, LikelihoodRow, ProbeResult, SwapRow
+from audiospec.experiments.stage import Stage, register
+from audiospec.functional.cepstrum import quefrency_bands
+from audiospec.functional.stats import crossed_bootstrap, hierarchical_bootstrap, sign_flip_pvalue
+from audiospec.measures.band_swap import BandSwap, band_swap
+from audiospec.measures.gaussian import LinearGaussianVelocity, data_spectrum
+from audiospec.measures.likelihood import gaussian_log_likelihood, ode_log_likelihood
+from audiospec.measures.statistics import Family, decide, holm_family
 
 N_BOOTSTRAP = 10_000  # replicates per interval: tails of a 99.4% interval need thousands
 
-__all__ = ["ProbeConfig", "ProbeRunConfig", "run_probe"]
+__all__ = ["STAGE", "ProbeConfig", "ProbeRunConfig", "run_probe"]
 
 
 @dataclass(frozen=True)
 class ProbeConfig:
-    """Settings of :func:`run_probe` (YAML section ``probe``); ``seeds`` empty = the compare section's."""
+    """Settings of the stage ``probe`` (YAML section ``probe``); ``seeds`` empty = the compare section's."""
 
     seeds: tuple[int, ...] = ()
     n_pairs: int = 16
@@ -155,21 +149,15 @@ def _sign_flip(per_seed: list[torch.Tensor]) -> float | None:
     return sign_flip_pvalue([float(x.mean()) for x in per_seed]) if len(per_seed) >= 2 else None
 
 
-def _excludes_zero(stat: Interval) -> bool:
-    return stat.low is not None and stat.high is not None and (stat.low > 0 or stat.high < 0)
-
-
-def _holm_family(rows: list[Any], level_of: float) -> list[Any]:
-    """Holm-adjust the family's p-values in place of ``p_holm``; reliable = Holm rejects at 0.05 and the interval
-    (at ``level_of``) excludes 0 (and, for likelihoods, the checks allow a verdict)."""
-    tested = [i for i, r in enumerate(rows) if r.p_value is not None]
-    adjusted = dict(zip(tested, holm_adjusted([rows[i].p_value for i in tested]))) if tested else {}
+def _decided(rows: list[Any], family: Family) -> list[Any]:
+    """The family's rows with their Holm-adjusted p-values and :func:`decide`'s verdicts (a likelihood row's checks
+    are ``trusted``)."""
+    adjusted = holm_family([row.p_value for row in rows])
     out = []
-    for i, row in enumerate(rows):
-        diff = row.excess if isinstance(row, SwapRow) else row.versus_white
-        p_holm = adjusted.get(i)
-        ok = p_holm is not None and p_holm < 0.05 and _excludes_zero(diff) and getattr(row, "trusted", True)
-        out.append(dataclasses.replace(row, p_holm=p_holm, reliable=ok))
+    for row, p_holm in zip(rows, adjusted):
+        difference = row.excess if isinstance(row, SwapRow) else row.versus_white
+        reliable = decide(difference, family, p_holm=p_holm, trusted=getattr(row, "trusted", True))
+        out.append(dataclasses.replace(row, p_holm=p_holm, reliable=reliable))
     return out
 
 
@@ -192,110 +180,103 @@ def _swap_rows(prior: str, trained: list[BandSwap], exact: list[BandSwap], level
     return rows
 
 
-def _p_text(p_holm: float | None) -> str:
-    return "one seed: no test" if p_holm is None else f"Holm p = {p_holm:.3f}"
+@dataclass(frozen=True)
+class _Inputs:
+    """What every prior of the probe is measured on: the test patches, the Gaussian baseline, the grid."""
+
+    shape: tuple[int, int]
+    spectrum: torch.Tensor
+    x_test: torch.Tensor
+    gaussian_bpd: torch.Tensor
 
 
-def _answers(swap: list[SwapRow], likelihood: list[LikelihoodRow], levels: dict[bool, float],
-             lik_level: float) -> list[str]:
-    lines = []
-    for row in sorted(swap, key=lambda r: not r.primary):
-        verdict = ("fine content follows the swapped coarse content more than in the Gaussian model: a causal "
-                   "coarse-to-fine dependence" if row.reliable and row.excess.mean > 0 else
-                   "fine content follows the swapped coarse content less than in the Gaussian model"
-                   if row.reliable else "no reliable difference from the Gaussian model")
-        family = "PRIMARY" if row.primary else "secondary"
-        lines.append(f"band swap ({family}), {row.prior} prior, swap at t={row.time:g}: donor share of the un-swapped "
-                     f"bands {row.trained.text()} vs {row.exact.mean:.3f} for the exact Gaussian model; excess "
-                     f"{row.excess.text(signed=True, label=f'{100 * levels[row.primary]:.1f}%: ')}, "
-                     f"{_p_text(row.p_holm)}: {verdict}.")
-    gaussian = next(r for r in likelihood if r.kind == "gaussian")
-    for row in likelihood:
-        if row.versus_white is None:
-            continue
-        better = "higher" if row.versus_white.mean < 0 else "lower"
-        verdict = (f"the {row.name} prior gives the test patches a {better} likelihood than white"
-                   if row.reliable else "no reliable difference" if row.trusted else
-                   f"no verdict: the calibration ({row.calibration:+.4f}) or integration check "
-                   f"({row.integration:+.4f}) is at least half the difference")
-        lines.append(f"likelihood, {row.name} − white: "
-                     f"{row.versus_white.text(signed=True, label=f'{100 * lik_level:.1f}%: ')} bits/dim, "
-                     f"{_p_text(row.p_holm)}: {verdict} (the Gaussian with the training spectrum: "
-                     f"{gaussian.bits_per_dim.mean:.3f} bits/dim).")
-    return lines
-
-
-def run_probe(config: ProbeRunConfig, *, out_dir: Path, progress: bool = True) -> ProbeResult:
-    """Band swap and likelihoods on the compare stage's models (module doc); writes ``probe.json`` and plots."""
-    from audiospec.report.plots import plot_probe
-
-    cfg, probe = config.compare, config.probe
-    check_sample_rate(cfg.mel, config.data, section="compare")
-    seeds = probe.seeds or cfg.seeds
-    out_dir = Path(out_dir)
-    compare_dir = Path(probe.compare_dir) if probe.compare_dir else out_dir.parent / "compare"
-    split, fingerprint = stage_inputs(config, stage="probe", out_dir=out_dir, progress=progress, keys=())
-    check_upstream(fingerprint, compare_dir, keys=MODEL_KEYS)  # its models, its split: the same inputs
-    record_inputs(config, split, fingerprint, out_dir)
-    data, test = split.parts["train"], split.parts["test"]
-    shape = tuple(data.patches.shape[-2:])
+def _inputs(cfg: CompareConfig, probe: ProbeConfig, data: Any, test: Any) -> _Inputs:
     spectrum = data_spectrum(data.patches)
     spectrum = spectrum.clamp_min(1e-8 * float(spectrum.mean()))
     order = torch.randperm(test.patches.shape[0], generator=torch.Generator().manual_seed(cfg.split_seed))
     x_test = test.patches[order[:probe.likelihood_patches]]
     dims = math.prod(x_test.shape[1:])
     gaussian_bpd = -gaussian_log_likelihood(x_test, spectrum=spectrum) / (dims * math.log(2.0))  # [n]
-    others = [spec for spec in cfg.priors if spec.name != REFERENCE_PRIOR]
-    swap_levels = {True: 1.0 - 0.05 / len(cfg.priors),  # primary family: one test per prior
-                   False: 1.0 - 0.05 / max(1, len(cfg.priors) * (len(probe.swap_times) - 1))}
-    lik_level = 1.0 - 0.05 / max(1, len(others))
-    swap_kwargs = dict(shape=shape, n_pairs=probe.n_pairs, steps=probe.swap_steps, swap_times=probe.swap_times,
+    return _Inputs(shape=tuple(data.patches.shape[-2:]), spectrum=spectrum, x_test=x_test, gaussian_bpd=gaussian_bpd)
+
+
+def _measure_prior(prior: NoisePrior, models: list[tuple[int, Any]], probe: ProbeConfig, inputs: _Inputs,
+                   levels: dict[bool, float]) -> tuple[list[SwapRow], list[torch.Tensor], tuple[float, float], BandSwap]:
+    """Band swaps of the trained and exact models, and the likelihoods of the test patches, for one prior:
+    (swap rows, bits/dim per seed, (calibration, integration check), the first seed's swap)."""
+    exact_field = LinearGaussianVelocity(inputs.spectrum, prior=prior, signal_shape=inputs.shape)
+    swap_kwargs = dict(shape=inputs.shape, n_pairs=probe.n_pairs, steps=probe.swap_steps, swap_times=probe.swap_times,
                        k_cut=probe.k_cut, n_bands=probe.n_bands)
-    swap_rows: list[SwapRow] = []
-    bpd: dict[str, list[torch.Tensor]] = {}
-    checks: dict[str, tuple[float, float]] = {}
-    result_bands: BandSwap | None = None
-    for spec in tqdm(cfg.priors, desc="probe", disable=not progress):
-        prior = make_prior(spec, data=data.patches)
-        exact_field = LinearGaussianVelocity(spectrum, prior=prior, signal_shape=shape)
-        trained_swaps, exact_swaps = [], []
-        bpd[prior.name] = []
-        for seed in seeds:
-            model = stored_model(prior.name, seed, cfg, compare_dir)
-            trained_swaps.append(band_swap(model, prior=prior, generator=torch.Generator().manual_seed(seed),
-                                           **swap_kwargs))
-            exact_swaps.append(band_swap(exact_field, prior=prior, generator=torch.Generator().manual_seed(seed),
-                                         **swap_kwargs))
-            bpd[prior.name].append(_bits_per_dim(model, x_test, prior, probe, seed, probe.likelihood_steps))
-            if seed == seeds[0]:
-                half = _bits_per_dim(model, x_test, prior, probe, seed, probe.likelihood_steps // 2)
-                calibration = _bits_per_dim(exact_field, x_test, prior, probe, seed, probe.likelihood_steps)
-                checks[prior.name] = (float((calibration - gaussian_bpd).mean()),
-                                      float((half - bpd[prior.name][0]).mean()))
-        swap_rows += _swap_rows(prior.name, trained_swaps, exact_swaps, swap_levels, probe.primary_time)
-        result_bands = trained_swaps[0]
-    assert result_bands is not None  # cfg.priors is never empty
-    likelihood = [LikelihoodRow(name="gaussian, train spectrum (closed form)", kind="gaussian",
-                                bits_per_dim=_crossed([gaussian_bpd], lik_level, 0))]
+    trained_swaps, exact_swaps, bpd = [], [], []
+    checks = (0.0, 0.0)
+    for seed, model in models:
+        trained_swaps.append(band_swap(model, prior=prior, generator=torch.Generator().manual_seed(seed), **swap_kwargs))
+        exact_swaps.append(band_swap(exact_field, prior=prior, generator=torch.Generator().manual_seed(seed),
+                                     **swap_kwargs))
+        bpd.append(_bits_per_dim(model, inputs.x_test, prior, probe, seed, probe.likelihood_steps))
+        if seed == models[0][0]:
+            half = _bits_per_dim(model, inputs.x_test, prior, probe, seed, probe.likelihood_steps // 2)
+            calibration = _bits_per_dim(exact_field, inputs.x_test, prior, probe, seed, probe.likelihood_steps)
+            checks = (float((calibration - inputs.gaussian_bpd).mean()), float((half - bpd[0]).mean()))
+    rows = _swap_rows(prior.name, trained_swaps, exact_swaps, levels, probe.primary_time)
+    return rows, bpd, checks, trained_swaps[0]
+
+
+def _likelihood_rows(bpd: dict[str, list[torch.Tensor]], checks: dict[str, tuple[float, float]],
+                     gaussian_bpd: torch.Tensor, family: Family) -> list[LikelihoodRow]:
+    """The closed-form Gaussian, then each prior with its difference to white, checks and verdict."""
+    level = family.level
+    rows = [LikelihoodRow(name="gaussian, train spectrum (closed form)", kind="gaussian",
+                          bits_per_dim=_crossed([gaussian_bpd], level, 0))]
     for name, per_seed in bpd.items():
         versus, p_value, trusted = None, None, True
         calibration, integration = checks[name]
         if name != REFERENCE_PRIOR:
             diffs = [a - b for a, b in zip(per_seed, bpd[REFERENCE_PRIOR])]
-            versus, p_value = _crossed(diffs, lik_level, 1), _sign_flip(diffs)
+            versus, p_value = _crossed(diffs, level, 1), _sign_flip(diffs)
             trusted = max(abs(calibration), abs(integration)) < 0.5 * abs(versus.mean)
-        likelihood.append(LikelihoodRow(name=name, bits_per_dim=_crossed(per_seed, lik_level, 0), versus_white=versus,
-                                        reliable=False, calibration=calibration, integration=integration,
-                                        p_value=p_value, trusted=trusted))
-    likelihood = likelihood[:1] + _holm_family(likelihood[1:], lik_level)
-    swap_rows = (_holm_family([r for r in swap_rows if r.primary], swap_levels[True])
-                 + _holm_family([r for r in swap_rows if not r.primary], swap_levels[False]))
+        rows.append(LikelihoodRow(name=name, bits_per_dim=_crossed(per_seed, level, 0), versus_white=versus,
+                                  reliable=False, calibration=calibration, integration=integration,
+                                  p_value=p_value, trusted=trusted))
+    return rows[:1] + _decided(rows[1:], family)
+
+
+def run_probe(config: ProbeRunConfig, context: RunContext) -> ProbeResult:
+    """Band swap and likelihoods on the compare stage's models (module doc)."""
+    cfg, probe = config.compare, config.probe
+    check_sample_rate(cfg.mel, config.data, section="compare")
+    seeds = probe.seeds or cfg.seeds
+    compare_dir = Path(probe.compare_dir) if probe.compare_dir else context.folder("compare")
+    split, fingerprint = context.inputs("probe", config, keys=())
+    context.upstream(fingerprint, compare_dir, keys=MODEL_KEYS)  # its models, its split: the same inputs
+    context.record(config, split, fingerprint)
+    data, test = split.parts["train"], split.parts["test"]
+    inputs = _inputs(cfg, probe, data, test)
+    families = {True: Family(size=len(cfg.priors)), False: Family(size=len(cfg.priors) * (len(probe.swap_times) - 1))}
+    likelihood_family = Family(size=len([s for s in cfg.priors if s.name != REFERENCE_PRIOR]))
+    levels = {primary: family.level for primary, family in families.items()}
+    store = context.models(compare_dir)
+    swap_rows: list[SwapRow] = []
+    bpd: dict[str, list[torch.Tensor]] = {}
+    checks: dict[str, tuple[float, float]] = {}
+    for spec in tqdm(cfg.priors, desc="probe", disable=not context.progress):
+        prior = make_prior(spec, data=data.patches)
+        models = [(seed, store.finished(prior.name, seed, steps=cfg.train.steps)) for seed in seeds]
+        rows, bpd[prior.name], checks[prior.name], bands = _measure_prior(prior, models, probe, inputs, levels)
+        swap_rows += rows
+    swap_rows = (_decided([r for r in swap_rows if r.primary], families[True])
+                 + _decided([r for r in swap_rows if not r.primary], families[False]))
     swap_rows.sort(key=lambda r: ([spec.name for spec in cfg.priors].index(r.prior), -r.time))
-    result = ProbeResult(
-        swap=tuple(swap_rows), likelihood=tuple(likelihood), band_centres=result_bands.centres,
-        kept_bands=tuple(result_bands.kept_bands()), k_cut=probe.k_cut, swap_level=swap_levels[True],
-        swap_secondary_level=swap_levels[False], likelihood_level=lik_level, seeds=tuple(seeds), n_pairs=probe.n_pairs,
-        n_test_patches=int(x_test.shape[0]), answers=tuple(_answers(swap_rows, likelihood, swap_levels, lik_level)))
-    result = dataclasses.replace(result, plots=tuple(plot_probe(result, out_dir)))
-    write_json(out_dir / "probe.json", to_json(result))
-    return result
+    return ProbeResult(
+        swap=tuple(swap_rows), likelihood=tuple(_likelihood_rows(bpd, checks, inputs.gaussian_bpd, likelihood_family)),
+        band_centres=bands.centres, kept_bands=tuple(bands.kept_bands()), k_cut=probe.k_cut, swap_level=levels[True],
+        swap_secondary_level=levels[False], likelihood_level=likelihood_family.level, seeds=tuple(seeds),
+        n_pairs=probe.n_pairs, n_test_patches=int(inputs.x_test.shape[0]))
+
+
+STAGE = register(Stage(
+    name="probe", config=ProbeRunConfig, result=ProbeResult, output="probe.json", run=run_probe, order=40,
+    summary="Beyond correlation, on the compare stage's models (RUN/compare/models, beside --out): a causal test "
+            "(swap the low quefrencies of two sampling trajectories: does the fine content follow?) and "
+            "probability-flow likelihoods of the test split per prior, each beside the exact Gaussian model.",
+    examples="  audiospec probe --config recipes/mini/conf/protocol.yaml --out runs/mini-protocol/probe"))

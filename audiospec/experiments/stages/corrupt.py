@@ -1,4 +1,4 @@
-"""Listenable corruptions of real clips (DESIGN.md section 5, "Listening").
+"""Listenable corruptions of real clips (the stage ``corrupt``; DESIGN.md section 5, "Listening").
 
 For a few clips of a corpus it writes WAV files of:
 
@@ -10,7 +10,8 @@ For a few clips of a corpus it writes WAV files of:
   prior (2-D over the patch: white, pink, matched to the corpus' mel spectrum), and Gaussian blur
   of the mel patch, turned back into audio with Griffin-Lim;
 
-plus a spectrogram PNG of every file and ``corrupt.json`` listing them all.
+plus the spectrogram of every file (``spectrograms.safetensors``, drawn by the report) and ``corrupt.json``
+listing them all.
 """
 
 from __future__ import annotations
@@ -18,24 +19,24 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 from tqdm.auto import tqdm
 
-from audiospec.atomic import write_json
-from audiospec.config import check_counts, save_config
-from audiospec.data import Corpus, DataConfig, corpus_patches, load_corpus, write_wav
+from audiospec.config import check_counts
+from audiospec.data import Corpus, DataConfig, corpus_patches, write_wav
 from audiospec.diffusion.priors import PriorSpec, default_priors, make_prior
 from audiospec.errors import AudiospecError
+from audiospec.experiments.context import RunContext
 from audiospec.experiments.fingerprint import Fingerprint
-from audiospec.experiments.listen import listening_gain, log_mel_to_audio
+from audiospec.experiments.listen import Spectrograms, listening_gain, log_mel_to_audio
+from audiospec.experiments.results import CorruptResult, ListeningFile
+from audiospec.experiments.stage import Stage, register
 from audiospec.functional.blur import gaussian_blur
 from audiospec.functional.noise import add_noise, add_noise_at_time
-from audiospec.report.plots import plot_spectrogram
 from audiospec.transforms import LogMelSpectrogram, MelConfig
 
-__all__ = ["CorruptConfig", "CorruptRunConfig", "corrupt_corpus", "run_corrupt"]
+__all__ = ["STAGE", "CorruptConfig", "CorruptRunConfig", "corrupt_corpus", "run_corrupt"]
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,8 @@ def _pick(corpus: Corpus, per_class: int) -> list[int]:
     return chosen
 
 
-def corrupt_corpus(corpus: Corpus, *, config: CorruptConfig, out_dir: Path, progress: bool = True) -> dict[str, Any]:
-    """Write clean and corrupted WAVs + spectrogram PNGs for a few clips; returns the manifest.
+def corrupt_corpus(corpus: Corpus, *, config: CorruptConfig, out_dir: Path, progress: bool = True) -> CorruptResult:
+    """Write clean and corrupted WAVs (and their spectrograms) for a few clips; returns the manifest.
 
     The files of one clip (clean, noised, Griffin-Lim, blurred) share one gain, recorded as
     ``gain`` in each entry, so their levels and SNRs are as computed.
@@ -99,7 +100,8 @@ def corrupt_corpus(corpus: Corpus, *, config: CorruptConfig, out_dir: Path, prog
         return log_mel_to_audio(data.to_db(standard), mel=mel, n_iter=config.griffin_lim_iters,
                                 length=clips.shape[-1])
 
-    entries: list[dict[str, Any]] = []
+    entries: list[ListeningFile] = []
+    spectrograms = Spectrograms(mel)
     for i in tqdm(range(len(chosen)), desc="corrupt", disable=not progress):
         # (relative path, domain, prior, level, waveform) of every file of this clip
         files = [(f"clean/clip{i}", "clean", "none", "clean", clips[i]),
@@ -113,24 +115,25 @@ def corrupt_corpus(corpus: Corpus, *, config: CorruptConfig, out_dir: Path, prog
                       for t in config.times]
         files += [(f"mel/blur/sigma{s:g}/clip{i}", "mel", "blur", f"sigma={s:g}",
                    to_audio(gaussian_blur(x0[i], sigma=s, ndim=2))) for s in config.blur_sigmas]
-        entries += _write_set(files, clip=i, label=corpus.labels[chosen[i]], out_dir=out_dir, mel=mel, sample_rate=sr)
-    manifest = {"sample_rate": sr, "mel_normalisation": {"mean_db": data.mean_db, "std_db": data.std_db},
-                "files": entries}
-    write_json(out_dir / "corrupt.json", manifest)
-    return manifest
+        entries += _write_set(files, clip=i, label=corpus.labels[chosen[i]], out_dir=out_dir, mel=mel, sample_rate=sr,
+                              spectrograms=spectrograms)
+    spectrograms.write(out_dir)
+    return CorruptResult(sample_rate=sr, files=tuple(entries),
+                         mel_normalisation={"mean_db": data.mean_db, "std_db": data.std_db})
 
 
 def _write_set(files: list[tuple[str, str, str, str, torch.Tensor]], *, clip: int, label: str, out_dir: Path,
-               mel: MelConfig, sample_rate: int) -> list[dict[str, Any]]:
-    """Write one clip's listening set with one shared gain; WAV + spectrogram PNG per file, manifest entries back."""
+               mel: MelConfig, sample_rate: int, spectrograms: Spectrograms) -> list[ListeningFile]:
+    """Write one clip's listening set with one shared gain; a WAV and a spectrogram per file, manifest entries
+    back."""
     gain = listening_gain([wave for *_, wave in files])
     to_mel = LogMelSpectrogram(mel)
     entries = []
     for rel, domain, prior, level, wave in files:
         write_wav(out_dir / f"{rel}.wav", gain * wave, sample_rate=sample_rate)
-        plot_spectrogram(to_mel(gain * wave), out_dir / f"{rel}.png", title=rel, mel=mel)
-        entries.append({"clip": clip, "label": label, "domain": domain, "prior": prior, "level": level,
-                        "wav": f"{rel}.wav", "png": f"{rel}.png", "gain": gain})
+        spectrograms.add(f"{rel}.png", to_mel(gain * wave), title=rel)
+        entries.append(ListeningFile(clip=clip, label=label, domain=domain, prior=prior, level=level,
+                                     wav=f"{rel}.wav", png=f"{rel}.png", gain=gain))
     return entries
 
 
@@ -142,10 +145,16 @@ class CorruptRunConfig:
     corrupt: CorruptConfig = field(default_factory=CorruptConfig)
 
 
-def run_corrupt(config: CorruptRunConfig, *, out_dir: Path, progress: bool = True) -> dict[str, Any]:
-    """Load the corpus and write the corrupted WAVs / PNGs / manifest under ``out_dir``."""
-    corpus = load_corpus(config.data, progress=progress)
+def run_corrupt(config: CorruptRunConfig, context: RunContext) -> CorruptResult:
+    """Write the corrupted WAVs and their spectrograms under the stage folder; the manifest is the result."""
+    corpus = context.corpus
     corpus.require_audio('corrupt (it writes noised audio)')
-    save_config(config, Path(out_dir) / "config.yaml")
-    Fingerprint.of("corrupt", config, corpus=corpus).write(Path(out_dir))
-    return corrupt_corpus(corpus, config=config.corrupt, out_dir=out_dir, progress=progress)
+    context.record(config, None, Fingerprint.of("corrupt", config, corpus=corpus))
+    return corrupt_corpus(corpus, config=config.corrupt, out_dir=context.out_dir, progress=context.progress)
+
+
+STAGE = register(Stage(
+    name="corrupt", config=CorruptRunConfig, result=CorruptResult, output="corrupt.json", run=run_corrupt, order=20,
+    needs_audio=True, optional=False,
+    summary="Write clean, noised (each prior; waveform and mel domain) and blurred clips as WAV + PNG.",
+    examples="  audiospec corrupt --dataset mini --out runs/corrupt-mini"))

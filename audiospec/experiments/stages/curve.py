@@ -1,4 +1,4 @@
-"""Training curves on held-out data: is a training budget on the plateau? (``audiospec curve``)
+"""Training curves on held-out data: is a training budget on the plateau? (the stage ``curve``, run by ``audiospec curve``)
 
 For each prior and seed of the ``curve`` section, one model is trained with the recipe's
 ``compare`` settings (same patches, mel, split, budget per step) and evaluated at every
@@ -29,7 +29,8 @@ resumes after an interruption; a model already trained past a checkpoint whose p
 missing is an error rather than a silent mislabel); the folder's fingerprint must then match
 (data, clips, split, model, classifier and evaluation settings:
 :mod:`audiospec.experiments.fingerprint`), so other data never reuses old points.
-``curve.json`` and ``curve.png`` hold the result.
+``curve.json`` holds the result (the report draws ``curve.png``). ``audiospec run`` does not include this stage
+(a recipe's ``curve`` section is for ``audiospec curve``: it trains every model again, to many checkpoints).
 """
 
 from __future__ import annotations
@@ -47,25 +48,20 @@ from audiospec.atomic import write_json
 from audiospec.data import DataConfig, check_sample_rate
 from audiospec.diffusion.checkpoint import load_checkpoint, read_training_state
 from audiospec.diffusion.config import check_training_data
-from audiospec.diffusion.priors import NoisePrior, PriorSpec, make_prior
-from audiospec.diffusion.solver import solve
 from audiospec.diffusion.heldout import checkpoint_before, on_loss_plateau, validation_loss
+from audiospec.diffusion.priors import NoisePrior, PriorSpec, make_prior
 from audiospec.diffusion.processes import Process, make_process
+from audiospec.diffusion.solver import solve
 from audiospec.diffusion.training import CHECKPOINT_NAME, train
 from audiospec.errors import AudiospecError
-from audiospec.experiments.compare import (
-    RESUMABLE_KEYS,
-    TRAINING_KEYS,
-    CompareConfig,
-    project_classifier,
-    record_inputs,
-    stage_inputs,
-)
-from audiospec.experiments.results import Interval, read_result, to_json
+from audiospec.experiments.context import RunContext
+from audiospec.experiments.protocol import RESUMABLE_KEYS, TRAINING_KEYS, CompareConfig
+from audiospec.experiments.results import CurvePoint, CurveResult, Interval, read_result, to_json
+from audiospec.experiments.stage import Stage, register
 from audiospec.metrics.kid import kernel_inception_distance
 
-__all__ = ["CurveConfig", "CurveRunConfig", "CurvePoint", "CurveResult", "heldout_loss", "jackknife_kid",
-           "on_loss_plateau", "on_plateau", "run_curve"]
+__all__ = ["STAGE", "CurveConfig", "CurveRunConfig", "heldout_loss", "jackknife_kid", "on_loss_plateau",
+           "on_plateau", "run_curve"]
 
 
 # what a curve folder reuses (points, models, classifier) was made from these settings, the clips and the split
@@ -74,7 +70,7 @@ _REUSED_KEYS = TRAINING_KEYS + ("compare.classifier", "curve.n_samples", "curve.
 
 @dataclass(frozen=True)
 class CurveConfig:
-    """Settings of :func:`run_curve` (YAML section ``curve``); ``priors`` empty = the compare section's."""
+    """Settings of the stage ``curve`` (YAML section ``curve``); ``priors`` empty = the compare section's."""
 
     checkpoints: tuple[int, ...] = (100, 200, 400, 800, 1600)
     priors: tuple[PriorSpec, ...] = ()
@@ -107,36 +103,6 @@ class CurveRunConfig:
     data: DataConfig
     compare: CompareConfig = field(default_factory=CompareConfig)
     curve: CurveConfig = field(default_factory=CurveConfig)
-
-
-@dataclass(frozen=True)
-class CurvePoint:
-    """One checkpoint of one model: training loss (mean of the last ``log`` steps), held-out loss, held-out KID."""
-
-    prior: str
-    seed: int
-    step: int
-    train_loss: float
-    heldout_loss: float
-    kid: Interval
-    seconds: float  # training time of the steps this call ran (0 when they were already done)
-    steps_run: int
-
-
-@dataclass(frozen=True)
-class CurveResult:
-    """``curve.json``: every point, and per prior the plateau verdict of each checkpoint (seed-averaged KID)."""
-
-    points: tuple[CurvePoint, ...]
-    plateau: dict[str, dict[str, bool | None]]
-    loss_plateau: dict[str, dict[str, bool | None]]
-    sample_steps: int
-    n_samples: int
-    n_validation_patches: int
-    n_train_patches: int
-    steps_per_second: float
-    verdicts: tuple[str, ...] = ()
-    plots: tuple[str, ...] = ()
 
 
 def heldout_loss(model: Any, process: Process, patches: torch.Tensor, *, draws: int, seed: int,
@@ -182,32 +148,9 @@ def _mean_interval(values: list[Interval]) -> Interval:
     return Interval(mean=mean, low=low, high=high, n=sum(v.n for v in values))
 
 
-def _untested(budget: int, checkpoints: tuple[int, ...], fraction: float) -> str:
-    """Why the budget's plateau cannot be tested, and the fix."""
-    if budget not in checkpoints:
-        return (f"not tested (the budget, {budget} steps, is not one of curve.checkpoints {list(checkpoints)}: add it) "
-                "for")
-    return (f"not tested (no checkpoint at or before {100 * (1 - fraction):g}% of the budget, "
-            f"<= {int((1 - fraction) * budget)} steps, among curve.checkpoints {list(checkpoints)}: add one) for")
-
-
-def _verdicts(plateau: dict[str, dict[str, bool | None]], loss_plateau: dict[str, dict[str, bool | None]],
-              budget: int, curve: CurveConfig) -> list[str]:
-    state = {True: "ON", False: "NOT on", None: _untested(budget, curve.checkpoints, curve.plateau_fraction)}
-    lines = []
-    for prior, marks in plateau.items():
-        by_loss = loss_plateau[prior]
-        reached = [int(s) for s, ok in by_loss.items() if ok]
-        first = f"first checkpoint on it: {min(reached)} steps" if reached else "no checkpoint reached it"
-        lines.append(f"{prior} prior, budget {budget} steps: {state[by_loss.get(str(budget))]} the held-out-loss "
-                     f"plateau (last {100 * curve.plateau_fraction:g}% of the steps improve the validation loss by < "
-                     f"{100 * curve.loss_tolerance:g}%; {first}); {state[marks.get(str(budget))]} the KID plateau "
-                     "(improvement < the 95% half-width of KID, a weak test at this sample size).")
-    return lines
-
-
 def _points_for(prior: NoisePrior, seed: int, cfg: CurveRunConfig, parts: dict[str, Any], classifier: Any,
                 out_dir: Path, progress: bool) -> list[CurvePoint]:
+    """Every checkpoint of one prior and seed: read when its point is saved, else trained to it and evaluated."""
     data, validation = parts["train"], parts["validation"]
     curve, compare = cfg.curve, cfg.compare
     shape = tuple(data.patches.shape[-2:])
@@ -240,41 +183,48 @@ def _points_for(prior: NoisePrior, seed: int, cfg: CurveRunConfig, parts: dict[s
     return points
 
 
-def run_curve(config: CurveRunConfig, *, out_dir: Path, progress: bool = True) -> CurveResult:
-    """Train each prior and seed through ``curve.checkpoints``, evaluating on the validation split (module doc)."""
-    from audiospec.report.plots import plot_curve
-
-    curve, compare = config.curve, config.compare
-    check_sample_rate(compare.mel, config.data, section="compare")
-    out_dir = Path(out_dir)
-    split, fingerprint = stage_inputs(config, stage="curve", out_dir=out_dir, progress=progress, keys=_REUSED_KEYS,
-                                      ignore=RESUMABLE_KEYS)  # its points, models and classifier: the same inputs
-    parts = split.parts
-    check_training_data(compare.train, parts["train"].patches)
-    record_inputs(config, split, fingerprint, out_dir)
-    classifier = project_classifier(parts["train"], compare, out_dir, progress)
-    points: list[CurvePoint] = []
-    for spec in tqdm(curve.priors or compare.priors, desc="curve", disable=not progress):
-        prior = make_prior(spec, data=parts["train"].patches)
-        for seed in curve.seeds:
-            points += _points_for(prior, seed, config, parts, classifier, out_dir, progress)
-    plateau: dict[str, dict[str, bool | None]] = {}
-    loss_plateau: dict[str, dict[str, bool | None]] = {}
+def _plateaus(points: list[CurvePoint], curve: CurveConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Per prior and checkpoint, the KID and held-out-loss plateau verdicts (seeds averaged)."""
+    plateau: dict[str, dict[int, bool | None]] = {}
+    loss_plateau: dict[str, dict[int, bool | None]] = {}
     for name in dict.fromkeys(p.prior for p in points):
         mine = [p for p in points if p.prior == name]
         kids = {s: _mean_interval([p.kid for p in mine if p.step == s]) for s in curve.checkpoints}
         losses = {s: sum(p.heldout_loss for p in mine if p.step == s) / len(curve.seeds) for s in curve.checkpoints}
-        plateau[name] = {str(s): on_plateau(kids, s, fraction=curve.plateau_fraction) for s in curve.checkpoints}
-        loss_plateau[name] = {str(s): on_loss_plateau(losses, s, fraction=curve.plateau_fraction,
-                                                      tolerance=curve.loss_tolerance) for s in curve.checkpoints}
+        plateau[name] = {s: on_plateau(kids, s, fraction=curve.plateau_fraction) for s in curve.checkpoints}
+        loss_plateau[name] = {s: on_loss_plateau(losses, s, fraction=curve.plateau_fraction,
+                                                 tolerance=curve.loss_tolerance) for s in curve.checkpoints}
+    return plateau, loss_plateau
+
+
+def run_curve(config: CurveRunConfig, context: RunContext) -> CurveResult:
+    """Train each prior and seed through ``curve.checkpoints``, evaluating on the validation split (module doc)."""
+    curve, compare = config.curve, config.compare
+    check_sample_rate(compare.mel, config.data, section="compare")
+    split, fingerprint = context.inputs("curve", config, keys=_REUSED_KEYS,
+                                        ignore=RESUMABLE_KEYS)  # its points, models and classifier: the same inputs
+    parts = split.parts
+    check_training_data(compare.train, parts["train"].patches)
+    context.record(config, split, fingerprint)
+    classifier = context.classifier(context.out_dir)
+    points: list[CurvePoint] = []
+    for spec in tqdm(curve.priors or compare.priors, desc="curve", disable=not context.progress):
+        prior = make_prior(spec, data=parts["train"].patches)
+        for seed in curve.seeds:
+            points += _points_for(prior, seed, config, parts, classifier, context.out_dir, context.progress)
+    plateau, loss_plateau = _plateaus(points, curve)
     ran, seconds = sum(p.steps_run for p in points), sum(p.seconds for p in points)
-    result = CurveResult(
+    return CurveResult(
         points=tuple(points), plateau=plateau, loss_plateau=loss_plateau, sample_steps=curve.sample_steps,
-        n_samples=curve.n_samples,
-        n_validation_patches=int(parts["validation"].patches.shape[0]),
+        n_samples=curve.n_samples, n_validation_patches=int(parts["validation"].patches.shape[0]),
         n_train_patches=int(parts["train"].patches.shape[0]),
-        steps_per_second=ran / seconds if ran and seconds > 0 else 0.0,
-        verdicts=tuple(_verdicts(plateau, loss_plateau, compare.train.steps, curve)))
-    result = dataclasses.replace(result, plots=(plot_curve(result, out_dir / "curve.png"),))
-    write_json(out_dir / "curve.json", to_json(result))
-    return result
+        steps_per_second=ran / seconds if ran and seconds > 0 else 0.0, budget=compare.train.steps,
+        checkpoints=tuple(curve.checkpoints), plateau_fraction=curve.plateau_fraction,
+        loss_tolerance=curve.loss_tolerance)
+
+
+STAGE = register(Stage(
+    name="curve", config=CurveRunConfig, result=CurveResult, output="curve.json", run=run_curve, order=35,
+    summary="Training curves on the validation split (held-out loss and KID against steps) and whether the "
+            "comparison's training budget is on the plateau.",
+    examples="  audiospec curve --config recipes/mini/conf/curve.yaml --out runs/curve-mini", in_pipeline=False))

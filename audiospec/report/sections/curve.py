@@ -1,0 +1,60 @@
+"""The training curve's words, table and figure (the stage ``curve``): is the comparison's budget on the plateau?"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from audiospec.experiments.results import CurveResult
+from audiospec.report.page import figure, items, table
+from audiospec.report.plots import plot_curve
+from audiospec.report.sections import Section, register_section
+from audiospec.report.text import table_ci
+
+__all__ = ["curve_html", "curve_verdicts"]
+
+
+def _untested(budget: int, checkpoints: tuple[int, ...], fraction: float) -> str:
+    """Why the budget's plateau cannot be tested, and the fix."""
+    if budget not in checkpoints:
+        return (f"not tested (the budget, {budget} steps, is not one of curve.checkpoints {list(checkpoints)}: add it) "
+                "for")
+    return (f"not tested (no checkpoint at or before {100 * (1 - fraction):g}% of the budget, "
+            f"<= {int((1 - fraction) * budget)} steps, among curve.checkpoints {list(checkpoints)}: add one) for")
+
+
+def curve_verdicts(result: CurveResult) -> list[str]:
+    """Per prior: is the comparison's budget on the held-out-loss plateau, and on the (weak) KID plateau?"""
+    budget, checkpoints = result.budget, result.checkpoints
+    state = {True: "ON", False: "NOT on", None: _untested(budget, checkpoints, result.plateau_fraction)}
+    lines = []
+    for prior, marks in result.plateau.items():
+        by_loss = result.loss_plateau[prior]
+        reached = [int(s) for s, ok in by_loss.items() if ok]
+        first = f"first checkpoint on it: {min(reached)} steps" if reached else "no checkpoint reached it"
+        lines.append(f"{prior} prior, budget {budget} steps: {state[by_loss.get(budget)]} the held-out-loss "
+                     f"plateau (last {100 * result.plateau_fraction:g}% of the steps improve the validation loss by < "
+                     f"{100 * result.loss_tolerance:g}%; {first}); {state[marks.get(budget)]} the KID plateau "
+                     "(improvement < the 95% half-width of KID, a weak test at this sample size).")
+    return lines
+
+
+def curve_html(result: CurveResult, out_dir: Path) -> str:
+    """The curve's part of the page: the verdicts, every checkpoint's losses and KID, the figure."""
+    rows = [[p.prior, p.seed, p.step, p.train_loss, p.heldout_loss, table_ci(p.kid)] for p in result.points]
+    return f"""
+<h2 id="curve">Training curves on the validation split</h2>
+<p>{result.n_validation_patches} validation patches (the test split stays untouched); KID of {result.n_samples} samples
+at {result.sample_steps} Euler steps with a jackknife 95% interval. {html.escape(f"{result.steps_per_second:.2f}")}
+training steps/s.</p><ul>{items(curve_verdicts(result))}</ul>
+{table(["prior", "seed", "step", "training loss", "held-out loss", "held-out KID"], rows)}
+{figure(out_dir, "curve.png", "held-out loss and KID against steps", "The held-out loss falls while the model learns; the budget is on the plateau when its last fifth no longer improves it.")}
+"""
+
+
+def _summary(result: CurveResult, folder: Path) -> str:
+    return "\n".join(curve_verdicts(result)) + f"\ncurve: {folder / 'curve.png'}"
+
+
+register_section(Section(stage="curve", html=curve_html, figures=plot_curve,
+                         summary=_summary, figure_names=("curve.png",)))
