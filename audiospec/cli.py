@@ -274,7 +274,7 @@ def sample_command(
       audiospec sample --checkpoint runs/train-pink/checkpoint.safetensors --steps 16 --n 4 --out runs/samples
     """
     from audiospec.experiments.train_run import run_sample
-    from audiospec.report.plots import draw_spectrograms
+    from audiospec.report.spectrograms import draw_spectrograms
 
     with output_lock(out):
         files = run_sample(checkpoint, n=n, steps=steps, out_dir=out, sampler=sampler.value, seed=seed,

@@ -63,14 +63,13 @@ from audiospec.diffusion.timesteps import (
     LogitNormalTimesteps,
     ShiftedTimesteps,
     SpectralWeightedTimesteps,
-    TimestepConfig,
     TimestepSampler,
     UniformTimesteps,
-    make_timestep_sampler,
     resolution_shift,
     shift_time,
     unshift_time,
 )
+from audiospec.diffusion.timestep_config import TimestepConfig, make_timestep_sampler
 from audiospec.diffusion.training import TrainResult, train
 from audiospec.diffusion.unet import ModelConfig, UNet, build_model, count_parameters
 

@@ -28,7 +28,7 @@ import torch
 from audiospec.config import config_from_dict, config_to_dict
 from audiospec.diffusion.processes import CoarseToFineConfig, check_objective
 from audiospec.diffusion.runtime import PRECISIONS, Precision
-from audiospec.diffusion.timesteps import TimestepConfig
+from audiospec.diffusion.timestep_config import TimestepConfig
 from audiospec.diffusion.unet import ModelConfig
 from audiospec.errors import AudiospecError
 

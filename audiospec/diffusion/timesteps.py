@@ -25,7 +25,8 @@ Every sampler is an object with ``sample(n, *, generator, device) -> [n]`` (floa
   counts from noise, so t = 1 - t_nb): coarse frequencies map to noisy times, where spectral
   autoregression generates them. Sampling is by inverse CDF of the density on a fine grid.
 
-:class:`TimestepConfig` is the YAML form; :func:`make_timestep_sampler` builds the object.
+:class:`~audiospec.diffusion.timestep_config.TimestepConfig` is the YAML form;
+:func:`~audiospec.diffusion.timestep_config.make_timestep_sampler` builds the object.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ __all__ = [
     "unshift_time",
     "resolution_shift",
     "TimestepKind",
-    "TimestepConfig",
-    "make_timestep_sampler",
+    "TIMESTEP_KINDS",
+    "check_shift",
 ]
 
 T_EPS = 1e-5
@@ -156,7 +157,15 @@ class LogitNormalTimesteps(TimestepSampler):
         return torch.where(inside, density, torch.zeros_like(density))
 
 
-def _check_shift(shift: float) -> None:
+def check_shift(shift: float) -> None:
+    """A resolution shift must be a finite positive number (1 = no shift).
+
+    Args:
+        shift: the shift s.
+
+    Raises:
+        AudiospecError: any other value.
+    """
     if not (isinstance(shift, (int, float)) and math.isfinite(shift) and shift > 0):
         raise AudiospecError(f"time shift s must be a finite positive number (1 = no shift), got {shift!r}")
 
@@ -174,7 +183,7 @@ def shift_time(t: torch.Tensor | float, *, shift: float) -> torch.Tensor:
     Raises:
         AudiospecError: a ``shift`` that is not a finite positive number.
     """
-    _check_shift(shift)
+    check_shift(shift)
     t = torch.as_tensor(t, dtype=torch.float64)
     return shift * t / (1.0 + (shift - 1.0) * t)
 
@@ -192,7 +201,7 @@ def unshift_time(t_shifted: torch.Tensor | float, *, shift: float) -> torch.Tens
     Raises:
         AudiospecError: a ``shift`` that is not a finite positive number.
     """
-    _check_shift(shift)
+    check_shift(shift)
     t_shifted = torch.as_tensor(t_shifted, dtype=torch.float64)
     return t_shifted / (shift - (shift - 1.0) * t_shifted)
 
@@ -234,7 +243,7 @@ class ShiftedTimesteps(TimestepSampler):
     shift: float
 
     def __post_init__(self) -> None:
-        _check_shift(self.shift)
+        check_shift(self.shift)
 
     def sample(self, n, *, generator=None, device=None):
         t = self.base.sample(n, generator=generator, device=device).to(torch.float64)
@@ -366,72 +375,3 @@ class SpectralWeightedTimesteps(TimestepSampler):
 
     def __repr__(self) -> str:
         return f"SpectralWeightedTimesteps(base={self.base!r}, K={self.freqs.numel()}, grid_size={self.grid_size})"
-
-
-@dataclass(frozen=True, kw_only=True)
-class TimestepConfig:
-    """Training-time sampler settings (YAML ``timesteps:``).
-
-    ``kind``: base density p0 (``"uniform"`` or ``"logit_normal"`` with ``mu``, ``sigma``);
-    ``spectral_weighting``: multiply p0 by R(f(t)) estimated from the training patches
-    (polynomial ``spectral_degree``); ``shift``: resolution shift s applied last (1 = none;
-    see :func:`resolution_shift`).
-
-    Args:
-        kind: ``"uniform"`` or ``"logit_normal"``.
-        mu: logit-normal mean, finite.
-        sigma: logit-normal standard deviation, > 0.
-        shift: resolution shift s, > 0 (1 = none).
-        spectral_weighting: reweight by R(f(t)) from the training patches.
-        spectral_degree: degree of the log-log fit behind R, an integer >= 1.
-
-    Raises:
-        AudiospecError: an unknown kind or an invalid number (each message names the YAML key).
-    """
-
-    kind: TimestepKind = "uniform"
-    mu: float = 0.0
-    sigma: float = 1.0
-    shift: float = 1.0
-    spectral_weighting: bool = False
-    spectral_degree: int = 2
-
-    def __post_init__(self) -> None:
-        if self.kind not in TIMESTEP_KINDS:
-            raise AudiospecError(f"unknown timestep sampler {self.kind!r}; choose one of {TIMESTEP_KINDS}")
-        if not (isinstance(self.sigma, (int, float)) and self.sigma > 0 and math.isfinite(self.sigma)):
-            raise AudiospecError(f"timesteps.sigma must be a positive number, got {self.sigma!r}")
-        if not (isinstance(self.mu, (int, float)) and math.isfinite(self.mu)):
-            raise AudiospecError(f"timesteps.mu must be a finite number, got {self.mu!r}")
-        _check_shift(self.shift)
-        if not isinstance(self.spectral_weighting, bool):
-            raise AudiospecError(f"timesteps.spectral_weighting must be true or false, got {self.spectral_weighting!r}")
-        if not isinstance(self.spectral_degree, int) or self.spectral_degree < 1:
-            raise AudiospecError(f"timesteps.spectral_degree must be an integer >= 1, got {self.spectral_degree!r}")
-
-
-def make_timestep_sampler(config: TimestepConfig, *, patches: torch.Tensor | None = None) -> TimestepSampler:
-    """The sampler a :class:`TimestepConfig` describes; spectral weighting needs ``patches`` ``[N, C, F, T]``.
-
-    Args:
-        config: the settings.
-        patches: training patches ``[N, C, F, T]``, needed by ``spectral_weighting`` only.
-
-    Returns:
-        p0, optionally spectrally weighted, then optionally shifted.
-
-    Raises:
-        AudiospecError: ``spectral_weighting`` without ``patches``.
-    """
-    sampler: TimestepSampler
-    if config.kind == "uniform":
-        sampler = UniformTimesteps()
-    else:
-        sampler = LogitNormalTimesteps(mu=float(config.mu), sigma=float(config.sigma))
-    if config.spectral_weighting:
-        if patches is None:
-            raise AudiospecError("spectral_weighting estimates R(f) from data: pass patches=[N, C, F, T]")
-        sampler = SpectralWeightedTimesteps.from_data(patches, base=sampler, degree=config.spectral_degree)
-    if config.shift != 1.0:
-        sampler = ShiftedTimesteps(base=sampler, shift=float(config.shift))
-    return sampler

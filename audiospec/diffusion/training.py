@@ -44,7 +44,7 @@ from audiospec.diffusion.heldout import held_out_evaluator
 from audiospec.diffusion.priors import NoisePrior
 from audiospec.diffusion.processes import Process, TrainingLoss, make_process
 from audiospec.diffusion.runtime import Runtime, SingleDevice, batch_shard
-from audiospec.diffusion.timesteps import make_timestep_sampler
+from audiospec.diffusion.timestep_config import make_timestep_sampler
 from audiospec.diffusion.unet import build_model
 from audiospec.errors import AudiospecError
 

@@ -24,7 +24,7 @@ from audiospec.functional.powerlaw import fit_power_law, log_resample
 from audiospec.functional.rapsd import MEL_RING_STEP, RapsdMode, RingStep, rapsd, ring_weights
 from audiospec.functional.schedules import Schedule
 from audiospec.functional.spectra import log_domain_mean, power_spectrum
-from audiospec.functional.stats import spearman
+from audiospec.functional.ranks import spearman
 from audiospec.transforms import MelConfig
 from audiospec.experiments.results import (
     CepstrumSummary,

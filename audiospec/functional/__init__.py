@@ -34,6 +34,7 @@ from audiospec.functional.noise import (
     radial_frequency,
 )
 from audiospec.functional.powerlaw import PowerLawFit, fit_loglog_polynomial, fit_power_law, log_resample
+from audiospec.functional.ranks import rankdata, spearman
 from audiospec.functional.rapsd import RadialSpectrum, RingMap, rapsd, ring_map, ring_weights
 from audiospec.functional.schedules import log_snr, process_coefficients, time_from_log_snr
 from audiospec.functional.spectra import Spectrum, log_domain_mean, power_spectrum
@@ -45,8 +46,6 @@ from audiospec.functional.stats import (
     mean_confidence_interval,
     paired_bootstrap_pvalue,
     sign_flip_pvalue,
-    rankdata,
-    spearman,
 )
 
 __all__ = [
@@ -57,6 +56,7 @@ __all__ = [
     "add_noise",
     "add_noise_at_time",
     "autoregression_order",
+    "band_edges",
     "blur_transfer",
     "cepstral_power",
     "cepstrum",
@@ -84,6 +84,7 @@ __all__ = [
     "power_spectrum",
     "power_to_db",
     "process_coefficients",
+    "quefrency_bands",
     "radial_frequency",
     "rankdata",
     "rapsd",

@@ -19,7 +19,7 @@ from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
 from audiospec.functional.powerlaw import log_resample
 from audiospec.functional.schedules import Schedule, process_coefficients, time_from_log_snr
-from audiospec.functional.stats import spearman
+from audiospec.functional.ranks import spearman
 
 __all__ = ["snr_per_frequency", "max_detectable_frequency", "crossing_time", "autoregression_order"]
 

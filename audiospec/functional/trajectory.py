@@ -19,7 +19,7 @@ from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
 from audiospec.functional.cepstrum import band_edges, cepstral_power, quefrency_axis
 from audiospec.functional.rapsd import MEL_RING_STEP, rapsd
-from audiospec.functional.stats import spearman
+from audiospec.functional.ranks import spearman
 
 __all__ = [
     "SpectralView",

@@ -17,7 +17,7 @@ from audiospec.errors import AudiospecError
 from audiospec.experiments.results import to_json
 from audiospec.experiments.stage import Stage, stages
 from audiospec.report.page import table, write_page
-from audiospec.report.plots import draw_spectrograms
+from audiospec.report.spectrograms import draw_spectrograms
 from audiospec.report.sections import Section, section_for
 
 __all__ = ["build_report", "render_stage", "stage_html", "summary_text"]

@@ -1,7 +1,7 @@
 """Every figure of a run, drawn from the stages' typed results (and the analysis's curves, ``figures.json``).
 
 Each function writes PNGs into a stage folder (Agg backend, no display); the report draws them when it is built
-and inlines them. :func:`draw_spectrograms` draws the spectrogram beside each audio file of a listening set.
+and inlines them. :mod:`audiospec.report.spectrograms` draws the spectrogram beside each audio file of a listening set.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from PIL import Image  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 from audiospec.atomic import atomic_path  # noqa: E402
-from audiospec.experiments.listen import read_spectrograms  # noqa: E402
 from audiospec.experiments.results import (  # noqa: E402
     CALIBRATION,
     AnalysisResult,
@@ -30,11 +29,11 @@ from audiospec.experiments.results import (  # noqa: E402
     ProbeResult,
 )
 
-__all__ = ["PLOTS", "COMPARE_PLOTS", "draw_spectrograms", "plot_all", "plot_baselines", "plot_compare", "plot_curve",
-           "plot_probe", "plot_spectrogram"]
+__all__ = ["PLOTS", "COMPARE_PLOTS", "plot_all", "plot_baselines", "plot_compare", "plot_curve", "plot_probe",
+           "save_figure", "to_array"]
 
 
-def _save(fig: plt.Figure, path: Path, *, dpi: int = 110) -> None:
+def save_figure(fig: plt.Figure, path: Path, *, dpi: int = 110) -> None:
     """Save as a 128-colour (palette) PNG: about 3x smaller than RGBA and indistinguishable for these plots."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
@@ -60,67 +59,33 @@ def _loglog(ax: plt.Axes, xlabel: str, ylabel: str, title: str) -> None:
     ax.legend(fontsize=8)
 
 
-def _np(x: Any) -> np.ndarray:
+def to_array(x: Any) -> np.ndarray:
     return np.asarray(x.tolist() if hasattr(x, "tolist") else x, dtype=float)
-
-
-def plot_spectrogram(log_mel: Any, path: Path, *, title: str, mel: Any) -> None:
-    """One log-mel spectrogram ``[M, T]`` (dB) as a thumbnail image with time in seconds."""
-    image = _np(log_mel)
-    seconds = image.shape[-1] * mel.hop_length / mel.sample_rate
-    fig, ax = plt.subplots(figsize=(5, 2.4))
-    shown = ax.imshow(image, origin="lower", aspect="auto", cmap="magma", extent=(0, seconds, 0, image.shape[0]))
-    fig.colorbar(shown, ax=ax, label="dB")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("mel band")
-    ax.set_title(title, fontsize=9)
-    _save(fig, path, dpi=80)  # a thumbnail beside its audio player
-
-
-class _Frames:
-    """The time axis of a spectrogram: seconds per frame as a hop and a rate of 1."""
-
-    def __init__(self, seconds_per_frame: float) -> None:
-        self.hop_length, self.sample_rate = seconds_per_frame, 1.0
-
-
-def draw_spectrograms(folder: Path) -> int:
-    """Draw every spectrogram a folder keeps (``spectrograms.safetensors``) whose image is not there yet; returns how
-    many were drawn."""
-    images, titles, frame = read_spectrograms(folder)
-    drawn = 0
-    for name, log_mel in images.items():
-        path = Path(folder) / name
-        if not path.is_file():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            plot_spectrogram(log_mel, path, title=titles.get(name, name), mel=_Frames(frame))
-            drawn += 1
-    return drawn
 
 
 def plot_waveform_spectrum(figures: dict[str, Any], result: AnalysisResult, path: Path) -> None:
     data = figures["waveform"]
-    freqs = _np(data["freqs_hz"])
+    freqs = to_array(data["freqs_hz"])
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for label, power in data["mean_power"].items():
-        ax.plot(freqs, _np(power), label=f"{label} (log-domain mean)")
+        ax.plot(freqs, to_array(power), label=f"{label} (log-domain mean)")
     fit = result.waveform.power_law
     ax.plot(freqs, 10 ** fit.intercept * freqs ** (-fit.alpha), "k:", label=f"power-law fit, R²={fit.r2:.2f}")
     ax.axvline(result.waveform.peak_hz, color="grey", lw=0.8, ls="--", label=f"peak {result.waveform.peak_hz:.0f} Hz")
     _loglog(ax, "frequency (Hz)", "power spectral density", "Mean waveform spectrum")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def _class_spectra(curves: dict[str, Any], freqs: Any, fit: PowerLawSummary, path: Path, *,
                    xlabel: str, ylabel: str, title: str) -> None:
     """Per-class log-domain mean spectra with the power-law fit of all clips."""
-    freqs = _np(freqs)
+    freqs = to_array(freqs)
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for label, power in curves.items():
-        ax.plot(freqs, _np(power), label=label)
+        ax.plot(freqs, to_array(power), label=label)
     ax.plot(freqs, 10 ** fit.intercept * freqs ** (-fit.alpha), "k:", label=f"fit α={fit.alpha:.2f}, R²={fit.r2:.3f}")
     _loglog(ax, xlabel, ylabel, title)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_mel_rapsd(figures: dict[str, Any], result: AnalysisResult, path: Path) -> None:
@@ -137,31 +102,31 @@ def plot_cepstrum(figures: dict[str, Any], result: AnalysisResult, path: Path) -
 
 def plot_hinge(figures: dict[str, Any], result: AnalysisResult, path: Path) -> None:
     data = figures["hinge"]
-    freqs = _np(data["freqs"])
+    freqs = to_array(data["freqs"])
     priors = data["priors"]
     fig, axes = plt.subplots(1, len(priors), figsize=(5 * len(priors), 4.5), sharey=True, squeeze=False)
     for ax, kind in zip(axes[0], priors):
-        ax.plot(freqs, _np(data["clean"]), color="C3", lw=2, label="clean")
-        ax.plot(freqs, _np(data[f"noise_{kind}"]), color="C0", lw=2, label=f"{kind} noise")
+        ax.plot(freqs, to_array(data["clean"]), color="C3", lw=2, label="clean")
+        ax.plot(freqs, to_array(data[f"noise_{kind}"]), color="C0", lw=2, label=f"{kind} noise")
         for t, curve in zip(data["times"], data[kind]):
-            ax.plot(freqs, _np(curve), color="C2", alpha=0.35 + 0.6 * t, label=f"noised, t={t:g}")
+            ax.plot(freqs, to_array(curve), color="C2", alpha=0.35 + 0.6 * t, label=f"noised, t={t:g}")
         _loglog(ax, "radial frequency (cycles/sample)", "RAPSD", f"Hinge spectra, {kind} noise")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_fmax(figures: dict[str, Any], result: AnalysisResult, path: Path) -> None:
     data = figures["f_max"]
-    t = _np(data["t"])
+    t = to_array(data["t"])
     fig, axes = plt.subplots(1, 3, figsize=(14, 4), sharey=True)
     for ax, domain in zip(axes, ("waveform", "mel", "cepstrum")):
         for kind, values in data[domain].items():
-            ax.plot(t, _np(values), label=kind)
+            ax.plot(t, to_array(values), label=kind)
         ax.set_title(f"f_max(t), {domain}")
         ax.set_xlabel("t (1 = pure noise)")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
     axes[0].set_ylabel("max detectable frequency (cycles/sample)")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_snr_spectra(figures: dict[str, Any], result: AnalysisResult, path: Path) -> None:
@@ -169,14 +134,14 @@ def plot_snr_spectra(figures: dict[str, Any], result: AnalysisResult, path: Path
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     for ax, domain in zip(axes, ("waveform", "mel", "cepstrum")):
         d = data[domain]
-        freqs = _np(d["freqs"])
+        freqs = to_array(d["freqs"])
         keep = freqs > 0
-        ax.plot(freqs[keep], _np(d["data"])[keep], lw=2, color="C3", label="data")
+        ax.plot(freqs[keep], to_array(d["data"])[keep], lw=2, color="C3", label="data")
         scores = result.autoregression_order[domain]
         for kind in scores:
-            ax.plot(freqs[keep], _np(d[f"noise_{kind}"])[keep], lw=1, label=f"{kind} noise (order {scores[kind]:+.2f})")
+            ax.plot(freqs[keep], to_array(d[f"noise_{kind}"])[keep], lw=1, label=f"{kind} noise (order {scores[kind]:+.2f})")
         _loglog(ax, "frequency (cycles/sample)", "power per bin", f"{domain}: data and noise spectra")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 PLOTS: dict[str, Callable[[dict[str, Any], AnalysisResult, Path], None]] = {
@@ -215,7 +180,7 @@ def plot_metrics_vs_steps(result: CompareResult, path: Path) -> None:
         ax.set_title(metric)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_trajectory_heatmaps(result: CompareResult, path: Path) -> None:
@@ -225,17 +190,17 @@ def plot_trajectory_heatmaps(result: CompareResult, path: Path) -> None:
     for ax, prior in zip(axes[0], priors):
         run = result.autoregression_order[prior].trained[0]
         view = run.views["cepstrum"]
-        fraction = np.log10(np.clip(_np(view.fraction), 1e-4, None))  # [S, B]
+        fraction = np.log10(np.clip(to_array(view.fraction), 1e-4, None))  # [S, B]
         shown = ax.imshow(fraction.T, origin="lower", aspect="auto", cmap="viridis", vmin=-4, vmax=0.5,
                           extent=(0, fraction.shape[0], 0, fraction.shape[1]))
-        steps = np.interp(_np(view.commit_t), _np(run.t)[::-1], np.arange(fraction.shape[0])[::-1])
+        steps = np.interp(to_array(view.commit_t), to_array(run.t)[::-1], np.arange(fraction.shape[0])[::-1])
         ax.plot(steps, np.arange(fraction.shape[1]) + 0.5, "w.-", label="commit step")
         ax.set_xlabel("sampling step (noise → data)")
         ax.set_ylabel("quefrency band (low → high)")
         ax.set_title(f"{prior}: log10 e_b(t)")
         ax.legend(fontsize=8, loc="upper right")
         fig.colorbar(shown, ax=ax)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_commit_times(result: CompareResult, path: Path) -> None:
@@ -244,17 +209,17 @@ def plot_commit_times(result: CompareResult, path: Path) -> None:
     fig, axes = plt.subplots(1, len(views), figsize=(4.6 * len(views), 3.8), squeeze=False)
     for ax, view in zip(axes[0], views):
         for i, (prior, scores) in enumerate(result.autoregression_order.items()):
-            freqs = _np(scores.exact.views[view].freqs)
-            trained = np.mean([_np(run.views[view].commit_t) for run in scores.trained], axis=0)
+            freqs = to_array(scores.exact.views[view].freqs)
+            trained = np.mean([to_array(run.views[view].commit_t) for run in scores.trained], axis=0)
             ax.plot(freqs, trained, marker="o", color=f"C{i}", label=f"{prior} trained")
-            ax.plot(freqs, _np(scores.exact.views[view].commit_t), ls="--", color=f"C{i}", label=f"{prior} exact")
+            ax.plot(freqs, to_array(scores.exact.views[view].commit_t), ls="--", color=f"C{i}", label=f"{prior} exact")
         ax.set_xscale("log")
         ax.set_xlabel("band frequency (cycles/sample)")
         ax.set_ylabel("commit time t (1 = noise)")
         ax.set_title(f"when each {view} band is decided")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_colour_sweep(result: CompareResult, path: Path) -> None:
@@ -285,7 +250,7 @@ def plot_colour_sweep(result: CompareResult, path: Path) -> None:
         ax.set_title(f"exact linear-Gaussian {score}")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 COMPARE_PLOTS: dict[str, Callable[[CompareResult, Path], None]] = {
@@ -324,7 +289,7 @@ def plot_curve(result: CurveResult, out_dir: Path) -> list[str]:
         ax.set_title(title, fontsize=9)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
-    _save(fig, out_dir / "curve.png")
+    save_figure(fig, out_dir / "curve.png")
     return ["curve.png"]
 
 
@@ -342,7 +307,7 @@ def plot_probe(result: ProbeResult, out_dir: Path) -> list[str]:
     bits/dim per prior with intervals and the closed-form Gaussian. Returns the file names."""
     times = sorted({row.time for row in result.swap}, reverse=True)
     fig, axes = plt.subplots(1, len(times), figsize=(4.2 * len(times), 3.6), squeeze=False, sharey=True)
-    centres = _np(result.band_centres)
+    centres = to_array(result.band_centres)
     cut = 0.5 * (centres[result.kept_bands[0] - 1] + centres[result.kept_bands[0]]) if result.kept_bands else None
     for ax, t in zip(axes[0], times):
         for i, row in enumerate(r for r in result.swap if r.time == t):
@@ -357,7 +322,7 @@ def plot_probe(result: ProbeResult, out_dir: Path) -> list[str]:
         ax.grid(True, alpha=0.3)
     axes[0][0].set_ylabel("donor share (0 own, 1 donor)")
     axes[0][0].legend(fontsize=7)
-    _save(fig, out_dir / "probe_swap.png")
+    save_figure(fig, out_dir / "probe_swap.png")
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     rows = list(result.likelihood)
     means, yerr = _error_bars([r.bits_per_dim for r in rows])
@@ -366,7 +331,7 @@ def plot_probe(result: ProbeResult, out_dir: Path) -> list[str]:
     ax.set_ylabel("bits / dim (test patches, model space)")
     ax.set_title(f"probability-flow likelihood ({100 * result.likelihood_level:g}% intervals)", fontsize=9)
     ax.grid(True, alpha=0.3)
-    _save(fig, out_dir / "probe_likelihood.png")
+    save_figure(fig, out_dir / "probe_likelihood.png")
     return ["probe_swap.png", "probe_likelihood.png"]
 
 
@@ -399,5 +364,5 @@ def plot_baselines(result: BaselinesResult, out_dir: Path, *, metric: str = "kid
     ax.set_title(f"diffusion vs explicit coarse-to-fine models, {compute} ({len(result.seeds)} seeds)", fontsize=9)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=6.5, ncol=2)
-    _save(fig, out_dir / "baselines_kid.png")
+    save_figure(fig, out_dir / "baselines_kid.png")
     return ["baselines_kid.png"]

@@ -17,7 +17,7 @@ from audiospec.experiments.results import to_json
 from audiospec.experiments.stages.analysis import AnalysisConfig, analyze_corpus
 from audiospec.functional import colored_noise
 from audiospec.report.build import build_report
-from audiospec.report.plots import plot_spectrogram
+from audiospec.report.spectrograms import plot_spectrogram
 from audiospec.transforms import LogMelSpectrogram, MelConfig
 from browser import media_status, needs_chromium, screenshot
 
