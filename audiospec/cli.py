@@ -286,20 +286,35 @@ def sample_command(
 @app.command()
 @_clean_errors
 def report(
-    run_dir: Path = typer.Argument(..., help="A run folder holding analysis/, corrupt/ and/or compare/."),
+    run_dir: Optional[Path] = typer.Argument(None, help="A run folder holding analysis/, corrupt/ and/or compare/."),
+    markdown: Annotated[Optional[list[Path]], typer.Option(
+        "--markdown", help="Regenerate the result blocks of these READMEs from the result files they name.")] = None,
+    check: bool = typer.Option(False, help="With --markdown: change nothing, fail when a block is out of date."),
 ) -> None:
-    """Write RUN_DIR/report.html: one self-contained page with plots, tables and audio players.
+    """Write RUN_DIR/report.html: one self-contained page with plots, tables and audio players; or, with
+    --markdown, regenerate the result tables and lists of READMEs (between their `generated` markers).
 
-    Example:
+    Examples:
       audiospec report runs/demo
+      audiospec report --markdown README.md --markdown recipes/README.md --markdown recipes/mini/README.md
     """
+    if markdown:
+        from audiospec.report.markdown import update_readme
+
+        stale = [block for readme in markdown for block in update_readme(readme, check=check)]
+        if check and stale:
+            raise AudiospecError("out of date: " + "; ".join(stale) + "; run `audiospec report --markdown` on them")
+        typer.echo(f"{len(stale)} block(s) {'out of date' if check else 'rewritten'} in {len(markdown)} README(s)")
+        return
     from audiospec.report.build import build_report
 
+    if run_dir is None:
+        raise AudiospecError("pass a run folder (audiospec report runs/demo) or READMEs with --markdown")
     if not run_dir.is_dir():
         raise AudiospecError(f"run folder {str(run_dir)!r} does not exist; run `audiospec demo` or `analyze` first")
     with output_lock(run_dir):
-        report = build_report(run_dir)
-    typer.echo(f"report: {report}")
+        page = build_report(run_dir)
+    typer.echo(f"report: {page}")
 
 
 @app.command()

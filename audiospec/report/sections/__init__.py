@@ -26,8 +26,8 @@ class Section:
             file (a damaged image is reported, not silently redrawn).
         summary: ``summary(result, folder) -> str``, what its command prints when it finishes (None: the path of
             its result file).
-        markdown: README blocks by name: ``render(result, source) -> str`` (``source``: the result file's path as
-            the README names it), for :mod:`audiospec.report.markdown`.
+        markdown: README blocks by name: ``render(result, raw) -> str`` (``raw``: the result file's JSON, whose
+            sentences an older file still holds), for :mod:`audiospec.report.markdown`.
     """
 
     stage: str
@@ -35,7 +35,7 @@ class Section:
     figures: Callable[[Any, Path], list[str]] | None = None
     figure_names: tuple[str, ...] = ()
     summary: Callable[[Any, Path], str] | None = None
-    markdown: dict[str, Callable[[Any, str], str]] = field(default_factory=dict)
+    markdown: dict[str, Callable[[Any, Any], str]] = field(default_factory=dict)
 
 
 _SECTIONS: dict[str, Section] = {}
@@ -58,7 +58,7 @@ def section_for(stage: str) -> Section | None:
     return _SECTIONS.get(stage)
 
 
-def markdown_block(kind: str) -> tuple[Section, Callable[[Any, str], str]]:
+def markdown_block(kind: str) -> tuple[Section, Callable[[Any, Any], str]]:
     """The section and renderer of a README block named ``<stage>.<name>``."""
     stage, _, name = kind.partition(".")
     section = section_for(stage)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 from audiospec.diffusion.priors import REFERENCE_PRIOR
 from audiospec.diffusion.processes import bands_in_turn, objective_label
@@ -13,7 +14,7 @@ from audiospec.experiments.rows import PRIMARY_METRIC
 from audiospec.report.page import figure, fmt, items, table
 from audiospec.report.plots import plot_baselines
 from audiospec.report.sections import Section, register_section
-from audiospec.report.text import interval_text, table_ci
+from audiospec.report.text import bullets, cell, interval_text, markdown_table, number, table_ci
 
 __all__ = ["baselines_html", "baselines_words"]
 
@@ -110,9 +111,38 @@ one test per baseline) and within the secondary rest; intervals at the families'
 """
 
 
+def kid_table(result: BaselinesResult, raw: Any = None) -> str:
+    """README block ``baselines.kid``: KID per model and step count (the diffusion priors, the baselines, then each
+    baseline's sampler with the exact Gaussian network), 95% intervals over seeds."""
+    names = [*result.names, *(n for n in result.metrics if n not in result.names)]
+    label = {n: f"calibration: exact Gaussian network, {n[len(CALIBRATION):]} sampler" for n in names
+             if n.startswith(CALIBRATION)}
+    rows = [[label.get(name, name), *(cell(result.metrics[name].get(s, {}).get(PRIMARY_METRIC)) for s in result.steps)]
+            for name in names]
+    header = [f"{s} (primary)" if s == result.primary_steps else f"{s} steps" for s in result.steps]
+    return markdown_table(["model", *header], rows)
+
+
+def headline(result: BaselinesResult, raw: Any = None) -> str:
+    """README block ``baselines.headline`` (inline): each baseline's primary difference to white and the verdict."""
+    found = [(objective_label(k), result.difference_to_white.get(objective_label(k), {}).get(result.primary_steps, {})
+              .get(PRIMARY_METRIC)) for k in result.kinds]
+    found = [(name, d) for name, d in found if d is not None]
+    shown = ", ".join(f"{name} {number(d.mean, signed=True)}" for name, d in found)
+    verdicts = {("reliably " + ("better" if d.mean < 0 else "worse")) if d.reliable else "no reliable difference"
+                for _, d in found}
+    p = " / ".join(number(d.p_holm, digits=3) for _, d in found)
+    return (f"at {result.primary_steps} steps: {shown} KID vs white, **{' / '.join(sorted(verdicts))}** "
+            f"(Holm p {p})")
+
+
+MARKDOWN = {"kid": kid_table, "headline": headline,
+            "primary": lambda result, raw: bullets([line for line in baselines_words(result) if "PRIMARY" in line])}
+
+
 def _summary(result: BaselinesResult, folder: Path) -> str:
     return "\n".join(baselines_words(result)) + f"\nresults: {folder / 'baselines.json'}"
 
 
-register_section(Section(stage="baselines", html=baselines_html, figures=plot_baselines,
+register_section(Section(stage="baselines", html=baselines_html, figures=plot_baselines, markdown=MARKDOWN,
                          summary=_summary, figure_names=("baselines_kid.png",)))

@@ -16,7 +16,7 @@ from audiospec.experiments.listen import read_manifest
 from audiospec.report.page import figure, fmt, items, listening_section, table
 from audiospec.report.plots import COMPARE_PLOTS, plot_compare
 from audiospec.report.sections import Section, register_section
-from audiospec.report.text import ci_text, interval_text, table_ci
+from audiospec.report.text import bullets, cell, ci_text, interval_text, markdown_table, number, table_ci
 
 __all__ = ["CompareWords", "compare_html", "compare_words"]
 
@@ -210,10 +210,68 @@ result.</p>
 """
 
 
+def _arm_label(arm: str, result: CompareResult) -> str:
+    """An arm as the README names it, with its seed count when it has fewer seeds than the priors."""
+    label = (arm.replace(WHITENED, " + whitened loss") if arm.endswith(WHITENED) else
+             arm.replace(OPTIMIZED, ", optimised grid") if arm.endswith(OPTIMIZED) else arm)
+    counts = {stat.n for per_metric in result.metrics.get(arm, {}).values()
+              for metric, stat in per_metric.items() if metric == PRIMARY_METRIC}
+    return label + (f" ({counts.pop()} seeds)" if len(counts) == 1 and counts != {len(result.seeds)} else "")
+
+
+def kid_table(result: CompareResult, raw: Any = None) -> str:
+    """README block ``compare.kid``: mean KID against the test split per arm and step count, 95% interval over
+    seeds."""
+    rows = [[_arm_label(arm, result), *(cell(result.metrics[arm].get(s, {}).get(PRIMARY_METRIC)) for s in result.steps)]
+            for arm in (*result.priors, *result.arms)]
+    return markdown_table(["arm", *(f"{s} steps" for s in result.steps)], rows)
+
+
+def floors_text(result: CompareResult, raw: Any = None) -> str:
+    """README block ``compare.floors`` (inline): the KID floor, the second-order baseline and each prior's noise."""
+    floors = result.floors or {}
+    real, gaussian = (floors.get(name, {}).get(PRIMARY_METRIC) for name in ("real train vs test",
+                                                                            "gaussian, train spectrum"))
+    noise = ", ".join(f"{number(result.prior_baseline[p].get(PRIMARY_METRIC), digits=2)} ({p})" for p in result.priors)
+    return (f"real training vs test KID **{number(real, digits=3)}**, Gaussian fields with the training spectrum "
+            f"{number(gaussian, digits=3)}; each prior's own noise {noise}")
+
+
+def _legacy_order(raw: Any) -> list[str]:
+    answers = raw.get("answers", {}) if isinstance(raw, dict) else {}
+    return [line for line in answers.get("question_2_cepstral_autoregression", []) if "content order from" not in line]
+
+
+def headline(result: CompareResult, raw: Any = None) -> str:
+    """README block ``compare.headline`` (inline): the pre-specified primary tests and their verdict."""
+    primary = [(name, steps, d) for name, per_steps in result.difference_to_white.items()
+               for steps, per_metric in per_steps.items() if (d := per_metric.get(PRIMARY_METRIC)) and d.primary]
+    shown = ", ".join(f"{name} {cell(d, signed=True, label=f'{100 * d.level:g}%: ')}" for name, _, d in primary)
+    p = " / ".join(number(d.p_holm, digits=2) for _, _, d in primary)
+    reliable = [name for name, _, d in primary if d.reliable]
+    verdict = f"reliably different: {', '.join(reliable)}" if reliable else "no reliable difference"
+    steps = sorted({s for _, s, _ in primary})
+    return (f"KID against white at {', '.join(map(str, steps))} steps ({len(result.seeds)} seeds): {shown}, Holm p "
+            f"{p}: **{verdict}**")
+
+
+MARKDOWN = {
+    "kid": kid_table, "floors": floors_text, "headline": headline,
+    "seeds": lambda result, raw: str(len(result.seeds)),
+    "primary": lambda result, raw: bullets([line for line in compare_words(result).priors_vs_white
+                                            if line.startswith("PRIMARY")]),
+    "tests": lambda result, raw: bullets([line for line in compare_words(result).priors_vs_white
+                                          if not line.startswith("PRIMARY")] + list(compare_words(result).loss_and_schedule)),
+    "samples": lambda result, raw: bullets(compare_words(result).samples_vs_prior),
+    "order": lambda result, raw: bullets([line for line in compare_words(result).autoregression
+                                          if "content order from" not in line] or _legacy_order(raw)),
+}
+
+
 def _summary(result: CompareResult, folder: Path) -> str:
     words = compare_words(result)
     return "\n".join(words.priors_vs_white + words.loss_and_schedule) or f"results in {folder}"
 
 
-register_section(Section(stage="compare", html=compare_html, figures=plot_compare,
+register_section(Section(stage="compare", html=compare_html, figures=plot_compare, markdown=MARKDOWN,
                          summary=_summary, figure_names=tuple(COMPARE_PLOTS)))

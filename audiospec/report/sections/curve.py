@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 from audiospec.experiments.results import CurveResult
 from audiospec.report.page import figure, items, table
 from audiospec.report.plots import plot_curve
 from audiospec.report.sections import Section, register_section
-from audiospec.report.text import table_ci
+from audiospec.report.text import cell, markdown_table, number, table_ci
 
 __all__ = ["curve_html", "curve_verdicts"]
 
@@ -52,9 +53,28 @@ training steps/s.</p><ul>{items(curve_verdicts(result))}</ul>
 """
 
 
+def curve_table(result: CurveResult, raw: Any = None) -> str:
+    """README block ``curve.table``: per prior, the held-out loss at every checkpoint (mean over seeds), its change
+    over the last fifth of the steps, and KID at every checkpoint."""
+    steps = sorted({p.step for p in result.points})
+    last = steps[-1]
+    before = max((s for s in steps if s <= (1 - result.plateau_fraction) * last), default=None)
+    rows = []
+    for prior in dict.fromkeys(p.prior for p in result.points):
+        mine = [p for p in result.points if p.prior == prior]
+        loss = {s: sum(p.heldout_loss for p in mine if p.step == s) / max(1, sum(p.step == s for p in mine))
+                for s in steps}
+        change = "–" if before is None else f"{number(100 * (loss[last] - loss[before]) / loss[last], digits=1, signed=True)}%"
+        kids = " / ".join(cell(next(p.kid for p in mine if p.step == s)) for s in steps)
+        rows.append([prior, " / ".join(number(loss[s], digits=3) for s in steps), change, kids])
+    shown = " / ".join(map(str, steps))
+    return markdown_table(["prior", f"held-out loss at {shown} steps", f"last {last - (before or 0)} steps",
+                           f"KID at {shown} steps (seed {result.points[0].seed})"], rows)
+
+
 def _summary(result: CurveResult, folder: Path) -> str:
     return "\n".join(curve_verdicts(result)) + f"\ncurve: {folder / 'curve.png'}"
 
 
-register_section(Section(stage="curve", html=curve_html, figures=plot_curve,
+register_section(Section(stage="curve", html=curve_html, figures=plot_curve, markdown={"table": curve_table},
                          summary=_summary, figure_names=("curve.png",)))

@@ -4,12 +4,13 @@ its numbers."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from audiospec.experiments.results import ProbeResult
 from audiospec.report.page import figure, items, table
 from audiospec.report.plots import plot_probe
 from audiospec.report.sections import Section, register_section
-from audiospec.report.text import interval_text, table_ci
+from audiospec.report.text import bullets, cell, interval_text, markdown_table, number, table_ci
 
 __all__ = ["probe_html", "probe_words"]
 
@@ -87,9 +88,36 @@ exact sign-flip test over seeds, Holm-adjusted.</p>
 """
 
 
+def swap_table(result: ProbeResult, raw: Any = None) -> str:
+    """README block ``probe.swap``: the donor share of the un-swapped bands per prior and swap time, trained and
+    exact, and their paired excess at the family's level."""
+    levels = {True: result.swap_level, False: result.swap_secondary_level or result.swap_level}
+    rows = [[r.prior, f"**{r.time:g} (primary)**" if r.primary else f"{r.time:g}", number(r.trained.mean, digits=3),
+             number(r.exact.mean, digits=3), cell(r.excess, digits=3, signed=True,
+                                                  label=f"{100 * levels[r.primary]:.1f}%: "),
+             number(r.p_holm, digits=3), "reliable" if r.reliable else "no reliable difference"] for r in result.swap]
+    return markdown_table(["prior", "swap at t", "trained", "exact Gaussian", "excess (paired)", "Holm p", "verdict"],
+                          rows)
+
+
+def likelihood_table(result: ProbeResult, raw: Any = None) -> str:
+    """README block ``probe.likelihood``: bits per dimension of the test patches per model, the difference to white
+    at the family's level, the calibration and the integration check."""
+    level = f"{100 * result.likelihood_level:.1f}%: "
+    rows = [[r.name, cell(r.bits_per_dim, digits=3),
+             "–" if r.versus_white is None else cell(r.versus_white, digits=3, signed=True, label=level),
+             number(r.p_holm, digits=3), number(r.calibration, digits=4, signed=True),
+             number(r.integration, digits=4, signed=True)] for r in result.likelihood]
+    return markdown_table(["model", "bits/dim", "minus white", "Holm p", "calibration", "integration check"], rows)
+
+
+MARKDOWN = {"swap": swap_table, "likelihood": likelihood_table,
+            "primary": lambda result, raw: bullets([line for line in probe_words(result) if "(secondary)" not in line])}
+
+
 def _summary(result: ProbeResult, folder: Path) -> str:
     return "\n".join(probe_words(result)) + f"\nresults: {folder / 'probe.json'}"
 
 
-register_section(Section(stage="probe", html=probe_html, figures=plot_probe,
+register_section(Section(stage="probe", html=probe_html, figures=plot_probe, markdown=MARKDOWN,
                          summary=_summary, figure_names=("probe_swap.png", "probe_likelihood.png")))

@@ -1,0 +1,76 @@
+"""The protocol's committed result files, re-read by today's code (issue 23): the report words their numbers as
+the stages did when they were written, and :func:`decide` calls reliable exactly what they called reliable.
+
+What cannot be re-derived: the comparison's content-order sentences (its file was committed without the
+``autoregression_order`` numbers, only with their sentences), the baselines' "equal compute" clause (committed
+before the budgets were recorded) and anything needing the models (not committed)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from audiospec.experiments.results import BaselinesResult, CompareResult, CurveResult, ProbeResult, from_json
+from audiospec.measures.statistics import Family, decide
+from audiospec.report.sections.baselines import baselines_words
+from audiospec.report.sections.compare import compare_words
+from audiospec.report.sections.curve import curve_verdicts
+from audiospec.report.sections.probe import probe_words
+
+RESULTS = Path(__file__).resolve().parents[2] / "recipes" / "mini" / "results"
+ANY = Family(size=1)  # decide() reads the family's alpha; its size only sets the interval's level
+
+
+def _read(cls, pattern):
+    path = next(RESULTS.glob(pattern))
+    raw = json.loads(path.read_text())
+    return from_json(cls, raw, where=str(path)), raw
+
+
+def _differences(table):
+    return [d for per_steps in table.values() for per_metric in per_steps.values() for d in per_metric.values()
+            if d is not None]
+
+
+def test_the_comparison_words_its_numbers_as_written():
+    result, raw = _read(CompareResult, "protocol-results-*.json")
+    words = compare_words(result)
+    assert list(words.samples_vs_prior) == raw["answers"]["samples_vs_prior"]
+    assert list(words.priors_vs_white) == raw["answers"]["question_3_pink_vs_white"]
+    assert list(words.loss_and_schedule) == raw["answers"]["question_4_loss_and_schedule"]
+    differences = _differences(result.difference_to_white) + _differences(result.arm_differences)
+    assert len(differences) > 50 and all(decide(d, ANY) == d.reliable for d in differences)
+
+
+def test_the_probe_words_its_numbers_as_written():
+    result, raw = _read(ProbeResult, "protocol-probe-*.json")
+    assert probe_words(result) == raw["answers"]
+    assert all(decide(r.excess, ANY, p_holm=r.p_holm) == r.reliable for r in result.swap)
+    assert any(r.reliable for r in result.swap)  # the primary swaps: reliable by both definitions
+    assert all(decide(r.versus_white, ANY, p_holm=r.p_holm, trusted=r.trusted) == r.reliable
+               for r in result.likelihood if r.versus_white is not None)
+
+
+def _without_compute_claim(line: str) -> str:
+    """A sentence without its "(PRIMARY, <compute claim>)": a file from before the budgets were recorded has none to
+    re-derive it from."""
+    start, end = line.find("(PRIMARY, "), line.find("): KID")
+    return line if start < 0 or end < 0 else line[:start] + "(PRIMARY)" + line[end + 1:]
+
+
+def test_the_baselines_word_their_numbers_as_written():
+    result, raw = _read(BaselinesResult, "protocol-baselines-*.json")
+    assert not result.budgets  # committed before the budgets were recorded
+    assert [_without_compute_claim(line) for line in baselines_words(result)] == \
+        [_without_compute_claim(line) for line in raw["answers"]]
+    assert all(decide(d, ANY) == d.reliable for d in _differences(result.difference_to_white))
+
+
+@pytest.mark.parametrize("budget", [400])  # the comparison's budget when the curve was measured (cpu.yaml then)
+def test_the_curve_words_its_numbers_as_written(budget):
+    result, raw = _read(CurveResult, "curve-*.json")
+    result = dataclasses.replace(result, budget=budget, checkpoints=tuple(sorted({p.step for p in result.points})))
+    assert curve_verdicts(result) == raw["verdicts"]
