@@ -13,7 +13,7 @@ DEMO_OUT ?= runs/demo
 # the fast tier of the tests (a few minutes), run on every Python by test-versions
 FAST_TESTS ?= tests/functional tests/diffusion tests/measures tests/test_cli.py
 DOCS_OUT ?= build/docs
-DOCS_MODULES := audiospec.functional audiospec.data audiospec.diffusion audiospec.metrics '!audiospec\.[a-z]+\.'
+DOCS_MODULES := audiospec.functional audiospec.data audiospec.diffusion audiospec.metrics audiospec.measures '!audiospec\.[a-z]+\.'
 
 .PHONY: demo test test-fast test-versions docs bench corpus corpus-debian browser clean
 
@@ -71,7 +71,7 @@ test-fast: $(TEST_STAMP)
 test-versions:
 	tools/test-versions.sh
 
-## docs: API reference of functional, data, diffusion, metrics (pdoc, Google style) into DOCS_OUT; a warning fails
+## docs: API reference of functional, data, diffusion, metrics, measures (pdoc, Google style) into DOCS_OUT; a warning fails
 docs: $(DOCS_STAMP)
 	@mkdir -p build
 	$(PY) -m pdoc --docformat google --no-show-source --output-directory $(DOCS_OUT) $(DOCS_MODULES) \

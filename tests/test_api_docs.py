@@ -3,7 +3,7 @@ packages has a Google-style docstring (as torchaudio's functional module) whose 
 match the code.
 
 For each name in the ``__all__`` of :mod:`audiospec.functional`, :mod:`audiospec.data`,
-:mod:`audiospec.diffusion` and :mod:`audiospec.metrics` that is a function or a class, and
+:mod:`audiospec.diffusion`, :mod:`audiospec.metrics` and :mod:`audiospec.measures` that is a function or a class, and
 each public method of those classes:
 
 - ``Args:`` names exactly the parameters of the signature (for a class: of its constructor;
@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import pytest
 
-PACKAGES = ("audiospec.functional", "audiospec.data", "audiospec.diffusion", "audiospec.metrics")
+PACKAGES = ("audiospec.functional", "audiospec.data", "audiospec.diffusion", "audiospec.metrics", "audiospec.measures")
 SECTION = re.compile(r"^(Args|Returns|Yields|Raises|Attributes|Example|Examples|Note|Notes):\s*$")
 ENTRY = re.compile(r"^(\*{0,2}\w+)( \([^)]*\))?:")
 NO_VALUE = (inspect.Signature.empty, None, "None", "NoReturn", "Never")

@@ -43,7 +43,19 @@ __all__ = ["BandSwap", "swap_low_quefrency", "band_swap", "donor_share"]
 
 
 def swap_low_quefrency(x: torch.Tensor, donor: torch.Tensor, *, k_cut: int) -> torch.Tensor:
-    """``x`` ``[..., M, T]`` with its DCT-II coefficients k < ``k_cut`` along the mel axis taken from ``donor``."""
+    """``x`` with its DCT-II coefficients k < ``k_cut`` along the mel axis taken from ``donor``.
+
+    Args:
+        x: fields ``[..., M, T]``.
+        donor: fields ``[..., M, T]``, ``x``'s shape.
+        k_cut: the first coefficient kept from ``x``, in [1, M - 1].
+
+    Returns:
+        The swapped fields ``[..., M, T]``.
+
+    Raises:
+        AudiospecError: shapes that differ or a ``k_cut`` outside [1, M - 1].
+    """
     if x.shape != donor.shape:
         raise AudiospecError(f"x {tuple(x.shape)} and donor {tuple(donor.shape)} must have the same shape")
     M = x.shape[-2]
@@ -65,7 +77,16 @@ def _band_distance(y: torch.Tensor, ref: torch.Tensor, bands: list[tuple[int, in
 class BandSwap:
     """Per swap time and band the distances of each swapped sample y' to its own (``d_own``) and donor
     (``d_donor``) final sample: ``[J, N, B]`` (N = 2 × pairs). ``times`` ``[J]``, ``bands`` the DCT bins of each
-    band, ``centres`` their mean quefrency (cycles per mel bin), ``k_cut`` the swapped coefficients."""
+    band, ``centres`` their mean quefrency (cycles per mel bin), ``k_cut`` the swapped coefficients.
+
+    Args:
+        times: the swap times J.
+        bands: (start, stop) DCT coefficients of each band.
+        centres: each band's mean quefrency.
+        k_cut: the swapped coefficients (k < k_cut).
+        d_own: distance of each swapped sample to its own final sample ``[J, N, B]``.
+        d_donor: distance to the donor's final sample ``[J, N, B]``.
+    """
 
     times: tuple[float, ...]
     bands: tuple[tuple[int, int], ...]
@@ -75,23 +96,46 @@ class BandSwap:
     d_donor: torch.Tensor
 
     def share(self) -> torch.Tensor:
-        """The donor share ``[J, B]`` (module doc)."""
+        """The donor share per swap time and band (module doc).
+
+        Returns:
+            ``[J, B]``.
+        """
         return donor_share(self.d_own, self.d_donor)
 
     def pair_shares(self, bands: Sequence[int]) -> torch.Tensor:
-        """Donor share of the listed bands pooled, per pair (mean of its two directions): ``[J, pairs]``."""
+        """Donor share of the listed bands pooled, per pair (mean of its two directions).
+
+        Args:
+            bands: indices of the bands pooled.
+
+        Returns:
+            ``[J, pairs]``.
+        """
         own = self.d_own[..., list(bands)].sum(-1)  # [J, N]
         donor = self.d_donor[..., list(bands)].sum(-1)
         share = own / (own + donor).clamp_min(1e-300)
         return share.reshape(share.shape[0], -1, 2).mean(-1)
 
     def kept_bands(self) -> list[int]:
-        """The bands wholly above the swapped coefficients (start >= ``k_cut``): the content that was not swapped."""
+        """The bands wholly above the swapped coefficients (start >= ``k_cut``): the content that was not swapped.
+
+        Returns:
+            Their indices.
+        """
         return [j for j, (start, _) in enumerate(self.bands) if start >= self.k_cut]
 
     def intervals(self, *, level: float = 0.95, n_bootstrap: int = 1000, seed: int = 0) -> torch.Tensor:
-        """Percentile-bootstrap interval of :meth:`share` over pairs (both directions of a pair move together):
-        ``[2, J, B]`` (low, high)."""
+        """Percentile-bootstrap interval of :meth:`share` over pairs (both directions of a pair move together).
+
+        Args:
+            level: the interval's level.
+            n_bootstrap: replicates.
+            seed: the seed of the resampling.
+
+        Returns:
+            ``[2, J, B]`` (low, high).
+        """
         n_pairs = self.d_own.shape[1] // 2
         g = torch.Generator().manual_seed(seed)
         pairs = torch.randint(0, n_pairs, (n_bootstrap, n_pairs), generator=g)  # [R, P]
@@ -104,7 +148,15 @@ class BandSwap:
 
 
 def donor_share(d_own: torch.Tensor, d_donor: torch.Tensor) -> torch.Tensor:
-    """Σ d_own / Σ (d_own + d_donor) over the data axis (dim -2): ``[..., N, B]`` -> ``[..., B]``."""
+    """Σ d_own / Σ (d_own + d_donor) over the data axis (dim -2).
+
+    Args:
+        d_own: distances to the own final samples ``[..., N, B]``.
+        d_donor: distances to the donors' ``[..., N, B]``.
+
+    Returns:
+        The share ``[..., B]``.
+    """
     own, donor = d_own.sum(-2), d_donor.sum(-2)
     return own / (own + donor).clamp_min(1e-300)
 
@@ -116,6 +168,23 @@ def band_swap(field: Field, *, prior: NoisePrior, shape: tuple[int, int], n_pair
 
     ``swap_times`` must lie on the grid (multiples of 1 / ``steps`` in (0, 1)); ``field(x, t)`` is the model's
     velocity. Costs (1 + len(swap_times)) sampling runs of 2 × ``n_pairs`` fields.
+
+    Args:
+        field: the velocity field.
+        prior: the noise prior of the initial draws.
+        shape: the patch size (M, T).
+        n_pairs: trajectory pairs.
+        steps: Euler steps.
+        swap_times: the swap times, on the grid.
+        k_cut: the swapped coefficients (a band edge).
+        n_bands: log-spaced quefrency bands above DC.
+        generator: randomness of the initial draws.
+
+    Returns:
+        The distances of every swap (:class:`BandSwap`).
+
+    Raises:
+        AudiospecError: a bad ``n_pairs``, a swap time off the grid or a ``k_cut`` inside a band.
     """
     if not isinstance(n_pairs, int) or n_pairs < 1:
         raise AudiospecError(f"n_pairs must be a positive integer, got {n_pairs!r}")

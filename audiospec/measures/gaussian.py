@@ -48,6 +48,14 @@ class LinearGaussianVelocity:
     ``data_spectrum`` λ ``[F, T // 2 + 1]`` is the data's (centred) power spectrum
     (:func:`audiospec.functional.noise.estimate_spectrum`); the prior's spectrum S on the
     same grid is taken from ``prior``. Computed in float64, returned in x's dtype.
+
+    Args:
+        data_spectrum: the data's power spectrum λ ``[F, T // 2 + 1]`` on the rfft grid.
+        prior: the noise prior (its spectrum S).
+        signal_shape: the field size ``(F, T)``.
+
+    Raises:
+        AudiospecError: a spectrum off the grid, not finite or negative.
     """
 
     def __init__(self, data_spectrum: torch.Tensor, *, prior: NoisePrior, signal_shape: Sequence[int]) -> None:
@@ -68,14 +76,33 @@ class LinearGaussianVelocity:
 
 
 def data_spectrum(patches: torch.Tensor) -> torch.Tensor:
-    """The centred training patches' 2-D power spectrum λ ``[M, T // 2 + 1]`` (float64) of patches
-    ``[N, 1, M, T]``: the covariance of the exact Gaussian model."""
+    """The centred training patches' 2-D power spectrum: the covariance of the exact Gaussian model.
+
+    Args:
+        patches: centred patches ``[N, 1, M, T]``.
+
+    Returns:
+        λ ``[M, T // 2 + 1]`` float64.
+    """
     return estimate_spectrum(patches[:, 0].double(), ndim=2)
 
 
 def gaussian_fields(spectrum: torch.Tensor, shape: Sequence[int], *, generator: torch.Generator | None = None,
                     dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """Zero-mean Gaussian fields of ``shape`` ``[..., F, T]`` with power spectrum ``spectrum`` (not renormalised)."""
+    """Zero-mean Gaussian fields with a given power spectrum (not renormalised).
+
+    Args:
+        spectrum: the power spectrum ``[F, T // 2 + 1]`` on the rfft grid.
+        shape: the fields' shape ``[..., F, T]``.
+        generator: randomness of the draw.
+        dtype: the result's dtype.
+
+    Returns:
+        Fields ``[..., F, T]``.
+
+    Raises:
+        AudiospecError: a spectrum off the grid, not finite or negative.
+    """
     spectrum = _check_spectrum(spectrum, tuple(int(s) for s in tuple(shape)[-2:]))
     white = torch.randn(tuple(shape), generator=generator, dtype=torch.float64)
     return colour_white(white, spectrum=spectrum, ndim=2).to(dtype)

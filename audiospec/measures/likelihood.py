@@ -54,7 +54,14 @@ DIVERGENCE_ESTIMATORS: tuple[str, ...] = get_args(DivergenceEstimator)
 @dataclass(frozen=True)
 class Likelihood:
     """Per datum: ``nll`` in nats ``[B]`` and the same in bits per dimension ``bits_per_dim`` ``[B]``;
-    ``prior_nll`` the part −log p_1(x_1) and ``divergence`` the integral ∫ div v dt (nats, ``[B]``)."""
+    ``prior_nll`` the part −log p_1(x_1) and ``divergence`` the integral ∫ div v dt (nats, ``[B]``).
+
+    Args:
+        nll: negative log-likelihood in nats ``[B]``.
+        bits_per_dim: the same per dimension in bits ``[B]``.
+        prior_nll: −log p_1(x_1) ``[B]``.
+        divergence: ∫ div v dt ``[B]``.
+    """
 
     nll: torch.Tensor
     bits_per_dim: torch.Tensor
@@ -71,7 +78,18 @@ def gaussian_log_likelihood(x: torch.Tensor, *, spectrum: torch.Tensor) -> torch
     ``spectrum`` ``[F, T // 2 + 1]`` on the rfft grid in the orthonormal Fourier basis. Returns ``[B]`` float64 nats.
 
     The spectrum must be the rfft half of a real field's spectrum, S(−f) = S(f) (every estimate and prior here
-    is), so that the Hermitian multiplicities turn the half-plane sums into full-plane ones."""
+    is), so that the Hermitian multiplicities turn the half-plane sums into full-plane ones.
+
+    Args:
+        x: fields ``[B, ..., F, T]``.
+        spectrum: the power spectrum ``[F, T // 2 + 1]``, positive everywhere.
+
+    Returns:
+        log-densities ``[B]`` float64, nats.
+
+    Raises:
+        AudiospecError: fields of fewer than 3 dims, a spectrum off the grid or not positive.
+    """
     check_finite(x, name="fields")
     if x.ndim < 3:
         raise AudiospecError(f"fields must be [B, ..., F, T], got shape {tuple(x.shape)}")
@@ -107,6 +125,20 @@ def divergence(field: Field, x: torch.Tensor, t: torch.Tensor, *, estimator: Div
 
     ``"hutchinson"``: mean over ``probes`` ``[P, B, ...]`` of zᵀ (∂v/∂x) z (unbiased for Rademacher or Gaussian z).
     ``"exact"``: the trace of the Jacobian from one vector-Jacobian product per dimension, ``chunk`` at a time.
+
+    Args:
+        field: the velocity field.
+        x: states ``[B, ...]``.
+        t: times ``[B]``.
+        estimator: ``"hutchinson"`` or ``"exact"``.
+        probes: Hutchinson probes ``[P, B, ...]``.
+        chunk: dimensions per batch of the exact trace.
+
+    Returns:
+        (v ``[B, ...]``, div v ``[B]`` float64).
+
+    Raises:
+        AudiospecError: an unknown estimator, or Hutchinson without probes of the right shape.
     """
     if estimator not in DIVERGENCE_ESTIMATORS:
         raise AudiospecError(f"unknown divergence estimator {estimator!r}; choose one of {DIVERGENCE_ESTIMATORS}")
@@ -152,6 +184,23 @@ def ode_log_likelihood(field: Field, x0: torch.Tensor, *, prior: NoisePrior, ste
     :class:`~audiospec.measures.gaussian.LinearGaussianVelocity`. ``n_probes`` Rademacher probes per datum,
     drawn once with ``generator``, estimate the divergence (``estimator="hutchinson"``). With ``t_min`` > 0 the
     result is −log p_{t_min}(x0), the density of the slightly noised data, not of the data itself.
+
+    Args:
+        field: the velocity field.
+        x0: data ``[B, C, F, T]``.
+        prior: the noise prior at t = 1.
+        steps: RK4 steps.
+        estimator: ``"hutchinson"`` or ``"exact"``.
+        n_probes: Rademacher probes per datum.
+        generator: randomness of the probes.
+        t_min: the first time (0: the data itself).
+        time_power: the grid's exponent, in [1, 4].
+
+    Returns:
+        The :class:`Likelihood` per datum.
+
+    Raises:
+        AudiospecError: data not ``[B, C, F, T]`` or not finite, or a bad count, ``t_min`` or ``time_power``.
     """
     check_finite(x0, name="data")
     if x0.ndim != 4:

@@ -36,7 +36,19 @@ __all__ = ["Measurement", "OrderSettings", "ViewOrder",
 
 @dataclass(frozen=True)
 class OrderSettings:
-    """How the order is measured: bands, thresholds, trajectory size and the bootstrap."""
+    """How the order is measured: bands, thresholds and the bootstrap (YAML ``compare.order``).
+
+    Args:
+        views: the spectral views measured (``cepstrum``, ``modulation``, ``rapsd``).
+        n_bands: log-spaced bands per view, >= 2.
+        threshold: a band is committed once its unexplained content fraction stays below this.
+        delta: the power measure's tolerance in log10 power (0.1 = 1 dB).
+        n_bootstrap: bootstrap replicates over samples, >= 1.
+        seed: the bootstrap's seed.
+
+    Raises:
+        AudiospecError: a count below its minimum or a non-positive tolerance.
+    """
 
     views: tuple[SpectralView, ...] = ("cepstrum", "modulation", "rapsd")
     n_bands: int = 8
@@ -60,6 +72,16 @@ class ViewOrder:
     Content measure (primary): commit time per band, order and spread with bootstrap 95%
     intervals over samples, and the mean unexplained fraction e_b(t) ``[S + 1][B]``.
     Power measure (secondary, labelled so in the report): commit times, order, spread.
+
+    Args:
+        freqs: each band's centre frequency.
+        commit_t: each band's content commit time.
+        order: the content order with its interval.
+        spread: the content spread with its interval.
+        power_commit_t: each band's power commit time.
+        power_order: the power order.
+        power_spread: the power spread.
+        fraction: the mean unexplained fraction per recorded step and band.
     """
 
     freqs: tuple[float, ...]
@@ -74,7 +96,14 @@ class ViewOrder:
 
 @dataclass(frozen=True)
 class Measurement:
-    """Trajectories of ``samples`` samples over ``steps`` steps (recorded times ``t``), measured per view."""
+    """Trajectories of ``samples`` samples over ``steps`` steps, measured per view.
+
+    Args:
+        t: the recorded times (1 first, 0 last).
+        steps: sampling steps.
+        samples: trajectories measured.
+        views: the measurement of each view.
+    """
 
     t: tuple[float, ...]
     steps: int
@@ -85,15 +114,35 @@ class Measurement:
 def record_trajectory(field: Any, prior: NoisePrior, *, n: int, steps: int, shape: tuple[int, int],
                       sampler: SamplerName = "euler", generator: torch.Generator | None = None
                       ) -> tuple[torch.Tensor, torch.Tensor]:
-    """x̂0(t) at every step and the final sample: (``[S + 1, n, M, T]`` float64, times ``[S + 1]``)."""
+    """x̂0(t) at every step of ``n`` trajectories sampled from ``field`` with the flow-matching sampler, and the final
+    sample.
+
+    Args:
+        field: the velocity field (a network or an exact model).
+        prior: the noise prior.
+        n: trajectories.
+        steps: sampling steps S.
+        shape: the patch size (M, T).
+        sampler: ``"euler"`` or ``"heun"``.
+        generator: randomness of the initial noise.
+
+    Returns:
+        (trajectory ``[S + 1, n, M, T]`` float64, times ``[S + 1]``).
+    """
     return recorded(lambda callback: sample(field, prior=prior, n=n, steps=steps, sampler=sampler, shape=shape,
                                             generator=generator, callback=callback))
 
 
 def recorded(draw: Callable[[Any], torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     """Run ``draw(callback)``, any sampler calling ``callback(i, t_i, x_i, x0_hat_i)`` per step and returning the
-    final sample ``[n, 1, M, T]``: x̂0(t) at every step and the final sample (``[S + 1, n, M, T]`` float64) and
-    the times ``[S + 1]`` (0 last)."""
+    final sample, and keep every x̂0.
+
+    Args:
+        draw: ``draw(callback) -> final sample [n, 1, M, T]``.
+
+    Returns:
+        (x̂0 at every step and the final sample ``[S + 1, n, M, T]`` float64, times ``[S + 1]``, 0 last).
+    """
     snapshots: list[torch.Tensor] = []
     times: list[float] = []
 
@@ -122,7 +171,17 @@ def _percentiles(values: torch.Tensor, point: float) -> Interval:
 
 def measure_trajectory(trajectory: torch.Tensor, times: torch.Tensor, view: SpectralView,
                        settings: OrderSettings) -> tuple[ViewOrder, torch.Tensor]:
-    """One view of one trajectory set ``[S + 1, n, M, T]``; also the bootstrap replicates of the order ``[R]``."""
+    """The measurement of one view of one trajectory set.
+
+    Args:
+        trajectory: x̂0 at every step ``[S + 1, n, M, T]``.
+        times: the recorded times ``[S + 1]``.
+        view: ``cepstrum``, ``modulation`` or ``rapsd``.
+        settings: bands, threshold and bootstrap.
+
+    Returns:
+        (the view's measurement, the bootstrap replicates of its order ``[R]``).
+    """
     freqs, fraction = unexplained_fraction(trajectory, view=view, n_bands=settings.n_bands)  # [S + 1, n, B]
     commit, order, spread = _scores_of(fraction, times, freqs, settings.threshold)
     n = fraction.shape[1]
@@ -146,8 +205,19 @@ def measure_field(field: Any, prior: NoisePrior, *, n: int, steps: int, shape: t
                   ) -> tuple[Measurement, dict[str, torch.Tensor]]:
     """Sample ``n`` trajectories of ``steps`` steps from ``field`` and measure every view of ``settings``.
 
-    Returns the measurement and, per view, the bootstrap replicates of its order (for
-    intervals pooled over seeds, :func:`bootstrap_mean`).
+    Args:
+        field: the velocity field.
+        prior: the noise prior.
+        n: trajectories.
+        steps: sampling steps.
+        shape: the patch size (M, T).
+        settings: views, bands, threshold and bootstrap.
+        sampler: ``"euler"`` or ``"heun"``.
+        seed: the seed of the initial noise.
+
+    Returns:
+        (the measurement, per view the bootstrap replicates of its order, for intervals pooled over seeds
+        by :func:`bootstrap_mean`).
     """
     trajectory, times = record_trajectory(field, prior, n=n, steps=steps, shape=shape, sampler=sampler,
                                           generator=torch.Generator().manual_seed(seed))
@@ -158,7 +228,16 @@ def measure_field(field: Any, prior: NoisePrior, *, n: int, steps: int, shape: t
 
 
 def bootstrap_mean(points: Sequence[float], replicates: Sequence[torch.Tensor], *, seed: int = 0) -> Interval:
-    """Interval of the mean over seeds: resample seeds, and within each its own bootstrap replicate (two levels)."""
+    """Interval of the mean over seeds: resample seeds, and within each its own bootstrap replicate (two levels).
+
+    Args:
+        points: each seed's estimate.
+        replicates: each seed's bootstrap replicates ``[R]``.
+        seed: the seed of the resampling.
+
+    Returns:
+        The mean of the points with the 95% percentile interval.
+    """
     stacked = torch.stack(list(replicates))  # [K seeds, R]
     K, R = stacked.shape
     g = torch.Generator().manual_seed(seed)
@@ -169,6 +248,17 @@ def bootstrap_mean(points: Sequence[float], replicates: Sequence[torch.Tensor], 
 
 def content_order(trajectory: torch.Tensor, times: torch.Tensor, *, view: SpectralView, n_bands: int,
                   threshold: float) -> float:
-    """The content order alone (no interval) of a trajectory set ``[S + 1, n, M, T]``: for sensitivity tables."""
+    """The content order alone (no interval), for sensitivity tables.
+
+    Args:
+        trajectory: x̂0 at every step ``[S + 1, n, M, T]``.
+        times: the recorded times ``[S + 1]``.
+        view: the spectral view.
+        n_bands: log-spaced bands.
+        threshold: the commit threshold.
+
+    Returns:
+        The order in [-1, 1].
+    """
     freqs, fraction = unexplained_fraction(trajectory, view=view, n_bands=n_bands)
     return _scores_of(fraction, times, freqs, threshold)[1]

@@ -44,13 +44,6 @@ class Interval:
     high: float | None
     n: int
 
-    def text(self, *, signed: bool = False, label: str = "") -> str:
-        """``mean [low, high]`` with 3 decimals (``label`` before the bounds), or ``mean`` alone without an interval."""
-        fmt = "+.3f" if signed else ".3f"
-        if self.low is None or self.high is None or self.low != self.low:
-            return f"{self.mean:{fmt}}" + (" (one value, no interval)" if label else "")
-        return f"{self.mean:{fmt}} [{label}{self.low:{fmt}}, {self.high:{fmt}}]"
-
 
 @dataclass(frozen=True)
 class Difference(Interval):
@@ -59,6 +52,10 @@ class Difference(Interval):
     secondary one) and the verdict of :func:`decide` (``reliable``).
 
     Attributes:
+        mean: the mean difference over seeds.
+        low: the interval's lower bound, or None.
+        high: its upper bound, or None.
+        n: the number of paired values.
         level: the interval's level.
         p_value: the unadjusted p-value (None: one seed, not tested).
         p_holm: the Holm-adjusted p-value within the family (None: not tested).
@@ -92,7 +89,14 @@ class Family:
 
 
 def excludes_zero(interval: Interval) -> bool:
-    """True when both bounds exist and lie on one side of 0."""
+    """Whether an interval lies on one side of 0.
+
+    Args:
+        interval: the interval.
+
+    Returns:
+        True when both bounds exist and lie on one side of 0.
+    """
     return interval.low is not None and interval.high is not None and (interval.low > 0 or interval.high < 0)
 
 
@@ -100,8 +104,15 @@ def decide(difference: Interval, family: Family, *, p_holm: float | None = None,
     """Whether a difference is *reliable* (module doc): Holm rejects within ``family``, its interval excludes 0 and
     its checks allow a verdict.
 
-    ``p_holm`` defaults to the difference's own (a :class:`Difference`); pass it for rows that keep it beside the
-    interval.
+    Args:
+        difference: the difference with its interval at the family's level (a :class:`Difference` carries its
+            Holm-adjusted p-value).
+        family: the family it was corrected in.
+        p_holm: its Holm-adjusted p-value (default the difference's own; rows keep it beside the interval).
+        trusted: whether the measurement's own checks allow a verdict.
+
+    Returns:
+        True when reliable.
     """
     if p_holm is None:
         p_holm = getattr(difference, "p_holm", None)
@@ -109,7 +120,14 @@ def decide(difference: Interval, family: Family, *, p_holm: float | None = None,
 
 
 def holm_family(p_values: Sequence[float | None]) -> list[float | None]:
-    """Holm-adjusted p-values of one family (None stays None: that test was not run and is not counted)."""
+    """Holm-adjusted p-values of one family.
+
+    Args:
+        p_values: the family's p-values (None: that test was not run and is not counted).
+
+    Returns:
+        The adjusted p-values, in the same order (None stays None).
+    """
     tested = [i for i, p in enumerate(p_values) if p is not None]
     adjusted = dict(zip(tested, holm_adjusted([float(p_values[i]) for i in tested]))) if tested else {}
     return [adjusted.get(i) for i in range(len(p_values))]
