@@ -23,7 +23,14 @@ Every sampler is an object with ``sample(n, *, generator, device) -> [n]`` (floa
   the notebook's linear map from frequency to time, written for t = 1 noise:
   f(t) = f_min + (1 - t) (f_max - f_min) (the notebook's t_nb = (f - f_min) / (f_max - f_min)
   counts from noise, so t = 1 - t_nb): coarse frequencies map to noisy times, where spectral
-  autoregression generates them. Sampling is by inverse CDF of the density on a fine grid.
+  autoregression generates them. Or, with ``frequency_map="drowning"``, f(t) is the inverse of
+  the prior's own drowning time t*(f), the time at which ring f of the data (its fitted RAPSD
+  P_fit) falls to SNR tau against the prior's ring-averaged spectrum S (audiospec's f_max(t):
+  :func:`audiospec.functional.autoregression.crossing_time`), so each time is weighted by R at the
+  frequency the process is deciding then; a prior with S ≈ P (matched) drowns every ring at about
+  one time (spread below :data:`MIN_DROWNING_SPREAD`), there is no order to map, and the weighting
+  is p0 exactly. Sampling is by inverse CDF of the density
+  on a fine grid.
 
 :class:`TimestepConfig` is the YAML form; :func:`make_timestep_sampler` builds the object.
 """
@@ -36,9 +43,11 @@ from typing import Literal, Sequence, get_args
 
 import torch
 
+from audiospec.diffusion.priors import NoisePrior
 from audiospec.errors import AudiospecError
+from audiospec.functional.autoregression import crossing_time
 from audiospec.functional.powerlaw import fit_loglog_polynomial
-from audiospec.functional.rapsd import rapsd
+from audiospec.functional.rapsd import rapsd, ring_weights
 from audiospec.functional.spectra import log_domain_mean
 
 __all__ = [
@@ -52,6 +61,7 @@ __all__ = [
     "unshift_time",
     "resolution_shift",
     "TimestepKind",
+    "FrequencyMap",
     "TimestepConfig",
     "make_timestep_sampler",
 ]
@@ -59,8 +69,13 @@ __all__ = [
 T_EPS = 1e-5
 """Sampled times are clamped to [T_EPS, 1 - T_EPS]."""
 
+MIN_DROWNING_SPREAD = 0.1
+"""Drowning times of all rings within this span: the process has no spectral order, the drowning map no weighting."""
+
 TimestepKind = Literal["uniform", "logit_normal"]
 TIMESTEP_KINDS: tuple[str, ...] = get_args(TimestepKind)
+FrequencyMap = Literal["linear", "drowning"]
+FREQUENCY_MAPS: tuple[str, ...] = get_args(FrequencyMap)
 
 
 def _check_n(n: int) -> None:
@@ -267,18 +282,26 @@ class SpectralWeightedTimesteps(TimestepSampler):
         freqs: positive, strictly increasing frequencies ``[K]`` (cycles/sample), K >= 2.
         ratio: R(f) ``[K]``, finite and positive.
         grid_size: cells of the tabulated density, >= 16.
+        drowning: t*(f) ``[K]`` for the drowning-time map (module doc), or None for the linear map.
 
     Raises:
-        AudiospecError: ``freqs`` / ``ratio`` not 1-D of one length >= 2, frequencies not positive
+        AudiospecError: ``freqs`` / ``ratio`` not 1-D of one length >= 2, drowning times of another length,
+            frequencies not positive
             and increasing, a ratio not finite and positive, ``grid_size`` < 16, or a density
             without mass on (0, 1).
     """
 
     def __init__(
-        self, *, base: TimestepSampler, freqs: torch.Tensor, ratio: torch.Tensor, grid_size: int = 4096
+        self, *, base: TimestepSampler, freqs: torch.Tensor, ratio: torch.Tensor, grid_size: int = 4096,
+        drowning: torch.Tensor | None = None,
     ) -> None:
         freqs = torch.as_tensor(freqs, dtype=torch.float64).cpu()
         ratio = torch.as_tensor(ratio, dtype=torch.float64).cpu()
+        self.drowning = None if drowning is None else torch.as_tensor(drowning, dtype=torch.float64).cpu()
+        if self.drowning is not None and (self.drowning.shape != freqs.shape or
+                                          not bool(torch.isfinite(self.drowning).all())):
+            raise AudiospecError(f"drowning times t*(f) must be finite, one per frequency {tuple(freqs.shape)}, got "
+                                 f"{tuple(self.drowning.shape)}")
         if freqs.ndim != 1 or freqs.shape != ratio.shape or freqs.numel() < 2:
             raise AudiospecError(
                 f"freqs and ratio must be 1-D of equal length >= 2, got {tuple(freqs.shape)} and {tuple(ratio.shape)}"
@@ -300,7 +323,8 @@ class SpectralWeightedTimesteps(TimestepSampler):
         self._cdf[-1] = 1.0
 
     def frequency(self, t: torch.Tensor) -> torch.Tensor:
-        """f(t) = f_min + (1 - t)(f_max - f_min): t = 1 (noise) -> f_min, t = 0 (data) -> f_max.
+        """f(t): linear, f_min + (1 - t)(f_max - f_min) (t = 1 noise -> f_min, t = 0 data -> f_max), or the inverse
+        of the drowning time t*(f), interpolated in t* (times beyond the drowning range map to the end rings).
 
         Args:
             t: times ``[*t]``.
@@ -308,11 +332,17 @@ class SpectralWeightedTimesteps(TimestepSampler):
         Returns:
             f(t) ``[*t]`` float64 in cycles/sample.
         """
-        f_min, f_max = self.freqs[0], self.freqs[-1]
-        return f_min + (1.0 - torch.as_tensor(t, dtype=torch.float64)) * (f_max - f_min)
+        t = torch.as_tensor(t, dtype=torch.float64)
+        if self.drowning is None:
+            f_min, f_max = self.freqs[0], self.freqs[-1]
+            return f_min + (1.0 - t) * (f_max - f_min)
+        order = torch.argsort(self.drowning)
+        t_star, freqs = self.drowning[order], self.freqs[order]
+        keep = torch.cat([torch.ones(1, dtype=torch.bool), t_star[1:] > t_star[:-1]])  # strictly increasing knots
+        return _interp(t, t_star[keep], freqs[keep])
 
     def weight(self, t: torch.Tensor) -> torch.Tensor:
-        """R(f(t)), interpolated linearly in f.
+        """R(f(t)), interpolated linearly in f; 1 everywhere when every ring drowns at about one time (no map).
 
         Args:
             t: times ``[*t]``.
@@ -320,21 +350,27 @@ class SpectralWeightedTimesteps(TimestepSampler):
         Returns:
             R(f(t)) ``[*t]`` float64 (constant beyond the ends of ``freqs``).
         """
+        if self.drowning is not None and float(self.drowning.max() - self.drowning.min()) < MIN_DROWNING_SPREAD:
+            return torch.ones_like(torch.as_tensor(t, dtype=torch.float64))
         return _interp(self.frequency(t), self.freqs, self.ratio)
 
     @classmethod
     def from_data(
-        cls, patches: torch.Tensor, *, base: TimestepSampler, degree: int = 2, grid_size: int = 4096
+        cls, patches: torch.Tensor, *, base: TimestepSampler, degree: int = 2, grid_size: int = 4096,
+        prior: NoisePrior | None = None, tau: float = 1.0,
     ) -> "SpectralWeightedTimesteps":
         """R from training patches ``[N, C, F, T]``: log-domain mean of their normalised-radius RAPSD
         (:func:`audiospec.functional.rapsd`, ``mode="normalized"``), DC ring dropped, divided by its
-        degree-``degree`` log-log polynomial fit.
+        degree-``degree`` log-log polynomial fit. With a ``prior``, the drowning-time map (module doc):
+        t*(f) of the fit P_fit against the prior's ring-averaged spectrum at SNR ``tau``.
 
         Args:
             patches: training patches ``[N, C, F, T]``.
             base: p0.
             degree: degree of the log-log polynomial fit, >= 1.
             grid_size: cells of the tabulated density, >= 16.
+            prior: the run's noise prior for the drowning-time map, or None for the linear map.
+            tau: the SNR threshold of the drowning time, > 0.
 
         Returns:
             The sampler.
@@ -348,7 +384,13 @@ class SpectralWeightedTimesteps(TimestepSampler):
         power = log_domain_mean(spectrum.power.reshape(-1, spectrum.power.shape[-1]), dim=0)  # [R]
         keep = spectrum.freqs > 0
         fit = fit_loglog_polynomial(spectrum.freqs[keep], power[keep], degree=degree)
-        return cls(base=base, freqs=spectrum.freqs[keep], ratio=fit.ratio, grid_size=grid_size)
+        drowning = None
+        if prior is not None:
+            F, T = patches.shape[-2:]
+            rings, _ = ring_weights(F, T, mode="normalized")  # [F (T // 2 + 1), R]
+            noise = prior.spectrum((F, T)).to(torch.float64).reshape(-1) @ rings  # ring-averaged S [R]
+            drowning = crossing_time(fit.fitted, noise_power=noise[keep], tau=tau)
+        return cls(base=base, freqs=spectrum.freqs[keep], ratio=fit.ratio, grid_size=grid_size, drowning=drowning)
 
     def pdf(self, t: torch.Tensor) -> torch.Tensor:
         t = torch.as_tensor(t, dtype=torch.float64)
@@ -384,6 +426,9 @@ class TimestepConfig:
         shift: resolution shift s, > 0 (1 = none).
         spectral_weighting: reweight by R(f(t)) from the training patches.
         spectral_degree: degree of the log-log fit behind R, an integer >= 1.
+        frequency_map: how the weighting maps times to frequencies: ``"linear"`` (the notebook's) or
+            ``"drowning"`` (the prior's drowning time t*(f), :class:`SpectralWeightedTimesteps`).
+        tau: the SNR threshold of the drowning time, > 0.
 
     Raises:
         AudiospecError: an unknown kind or an invalid number (each message names the YAML key).
@@ -395,6 +440,8 @@ class TimestepConfig:
     shift: float = 1.0
     spectral_weighting: bool = False
     spectral_degree: int = 2
+    frequency_map: FrequencyMap = "linear"
+    tau: float = 1.0
 
     def __post_init__(self) -> None:
         if self.kind not in TIMESTEP_KINDS:
@@ -408,20 +455,27 @@ class TimestepConfig:
             raise AudiospecError(f"timesteps.spectral_weighting must be true or false, got {self.spectral_weighting!r}")
         if not isinstance(self.spectral_degree, int) or self.spectral_degree < 1:
             raise AudiospecError(f"timesteps.spectral_degree must be an integer >= 1, got {self.spectral_degree!r}")
+        if self.frequency_map not in FREQUENCY_MAPS:
+            raise AudiospecError(f"unknown timesteps.frequency_map {self.frequency_map!r}; choose one of "
+                                 f"{FREQUENCY_MAPS}")
+        if not (isinstance(self.tau, (int, float)) and self.tau > 0 and math.isfinite(self.tau)):
+            raise AudiospecError(f"timesteps.tau must be a positive number, got {self.tau!r}")
 
 
-def make_timestep_sampler(config: TimestepConfig, *, patches: torch.Tensor | None = None) -> TimestepSampler:
+def make_timestep_sampler(config: TimestepConfig, *, patches: torch.Tensor | None = None,
+                          prior: NoisePrior | None = None) -> TimestepSampler:
     """The sampler a :class:`TimestepConfig` describes; spectral weighting needs ``patches`` ``[N, C, F, T]``.
 
     Args:
         config: the settings.
         patches: training patches ``[N, C, F, T]``, needed by ``spectral_weighting`` only.
+        prior: the run's noise prior, needed by ``frequency_map: drowning`` only.
 
     Returns:
         p0, optionally spectrally weighted, then optionally shifted.
 
     Raises:
-        AudiospecError: ``spectral_weighting`` without ``patches``.
+        AudiospecError: ``spectral_weighting`` without ``patches``, or the drowning map without ``prior``.
     """
     sampler: TimestepSampler
     if config.kind == "uniform":
@@ -431,7 +485,11 @@ def make_timestep_sampler(config: TimestepConfig, *, patches: torch.Tensor | Non
     if config.spectral_weighting:
         if patches is None:
             raise AudiospecError("spectral_weighting estimates R(f) from data: pass patches=[N, C, F, T]")
-        sampler = SpectralWeightedTimesteps.from_data(patches, base=sampler, degree=config.spectral_degree)
+        if config.frequency_map == "drowning" and prior is None:
+            raise AudiospecError("frequency_map: drowning maps times to frequencies with the noise prior: pass prior=")
+        sampler = SpectralWeightedTimesteps.from_data(
+            patches, base=sampler, degree=config.spectral_degree, tau=config.tau,
+            prior=prior if config.frequency_map == "drowning" else None)
     if config.shift != 1.0:
         sampler = ShiftedTimesteps(base=sampler, shift=float(config.shift))
     return sampler

@@ -435,7 +435,7 @@ def train(
             fit them, or a checkpoint in ``out_dir`` whose settings, prior or data differ.
     """
     out_dir = _checked_out_dir(config, patches, prior, out_dir)
-    timestep_sampler = make_timestep_sampler(config.timesteps, patches=patches)
+    timestep_sampler = make_timestep_sampler(config.timesteps, patches=patches, prior=prior)
     runtime = runtime if runtime is not None else SingleDevice(precision=config.precision)
     fingerprint = _fingerprint(patches)
     checkpoint_path = out_dir / CHECKPOINT_NAME
