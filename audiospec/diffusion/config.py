@@ -75,6 +75,8 @@ class TrainConfig:
         log_every: steps between progress updates, a positive integer.
         eval_every: steps between held-out loss evaluations when ``train`` gets validation
             patches (None: at the end only).
+        eval_patches: at most this many validation patches (evenly spaced through them) enter
+            the held-out loss, a positive integer; the draws are fixed, so it stays a paired measure.
         seed: seed of every generator of the run, in [0, 2^63).
         objective: ``"flow_matching"``, ``"vp_eps"``, or a coarse-to-fine baseline.
         whiten_loss: measure the loss in the prior's metric (diffusion objectives only).
@@ -99,6 +101,7 @@ class TrainConfig:
     checkpoint_every: int = 1000
     log_every: int = 10
     eval_every: int | None = None
+    eval_patches: int = 512
     seed: int = 0
     objective: Objective = "flow_matching"
     whiten_loss: bool = False
@@ -112,6 +115,7 @@ class TrainConfig:
             _positive_int(name, getattr(self, name))
         if self.eval_every is not None:
             _positive_int("eval_every", self.eval_every)
+        _positive_int("eval_patches", self.eval_patches)
         if not isinstance(self.warmup_steps, int) or isinstance(self.warmup_steps, bool) or self.warmup_steps < 0:
             raise AudiospecError(f"warmup_steps must be a non-negative integer, got {self.warmup_steps!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**63:

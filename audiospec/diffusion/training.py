@@ -456,7 +456,8 @@ def train(
     loss_fn = make_loss(config, prior, n_mels=data.shape[-2])
     evaluate = None
     if validation is not None and runtime.is_main_process:
-        evaluate = _held_out_evaluator(run, validation, loss_fn=loss_fn, prior=prior, out_dir=out_dir,
+        keep = torch.linspace(0, validation.shape[0] - 1, min(config.eval_patches, validation.shape[0])).round().long()
+        evaluate = _held_out_evaluator(run, validation[keep.unique()], loss_fn=loss_fn, prior=prior, out_dir=out_dir,
                                        seed=config.seed)
     started = time.perf_counter()
     _train_loop(run, data, config=config, prior=prior, runtime=runtime, timestep_sampler=timestep_sampler,
