@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 import torch
 
@@ -33,7 +33,10 @@ from audiospec.diffusion.timesteps import TimestepConfig
 from audiospec.diffusion.unet import ModelConfig
 from audiospec.errors import AudiospecError
 
-__all__ = ["TrainConfig", "check_training_data"]
+__all__ = ["MEMORY_FORMATS", "MemoryFormat", "TrainConfig", "check_training_data"]
+
+MemoryFormat = Literal["channels_last", "contiguous"]
+MEMORY_FORMATS: tuple[str, ...] = get_args(MemoryFormat)
 
 
 def _positive_int(name: str, value: Any) -> None:
@@ -77,6 +80,10 @@ class TrainConfig:
             patches (None: at the end only).
         eval_patches: at most this many validation patches (evenly spaced through them) enter
             the held-out loss, a positive integer; the draws are fixed, so it stays a paired measure.
+        memory_format: layout of the network's activations while training: ``"channels_last"``
+            (cuDNN under autocast, and what sampling uses) or ``"contiguous"`` (on a CPU, oneDNN's
+            GroupNorm backward is several times slower channels-last: 1.12-1.16x per training step
+            of the tiny U-Net contiguous on a 2-core AMD EPYC, benchmarks/bench_mfu.py).
         seed: seed of every generator of the run, in [0, 2^63).
         objective: ``"flow_matching"``, ``"vp_eps"``, or a coarse-to-fine baseline.
         whiten_loss: measure the loss in the prior's metric (diffusion objectives only).
@@ -102,6 +109,7 @@ class TrainConfig:
     log_every: int = 10
     eval_every: int | None = None
     eval_patches: int = 512
+    memory_format: MemoryFormat = "channels_last"
     seed: int = 0
     objective: Objective = "flow_matching"
     whiten_loss: bool = False

@@ -446,8 +446,10 @@ def train(
     out_dir.mkdir(parents=True, exist_ok=True)
     save_config(config, out_dir / "config.yaml")
     atomic_write_text(out_dir / "prior.yaml", yaml.safe_dump(prior.to_dict(), sort_keys=False))
+    layout = torch.channels_last if config.memory_format == "channels_last" else torch.contiguous_format
+    run.model.to(memory_format=layout)  # in place: the optimizer keeps its parameters
     run.model, run.optimizer = runtime.prepare(run.model, run.optimizer)
-    run.ema_model = run.ema_model.to(runtime.device)
+    run.ema_model = run.ema_model.to(runtime.device, memory_format=layout)
     data = patches.to(device=runtime.device, dtype=torch.float32)
     run.model.train()
     save = functools.partial(_save, run, path=checkpoint_path, config=config, prior=prior, runtime=runtime,

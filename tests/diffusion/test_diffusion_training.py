@@ -273,3 +273,21 @@ def test_held_out_loss_is_recorded_every_eval_every_steps_and_survives_a_resume(
     # the fixed draws make it a paired measure: a second call gives the same number, another seed another one
     assert validation_loss(ema, validation, loss_fn=make_loss(config, prior, n_mels=16), prior=prior,
                            seed=1) != pytest.approx(expected, rel=1e-6)
+
+
+def test_memory_format_changes_the_layout_not_the_model(tmp_path):
+    from audiospec.diffusion.checkpoint import load_checkpoint
+
+    patches = torch.randn(8, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    weights = []
+    for layout in ("channels_last", "contiguous"):
+        config = TrainConfig.from_dict({"steps": 3, "batch_size": 4, "memory_format": layout,
+                                        "model": {"preset": "tiny", "base_channels": 8, "channel_mults": [1, 2],
+                                                  "attention": False}})
+        result = train(config, patches, prior=WhiteNoise(), out_dir=tmp_path / layout, progress=False)
+        weights.append(load_checkpoint(result.checkpoint)[1].state_dict())
+    # the same arithmetic up to the convolution algorithm's rounding (Adam's first steps amplify it to ~1e-4)
+    for name, a in weights[0].items():
+        torch.testing.assert_close(a, weights[1][name], atol=5e-3, rtol=0, msg=name)
+    with pytest.raises(AudiospecError, match="memory_format must be one of 'channels_last', 'contiguous', got 'nhwc'"):
+        TrainConfig.from_dict({"memory_format": "nhwc"})
