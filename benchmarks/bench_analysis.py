@@ -21,7 +21,7 @@ import scipy.signal
 import torch
 from pysteps.utils.spectral import rapsd as pysteps_rapsd
 
-from audiospec.experiments.analysis import AnalysisConfig, analyze_corpus
+from audiospec.experiments.stages.analysis import AnalysisConfig, analyze_corpus
 from audiospec.functional import colored_noise
 from benchmarks.common import Context, Result, Timing, time_call
 

@@ -1,9 +1,10 @@
 """FLOPs, achieved GFLOP/s and fraction of peak (MFU) of the U-Net's training and sampling steps.
 
-For each network of :data:`NETS` (the demo's U-Net before issue 24 and the compute-optimal CPU
-configuration of ``recipes/mini/conf/cpu.yaml``) on batch 16 x [1, 64, 64]: the FLOPs of one
-step are counted with ``FlopCounterMode`` (:mod:`audiospec.diffusion.flops`), the step is timed,
-and the achieved rate is set against two ceilings:
+For each network of :data:`NETS` (the demo's U-Net, channels-last as trained before issue 24 and
+contiguous as the compute-optimal CPU configuration trains it, and the patchified variant that
+issue 24 measured and did not adopt) on batch 16 x [1, 64, 64]: the FLOPs of one step are
+counted with ``FlopCounterMode`` (:mod:`audiospec.diffusion.flops`), the step is timed, and the
+achieved rate is set against two ceilings:
 
 - the peer: a float32 matrix product of about the same FLOPs (``torch.mm`` of square
   matrices), timed in the same process: what this machine's BLAS reaches, so the ratio is the
@@ -31,11 +32,13 @@ NAME = "mfu"
 DESCRIPTION = "U-Net train / sample step: FLOPs, GFLOP/s, fraction of a same-FLOP sgemm and of the ISA peak"
 
 BATCH, SHAPE = 16, (64, 64)
-NETS: dict[str, ModelConfig] = {
-    "demo U-Net before issue 24 (tiny, base 16)": ModelConfig(
-        base_channels=16, channel_mults=(1, 2, 2, 2), res_blocks=1, attention_heads=4, norm_groups=8),
-    "compute-optimal CPU U-Net (patch 2, base 16)": ModelConfig(
-        base_channels=16, channel_mults=(1, 2, 2, 2), res_blocks=1, attention_heads=4, norm_groups=8, patch_size=2),
+_TINY16 = ModelConfig(base_channels=16, channel_mults=(1, 2, 2, 2), res_blocks=1, attention_heads=4, norm_groups=8)
+NETS: dict[str, tuple[ModelConfig, torch.memory_format]] = {
+    "demo U-Net (tiny, base 16), channels-last": (_TINY16, torch.channels_last),
+    "demo U-Net (tiny, base 16), contiguous": (_TINY16, torch.contiguous_format),
+    "patchified U-Net (patch 2, base 24), contiguous": (ModelConfig(
+        base_channels=24, channel_mults=(1, 2, 2, 2), res_blocks=1, attention_heads=4, norm_groups=8, patch_size=2),
+        torch.contiguous_format),
 }
 
 
@@ -46,10 +49,11 @@ def _matmul_peer(flops: int) -> Callable[[], object]:
     return lambda: torch.mm(a, b)
 
 
-def _step_fns(config: ModelConfig, seed: int, bf16: bool) -> tuple[Callable[[], object], Callable[[], object]]:
-    """(training step, sampling step) of a fresh network on fixed inputs."""
+def _step_fns(config: ModelConfig, layout: torch.memory_format, seed: int,
+              bf16: bool) -> tuple[Callable[[], object], Callable[[], object]]:
+    """(training step, sampling step) of a fresh network in ``layout`` on fixed inputs."""
     g = torch.Generator().manual_seed(seed)
-    net = build_model(config, generator=g)
+    net = build_model(config, generator=g).to(memory_format=layout)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-4)
     x, target = torch.randn(BATCH, 1, *SHAPE, generator=g), torch.randn(BATCH, 1, *SHAPE, generator=g)
     t = torch.rand(BATCH, generator=g)
@@ -75,11 +79,11 @@ def run(ctx: Context) -> list[Result]:
     native_bf16 = "avx512_bf16" in info.flags or "amx_bf16" in info.flags
     repeats, warmup = (3, 1) if ctx.quick else (7, 2)
     results = []
-    for label, config in NETS.items():
+    for label, (config, layout) in NETS.items():
         for bf16 in (False, True) if native_bf16 else (False,):
             dtype = "bf16" if bf16 else "fp32"
             peak = cpu_peak(info, dtype, threads=threads)
-            for kind, fn in zip(("train", "sample"), _step_fns(config, ctx.seed, bf16)):
+            for kind, fn in zip(("train", "sample"), _step_fns(config, layout, ctx.seed, bf16)):
                 flops = count_flops(fn)
                 peer = _matmul_peer(flops)
                 ours_t = time_call(fn, warmup=warmup, repeats=repeats)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 import torch
 
@@ -32,7 +32,10 @@ from audiospec.diffusion.timestep_config import TimestepConfig
 from audiospec.diffusion.unet import ModelConfig
 from audiospec.errors import AudiospecError
 
-__all__ = ["TrainConfig", "check_training_data"]
+__all__ = ["MEMORY_FORMATS", "MemoryFormat", "TrainConfig", "check_training_data"]
+
+MemoryFormat = Literal["channels_last", "contiguous"]
+MEMORY_FORMATS: tuple[str, ...] = get_args(MemoryFormat)
 
 
 def _positive_int(name: str, value: Any) -> None:
@@ -74,6 +77,12 @@ class TrainConfig:
         log_every: steps between progress updates, a positive integer.
         eval_every: steps between held-out loss evaluations when ``train`` gets validation
             patches (None: at the end only).
+        eval_patches: at most this many validation patches (evenly spaced through them) enter
+            the held-out loss, a positive integer; the draws are fixed, so it stays a paired measure.
+        memory_format: layout of the network's activations while training: ``"channels_last"``
+            (cuDNN under autocast, and what sampling uses) or ``"contiguous"`` (on a CPU, oneDNN's
+            GroupNorm backward is several times slower channels-last: 1.12-1.16x per training step
+            of the tiny U-Net contiguous on a 2-core AMD EPYC, benchmarks/bench_mfu.py).
         seed: seed of every generator of the run, in [0, 2^63).
         objective: a registered process (:mod:`audiospec.diffusion.processes`): ``"flow_matching"``,
             ``"vp_eps"``, or a coarse-to-fine baseline (``"cepstral_ar"``, ``"heat"``).
@@ -99,6 +108,8 @@ class TrainConfig:
     checkpoint_every: int = 1000
     log_every: int = 10
     eval_every: int | None = None
+    eval_patches: int = 512
+    memory_format: MemoryFormat = "channels_last"
     seed: int = 0
     objective: str = "flow_matching"
     whiten_loss: bool = False
@@ -112,6 +123,7 @@ class TrainConfig:
             _positive_int(name, getattr(self, name))
         if self.eval_every is not None:
             _positive_int("eval_every", self.eval_every)
+        _positive_int("eval_patches", self.eval_patches)
         if not isinstance(self.warmup_steps, int) or isinstance(self.warmup_steps, bool) or self.warmup_steps < 0:
             raise AudiospecError(f"warmup_steps must be a non-negative integer, got {self.warmup_steps!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**63:

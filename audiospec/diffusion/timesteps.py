@@ -23,7 +23,14 @@ Every sampler is an object with ``sample(n, *, generator, device) -> [n]`` (floa
   the notebook's linear map from frequency to time, written for t = 1 noise:
   f(t) = f_min + (1 - t) (f_max - f_min) (the notebook's t_nb = (f - f_min) / (f_max - f_min)
   counts from noise, so t = 1 - t_nb): coarse frequencies map to noisy times, where spectral
-  autoregression generates them. Sampling is by inverse CDF of the density on a fine grid.
+  autoregression generates them. Or, with ``frequency_map="drowning"``, f(t) is the inverse of
+  the prior's own drowning time t*(f), the time at which ring f of the data (its fitted RAPSD
+  P_fit) falls to SNR tau against the prior's ring-averaged spectrum S (audiospec's f_max(t):
+  :func:`audiospec.functional.autoregression.crossing_time`), so each time is weighted by R at the
+  frequency the process is deciding then; a prior with S ≈ P (matched) drowns every ring at about
+  one time (spread below :data:`MIN_DROWNING_SPREAD`), there is no order to map, and the weighting
+  is p0 exactly. Sampling is by inverse CDF of the density
+  on a fine grid.
 
 :class:`~audiospec.diffusion.timestep_config.TimestepConfig` is the YAML form;
 :func:`~audiospec.diffusion.timestep_config.make_timestep_sampler` builds the object.
@@ -33,13 +40,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal, Sequence, get_args
+from typing import Literal, get_args
 
 import torch
 
+from audiospec.diffusion.priors import NoisePrior
+from audiospec.diffusion.time_shift import check_shift, resolution_shift, shift_time, unshift_time
 from audiospec.errors import AudiospecError
+from audiospec.functional.autoregression import crossing_time
 from audiospec.functional.powerlaw import fit_loglog_polynomial
-from audiospec.functional.rapsd import rapsd
+from audiospec.functional.rapsd import rapsd, ring_weights
 from audiospec.functional.spectra import log_domain_mean
 
 __all__ = [
@@ -54,14 +64,22 @@ __all__ = [
     "resolution_shift",
     "TimestepKind",
     "TIMESTEP_KINDS",
+    "FrequencyMap",
+    "FREQUENCY_MAPS",
+    "MIN_DROWNING_SPREAD",
     "check_shift",
 ]
 
 T_EPS = 1e-5
 """Sampled times are clamped to [T_EPS, 1 - T_EPS]."""
 
+MIN_DROWNING_SPREAD = 0.1
+"""Drowning times of all rings within this span: the process has no spectral order, the drowning map no weighting."""
+
 TimestepKind = Literal["uniform", "logit_normal"]
 TIMESTEP_KINDS: tuple[str, ...] = get_args(TimestepKind)
+FrequencyMap = Literal["linear", "drowning"]
+FREQUENCY_MAPS: tuple[str, ...] = get_args(FrequencyMap)
 
 
 def _check_n(n: int) -> None:
@@ -157,76 +175,6 @@ class LogitNormalTimesteps(TimestepSampler):
         return torch.where(inside, density, torch.zeros_like(density))
 
 
-def check_shift(shift: float) -> None:
-    """A resolution shift must be a finite positive number (1 = no shift).
-
-    Args:
-        shift: the shift s.
-
-    Raises:
-        AudiospecError: any other value.
-    """
-    if not (isinstance(shift, (int, float)) and math.isfinite(shift) and shift > 0):
-        raise AudiospecError(f"time shift s must be a finite positive number (1 = no shift), got {shift!r}")
-
-
-def shift_time(t: torch.Tensor | float, *, shift: float) -> torch.Tensor:
-    """t' = s t / (1 + (s - 1) t) (Esser et al. 2024); s > 1 moves t towards noise (t = 1). float64.
-
-    Args:
-        t: times ``[*t]`` in [0, 1] (a float works too).
-        shift: s, finite and > 0 (1 = no shift).
-
-    Returns:
-        t' ``[*t]`` float64.
-
-    Raises:
-        AudiospecError: a ``shift`` that is not a finite positive number.
-    """
-    check_shift(shift)
-    t = torch.as_tensor(t, dtype=torch.float64)
-    return shift * t / (1.0 + (shift - 1.0) * t)
-
-
-def unshift_time(t_shifted: torch.Tensor | float, *, shift: float) -> torch.Tensor:
-    """Inverse of :func:`shift_time`: t = t' / (s - (s - 1) t'). float64.
-
-    Args:
-        t_shifted: shifted times t' ``[*t]`` in [0, 1].
-        shift: s, finite and > 0.
-
-    Returns:
-        t ``[*t]`` float64.
-
-    Raises:
-        AudiospecError: a ``shift`` that is not a finite positive number.
-    """
-    check_shift(shift)
-    t_shifted = torch.as_tensor(t_shifted, dtype=torch.float64)
-    return t_shifted / (shift - (shift - 1.0) * t_shifted)
-
-
-def resolution_shift(shape: Sequence[int], *, reference_shape: Sequence[int]) -> float:
-    """s = sqrt(m / n) with m = prod(shape), n = prod(reference_shape) pixel counts (Esser et al. 2024).
-
-    E.g. training on 64 x 256 patches with a schedule tuned on 64 x 128 gives s = sqrt(2).
-
-    Args:
-        shape: the patch size trained on, e.g. ``(F, T)``.
-        reference_shape: the patch size the schedule was tuned on.
-
-    Returns:
-        The shift s.
-
-    Raises:
-        AudiospecError: a shape with a non-positive pixel count.
-    """
-    m, n = math.prod(int(s) for s in shape), math.prod(int(s) for s in reference_shape)
-    if m < 1 or n < 1:
-        raise AudiospecError(f"shapes must have positive sizes, got {tuple(shape)} and reference {tuple(reference_shape)}")
-    return math.sqrt(m / n)
-
-
 @dataclass(frozen=True, kw_only=True)
 class ShiftedTimesteps(TimestepSampler):
     """t' = shift_time(t, s) with t from ``base``; density p'(t') = p(t) dt/dt', dt/dt' = s / (s - (s - 1) t')^2.
@@ -276,18 +224,26 @@ class SpectralWeightedTimesteps(TimestepSampler):
         freqs: positive, strictly increasing frequencies ``[K]`` (cycles/sample), K >= 2.
         ratio: R(f) ``[K]``, finite and positive.
         grid_size: cells of the tabulated density, >= 16.
+        drowning: t*(f) ``[K]`` for the drowning-time map (module doc), or None for the linear map.
 
     Raises:
-        AudiospecError: ``freqs`` / ``ratio`` not 1-D of one length >= 2, frequencies not positive
+        AudiospecError: ``freqs`` / ``ratio`` not 1-D of one length >= 2, drowning times of another length,
+            frequencies not positive
             and increasing, a ratio not finite and positive, ``grid_size`` < 16, or a density
             without mass on (0, 1).
     """
 
     def __init__(
-        self, *, base: TimestepSampler, freqs: torch.Tensor, ratio: torch.Tensor, grid_size: int = 4096
+        self, *, base: TimestepSampler, freqs: torch.Tensor, ratio: torch.Tensor, grid_size: int = 4096,
+        drowning: torch.Tensor | None = None,
     ) -> None:
         freqs = torch.as_tensor(freqs, dtype=torch.float64).cpu()
         ratio = torch.as_tensor(ratio, dtype=torch.float64).cpu()
+        self.drowning = None if drowning is None else torch.as_tensor(drowning, dtype=torch.float64).cpu()
+        if self.drowning is not None and (self.drowning.shape != freqs.shape or
+                                          not bool(torch.isfinite(self.drowning).all())):
+            raise AudiospecError(f"drowning times t*(f) must be finite, one per frequency {tuple(freqs.shape)}, got "
+                                 f"{tuple(self.drowning.shape)}")
         if freqs.ndim != 1 or freqs.shape != ratio.shape or freqs.numel() < 2:
             raise AudiospecError(
                 f"freqs and ratio must be 1-D of equal length >= 2, got {tuple(freqs.shape)} and {tuple(ratio.shape)}"
@@ -309,7 +265,8 @@ class SpectralWeightedTimesteps(TimestepSampler):
         self._cdf[-1] = 1.0
 
     def frequency(self, t: torch.Tensor) -> torch.Tensor:
-        """f(t) = f_min + (1 - t)(f_max - f_min): t = 1 (noise) -> f_min, t = 0 (data) -> f_max.
+        """f(t): linear, f_min + (1 - t)(f_max - f_min) (t = 1 noise -> f_min, t = 0 data -> f_max), or the inverse
+        of the drowning time t*(f), interpolated in t* (times beyond the drowning range map to the end rings).
 
         Args:
             t: times ``[*t]``.
@@ -317,11 +274,17 @@ class SpectralWeightedTimesteps(TimestepSampler):
         Returns:
             f(t) ``[*t]`` float64 in cycles/sample.
         """
-        f_min, f_max = self.freqs[0], self.freqs[-1]
-        return f_min + (1.0 - torch.as_tensor(t, dtype=torch.float64)) * (f_max - f_min)
+        t = torch.as_tensor(t, dtype=torch.float64)
+        if self.drowning is None:
+            f_min, f_max = self.freqs[0], self.freqs[-1]
+            return f_min + (1.0 - t) * (f_max - f_min)
+        order = torch.argsort(self.drowning)
+        t_star, freqs = self.drowning[order], self.freqs[order]
+        keep = torch.cat([torch.ones(1, dtype=torch.bool), t_star[1:] > t_star[:-1]])  # strictly increasing knots
+        return _interp(t, t_star[keep], freqs[keep])
 
     def weight(self, t: torch.Tensor) -> torch.Tensor:
-        """R(f(t)), interpolated linearly in f.
+        """R(f(t)), interpolated linearly in f; 1 everywhere when every ring drowns at about one time (no map).
 
         Args:
             t: times ``[*t]``.
@@ -329,21 +292,27 @@ class SpectralWeightedTimesteps(TimestepSampler):
         Returns:
             R(f(t)) ``[*t]`` float64 (constant beyond the ends of ``freqs``).
         """
+        if self.drowning is not None and float(self.drowning.max() - self.drowning.min()) < MIN_DROWNING_SPREAD:
+            return torch.ones_like(torch.as_tensor(t, dtype=torch.float64))
         return _interp(self.frequency(t), self.freqs, self.ratio)
 
     @classmethod
     def from_data(
-        cls, patches: torch.Tensor, *, base: TimestepSampler, degree: int = 2, grid_size: int = 4096
+        cls, patches: torch.Tensor, *, base: TimestepSampler, degree: int = 2, grid_size: int = 4096,
+        prior: NoisePrior | None = None, tau: float = 1.0,
     ) -> "SpectralWeightedTimesteps":
         """R from training patches ``[N, C, F, T]``: log-domain mean of their normalised-radius RAPSD
         (:func:`audiospec.functional.rapsd`, ``mode="normalized"``), DC ring dropped, divided by its
-        degree-``degree`` log-log polynomial fit.
+        degree-``degree`` log-log polynomial fit. With a ``prior``, the drowning-time map (module doc):
+        t*(f) of the fit P_fit against the prior's ring-averaged spectrum at SNR ``tau``.
 
         Args:
             patches: training patches ``[N, C, F, T]``.
             base: p0.
             degree: degree of the log-log polynomial fit, >= 1.
             grid_size: cells of the tabulated density, >= 16.
+            prior: the run's noise prior for the drowning-time map, or None for the linear map.
+            tau: the SNR threshold of the drowning time, > 0.
 
         Returns:
             The sampler.
@@ -357,7 +326,13 @@ class SpectralWeightedTimesteps(TimestepSampler):
         power = log_domain_mean(spectrum.power.reshape(-1, spectrum.power.shape[-1]), dim=0)  # [R]
         keep = spectrum.freqs > 0
         fit = fit_loglog_polynomial(spectrum.freqs[keep], power[keep], degree=degree)
-        return cls(base=base, freqs=spectrum.freqs[keep], ratio=fit.ratio, grid_size=grid_size)
+        drowning = None
+        if prior is not None:
+            F, T = patches.shape[-2:]
+            rings, _ = ring_weights(F, T, mode="normalized")  # [F (T // 2 + 1), R]
+            noise = prior.spectrum((F, T)).to(torch.float64).reshape(-1) @ rings  # ring-averaged S [R]
+            drowning = crossing_time(fit.fitted, noise_power=noise[keep], tau=tau)
+        return cls(base=base, freqs=spectrum.freqs[keep], ratio=fit.ratio, grid_size=grid_size, drowning=drowning)
 
     def pdf(self, t: torch.Tensor) -> torch.Tensor:
         t = torch.as_tensor(t, dtype=torch.float64)

@@ -328,7 +328,8 @@ def train(
             fit them, or a checkpoint in ``out_dir`` whose settings, prior or data differ.
     """
     out_dir, process = _checked_out_dir(config, patches, prior, out_dir)
-    loss_fn = TrainingLoss(process=process, timesteps=make_timestep_sampler(config.timesteps, patches=patches))
+    timesteps = make_timestep_sampler(config.timesteps, patches=patches, prior=prior)
+    loss_fn = TrainingLoss(process=process, timesteps=timesteps)
     runtime = runtime if runtime is not None else SingleDevice(precision=config.precision)
     fingerprint = _fingerprint(patches)
     checkpoint_path = out_dir / CHECKPOINT_NAME
@@ -339,8 +340,10 @@ def train(
     out_dir.mkdir(parents=True, exist_ok=True)
     save_config(config, out_dir / "config.yaml")
     atomic_write_text(out_dir / "prior.yaml", yaml.safe_dump(prior.to_dict(), sort_keys=False))
+    layout = torch.channels_last if config.memory_format == "channels_last" else torch.contiguous_format
+    run.model.to(memory_format=layout)  # in place: the optimizer keeps its parameters
     run.model, run.optimizer = runtime.prepare(run.model, run.optimizer)
-    run.ema_model = run.ema_model.to(runtime.device)
+    run.ema_model = run.ema_model.to(runtime.device, memory_format=layout)
     data = patches.to(device=runtime.device, dtype=torch.float32)
     run.model.train()
     save = functools.partial(_save, run, path=checkpoint_path, config=config, prior=prior, runtime=runtime,
@@ -348,8 +351,9 @@ def train(
 
     evaluate = None
     if validation is not None and runtime.is_main_process:
-        evaluate = held_out_evaluator(run.ema_model, validation, process=process, out_dir=out_dir, start_step=run.step,
-                                      seed=config.seed)
+        keep = torch.linspace(0, validation.shape[0] - 1, min(config.eval_patches, validation.shape[0])).round().long()
+        evaluate = held_out_evaluator(run.ema_model, validation[keep.unique()], process=process, out_dir=out_dir,
+                                      start_step=run.step, seed=config.seed)
     started = time.perf_counter()
     _train_loop(run, data, config=config, runtime=runtime, loss_fn=loss_fn, save=save, evaluate=evaluate,
                 progress=progress)

@@ -10,6 +10,7 @@ from audiospec.functional.autoregression import (
     max_detectable_frequency,
     snr_per_frequency,
 )
+from audiospec.functional.band_steps import band_step_shares, directional_share, ridge_r2
 from audiospec.functional.blur import blur_transfer, gaussian_blur
 from audiospec.functional.cepstrum import (
     band_edges,
@@ -46,6 +47,7 @@ from audiospec.functional.stats import (
     mean_confidence_interval,
     paired_bootstrap_pvalue,
     sign_flip_pvalue,
+    smallest_sign_flip_p,
 )
 
 __all__ = [
@@ -95,6 +97,10 @@ __all__ = [
     "bootstrap_interval",
     "hierarchical_bootstrap",
     "holm",
+    "smallest_sign_flip_p",
+    "band_step_shares",
+    "directional_share",
+    "ridge_r2",
     "holm_adjusted",
     "paired_bootstrap_pvalue",
     "sign_flip_pvalue",

@@ -17,6 +17,7 @@ __all__ = [
     "mean_confidence_interval",
     "bootstrap_interval",
     "hierarchical_bootstrap",
+    "smallest_sign_flip_p",
     "crossed_bootstrap",
     "paired_bootstrap_pvalue",
     "holm",
@@ -301,6 +302,31 @@ def sign_flip_pvalue(differences: torch.Tensor | Sequence[float]) -> float:
     means = ((1 - 2 * bits).to(torch.float64) * d).mean(1)  # [2^n]
     observed = abs(float(d.mean()))
     return float((means.abs() >= observed - 1e-12 * max(observed, 1.0)).double().mean())
+
+
+def smallest_sign_flip_p(n_pairs: int, *, family_size: int = 1) -> float:
+    """The smallest p a family of ``family_size`` exact sign-flip tests on ``n_pairs`` pairs can reach after Holm.
+
+    One test cannot go below 2 / 2^n (the observed sign pattern and its mirror image,
+    :func:`sign_flip_pvalue`); Holm multiplies the smallest p of a family of m by m, so the family
+    can reject anything at level alpha only when m * 2 / 2^n <= alpha: 3 seeds give 0.25 for one
+    test, 7 seeds 0.0156 (0.047 for a family of 3). A family that cannot reach alpha "cannot decide
+    with n seeds", whatever the data.
+
+    Args:
+        n_pairs: paired differences per test (seeds), >= 1.
+        family_size: tests in the Holm family, >= 1.
+
+    Returns:
+        min(1, family_size * 2 / 2^n_pairs).
+
+    Raises:
+        AudiospecError: a count below 1.
+    """
+    if isinstance(n_pairs, bool) or not isinstance(n_pairs, int) or n_pairs < 1 or \
+            isinstance(family_size, bool) or not isinstance(family_size, int) or family_size < 1:
+        raise AudiospecError(f"need n_pairs >= 1 and family_size >= 1, got {n_pairs!r} and {family_size!r}")
+    return min(1.0, family_size * 2.0 / 2.0**n_pairs)
 
 
 def holm_adjusted(pvalues: Sequence[float]) -> list[float]:

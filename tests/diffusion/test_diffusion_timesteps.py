@@ -18,7 +18,8 @@ from audiospec.diffusion import (
     shift_time,
     unshift_time,
 )
-from audiospec.diffusion.timesteps import T_EPS
+from audiospec.diffusion.priors import ColoredNoise, MatchedNoise, WhiteNoise
+from audiospec.diffusion.timesteps import MIN_DROWNING_SPREAD, T_EPS
 from audiospec.errors import AudiospecError
 from audiospec.functional import log_snr
 from helpers_diffusion import structured_patches
@@ -49,6 +50,10 @@ SAMPLERS = {
     "shifted_uniform": ShiftedTimesteps(base=UniformTimesteps(), shift=3.0),
     "shifted_logit_normal": ShiftedTimesteps(base=LogitNormalTimesteps(), shift=0.5),
     "spectral": SpectralWeightedTimesteps.from_data(_ratio_patches(), base=LogitNormalTimesteps()),
+    "spectral_drowning_white": SpectralWeightedTimesteps.from_data(_ratio_patches(), base=LogitNormalTimesteps(),
+                                                                   prior=WhiteNoise()),
+    "spectral_drowning_pink": SpectralWeightedTimesteps.from_data(_ratio_patches(), base=UniformTimesteps(),
+                                                                  prior=ColoredNoise(beta=1.0)),
 }
 
 
@@ -141,3 +146,28 @@ def test_timestep_errors_name_the_value():
         UniformTimesteps().sample(0)
     with pytest.raises(AudiospecError, match="strictly increasing"):
         SpectralWeightedTimesteps(base=UniformTimesteps(), freqs=torch.tensor([0.0, 0.1]), ratio=torch.ones(2))
+
+
+def test_drowning_map_sends_each_time_to_the_ring_deciding_then():
+    patches = _ratio_patches()
+    sampler = SpectralWeightedTimesteps.from_data(patches, base=UniformTimesteps(), prior=WhiteNoise())
+    t_star = sampler.drowning
+    # a power law under white noise: coarse rings drown later (larger t*), so the map is monotone decreasing
+    assert bool((t_star[1:] <= t_star[:-1] + 1e-12).all()) and float(t_star[0] - t_star[-1]) > 0.1
+    # at each ring's own drowning time the map gives that ring back
+    inner = slice(1, -1)
+    torch.testing.assert_close(sampler.frequency(t_star[inner]), sampler.freqs[inner], rtol=1e-9, atol=1e-12)
+
+
+def test_flat_ratio_or_a_matched_prior_leave_the_base_density_exactly():
+    patches = _ratio_patches()
+    base = LogitNormalTimesteps(mu=0.3, sigma=0.8)
+    flat = SpectralWeightedTimesteps(base=base, freqs=torch.linspace(0.01, 0.5, 30), ratio=torch.ones(30))
+    centres = (torch.arange(flat.grid_size, dtype=torch.float64) + 0.5) / flat.grid_size  # the tabulation grid
+    p0 = base.pdf(centres)
+    torch.testing.assert_close(flat.pdf(centres), p0 / p0.mean(), rtol=1e-12, atol=0)  # p0 itself, renormalised
+    assert float(p0.mean()) == pytest.approx(1.0, abs=1e-3)
+    matched = SpectralWeightedTimesteps.from_data(patches, base=base, prior=MatchedNoise.from_data(patches))
+    # S = P: every ring drowns at about one time (t* = 1/2 up to the fit's error): no map, no weighting
+    assert float(matched.drowning.max() - matched.drowning.min()) < MIN_DROWNING_SPREAD
+    torch.testing.assert_close(matched.pdf(centres), p0 / p0.mean(), rtol=1e-12, atol=0)

@@ -62,7 +62,7 @@ def test_from_dict_presets_overrides_and_yaml_round_trip(tmp_path):
         ({"lr": -1.0}, "lr must be a number > 0"),
         ({"ema_decay": 1.0}, "ema_decay must be < 1"),
         ({"objective": "ddim"}, r"unknown objective .ddim.; choose one of \(.flow_matching., .vp_eps., .cepstral_ar., .heat.\)"),
-        ({"precision": "fp8"}, r"precision must be one of .fp32., .bf16., .fp16., got .fp8."),
+        ({"precision": "fp8"}, r"precision must be one of .fp32., .bf16., .fp16., .auto., got .fp8."),
         ({"betas": [0.9]}, r"betas must be a list of 2 values \(a number, a number\), got \[0.9\]"),
     ],
 )
@@ -274,3 +274,21 @@ def test_held_out_loss_is_recorded_every_eval_every_steps_and_survives_a_resume(
     # the fixed draws make it a paired measure: a second call gives the same number, another seed another one
     assert validation_loss(ema, validation, process=make_process(config, prior, n_mels=16),
                            seed=1) != pytest.approx(expected, rel=1e-6)
+
+
+def test_memory_format_changes_the_layout_not_the_model(tmp_path):
+    from audiospec.diffusion.checkpoint import load_checkpoint
+
+    patches = torch.randn(8, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    weights = []
+    for layout in ("channels_last", "contiguous"):
+        config = TrainConfig.from_dict({"steps": 3, "batch_size": 4, "memory_format": layout,
+                                        "model": {"preset": "tiny", "base_channels": 8, "channel_mults": [1, 2],
+                                                  "attention": False}})
+        result = train(config, patches, prior=WhiteNoise(), out_dir=tmp_path / layout, progress=False)
+        weights.append(load_checkpoint(result.checkpoint)[1].state_dict())
+    # the same arithmetic up to the convolution algorithm's rounding (Adam's first steps amplify it to ~1e-4)
+    for name, a in weights[0].items():
+        torch.testing.assert_close(a, weights[1][name], atol=5e-3, rtol=0, msg=name)
+    with pytest.raises(AudiospecError, match="memory_format must be one of 'channels_last', 'contiguous', got 'nhwc'"):
+        TrainConfig.from_dict({"memory_format": "nhwc"})

@@ -64,3 +64,17 @@ def test_on_device_network_keeps_the_callers_tensors_where_they_are():
     assert model_device(wrapped, None).type == "cpu"  # samplers keep noise and trajectories on the CPU
     out.square().sum().backward()  # the likelihood's divergence needs gradients through the copies
     assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+def test_auto_precision_is_bf16_only_where_the_cpu_computes_it_natively(monkeypatch):
+    from audiospec.diffusion import runtime
+
+    for native in (True, False):
+        monkeypatch.setattr(runtime, "native_cpu_bf16", lambda native=native: native)
+        device = runtime.SingleDevice(device="cpu", precision="auto")
+        net = torch.nn.Linear(4, 4)
+        with device.autocast():
+            out = net(torch.randn(2, 4))
+        assert out.dtype == (torch.bfloat16 if native else torch.float32)
+        with runtime.SingleDevice(device="cpu", precision="bf16").autocast():  # bf16 means CUDA only: fp32 here
+            assert net(torch.randn(2, 4)).dtype == torch.float32

@@ -33,11 +33,14 @@ def test_recipe_config_parses(path):
 
 
 def test_protocol_can_reach_a_verdict_and_matches_the_demo_models():
-    protocol = _run_config(PipelineConfig, next(p for p in CONFS if p.name == "protocol.yaml")).compare
+    """The converged protocol trains the demo's models (only the budget differs); both protocols can decide."""
     demo = _run_config(PipelineConfig, next(p for p in CONFS if p.parts[-3] == "mini" and p.name == "cpu.yaml")).compare
-    # two primary tests under Holm need 2 * 2 / 2^n < 0.05, i.e. n >= 7 seeds
-    assert len(protocol.seeds) >= 7 and protocol.primary_steps in protocol.steps
-    for name in ("mel", "patch_frames", "split_fractions", "split_seed"):
-        assert getattr(protocol, name) == getattr(demo, name)
-    same = {k: v for k, v in vars(protocol.train).items() if k not in ("steps", "checkpoint_every")}
-    assert same == {k: v for k, v in vars(demo.train).items() if k not in ("steps", "checkpoint_every")}
+    for name in ("protocol.yaml", "converged.yaml"):  # the 300-step preview of record, and the converged protocol
+        protocol = _run_config(PipelineConfig, next(p for p in CONFS if p.name == name)).compare
+        # two primary tests under Holm need 2 * 2 / 2^n < 0.05, i.e. n >= 7 seeds
+        assert len(protocol.seeds) >= 7 and protocol.primary_steps in protocol.steps
+        for key in ("mel", "patch_frames", "split_fractions", "split_seed"):
+            assert getattr(protocol, key) == getattr(demo, key)
+    budget = ("steps", "checkpoint_every", "eval_every")
+    same = {k: v for k, v in vars(protocol.train).items() if k not in budget}
+    assert same == {k: v for k, v in vars(demo.train).items() if k not in budget}
