@@ -36,7 +36,7 @@ def band_step_shares(trajectory: torch.Tensor, bands: list[tuple[int, int]]) -> 
         trajectory: x̂0 at every grid time, ``[S + 1, ..., M, T]`` (first axis from t = 1 to t = 0; any
             batch axes between are summed over).
         bands: ``[(start, stop)]`` DCT-bin ranges along mel (e.g.
-            :func:`audiospec.diffusion.band_swap.quefrency_bands`), within ``[0, M]``.
+            :func:`audiospec.functional.cepstrum.quefrency_bands`), within ``[0, M]``.
 
     Returns:
         Shares ``[n_bands, S]`` in float64, each row summing to 1 (a band that never changes: a row of 0).
