@@ -11,7 +11,7 @@ import torch
 
 from audiospec.diffusion.priors import NoisePrior, WhiteNoise
 from audiospec.diffusion.processes.base import ProcessEntry, Settings, register
-from audiospec.diffusion.processes.interpolant import FrequencyInterpolant, _broadcast, settings_of, white_prior
+from audiospec.diffusion.processes.interpolant import FrequencyInterpolant, as_like, settings_of, white_prior
 from audiospec.errors import AudiospecError
 from audiospec.functional.cepstrum import dct_matrix, quefrency_bands
 
@@ -145,7 +145,7 @@ class CepstralAR(FrequencyInterpolant):
         Returns:
             c0_hat ``[B, C, M, T]``.
         """
-        return c - _broadcast(self.tau(s), c) * output
+        return c - as_like(self.tau(s), c) * output
 
     def output_for(self, c0_hat: torch.Tensor, c: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         """The network output whose data prediction is ``c0_hat``: v = (c − c0_hat) / tau where tau > 0, 0 on the
@@ -159,7 +159,7 @@ class CepstralAR(FrequencyInterpolant):
         Returns:
             v ``[B, C, M, T]``.
         """
-        tau = _broadcast(self.tau(s), c)
+        tau = as_like(self.tau(s), c)
         return torch.where(tau > 0, (c - c0_hat) / tau.clamp_min(1e-12), torch.zeros_like(c))
 
     def active(self, s: torch.Tensor) -> torch.Tensor:

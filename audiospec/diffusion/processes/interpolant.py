@@ -99,7 +99,8 @@ class CoarseToFineConfig:
                                  f"got {self.noise}")
 
 
-def _broadcast(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+def as_like(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``values`` on ``like``'s device and in its dtype (per-coefficient schedules against a batch of coefficients)."""
     return values.to(device=like.device, dtype=like.dtype)
 
 
@@ -129,7 +130,7 @@ class FrequencyInterpolant:
 
     def _noisy(self, c0: torch.Tensor, c_eps: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         alpha, sigma = self.schedule(s, tuple(c0.shape[-2:]))
-        return _broadcast(alpha, c0) * c0 + _broadcast(sigma, c0) * c_eps
+        return as_like(alpha, c0) * c0 + as_like(sigma, c0) * c_eps
 
     def corrupt(self, x0: torch.Tensor, eps: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """x_s = B^T (alpha(s) B x0 + sigma(s) B eps) at the process's own time s = ``t``.
@@ -261,8 +262,8 @@ class FrequencyInterpolant:
         c0_hat = self.data_prediction(output, c, s)
         if i == len(grid) - 2:
             return c0_hat, c0_hat
-        alpha, sigma = (_broadcast(v, c) for v in self.schedule(s, shape))
-        alpha_next, sigma_next = (_broadcast(v, c) for v in self.schedule(torch.full_like(s, grid[i + 1]), shape))
+        alpha, sigma = (as_like(v, c) for v in self.schedule(s, shape))
+        alpha_next, sigma_next = (as_like(v, c) for v in self.schedule(torch.full_like(s, grid[i + 1]), shape))
         eps_hat = torch.where(sigma > 0, (c - alpha * c0_hat) / sigma.clamp_min(1e-12), torch.zeros_like(c))
         if self.eta > 0:
             z = torch.randn(c.shape, generator=generator).to(c.device)
