@@ -20,6 +20,11 @@ from audiospec.report.text import bullets, markdown_table, number
 __all__ = ["by_time_differences", "describe_sampler", "timesteps_answer", "timesteps_html", "timesteps_table", "timesteps_verdicts"]
 
 
+def _seeds(n: int) -> str:
+    """"1 seed", "7 seeds"."""
+    return f"{n} seed" if n == 1 else f"{n} seeds"
+
+
 def describe_sampler(config: TimestepConfig) -> str:
     """An arm's p(t) in words: base density, spectral weighting and its map, resolution shift."""
     base = "uniform" if config.kind == "uniform" else f"logit-normal({config.mu:g}, {config.sigma:g})"
@@ -54,7 +59,7 @@ def _verdict(test: ArmTest, family: FamilyBound) -> str:
     if d.reliable:
         return "reliably lower: it trains faster" if d.mean < 0 else "reliably higher: it trains slower"
     if not family.can_decide:
-        return (f"cannot decide with {family.n_seeds} seeds (the smallest Holm p a family of {family.size} can reach "
+        return (f"cannot decide with {_seeds(family.n_seeds)} (the smallest Holm p a family of {family.size} can reach "
                 f"is {family.smallest_p:.3g}, not below {ALPHA:g})")
     return "no reliable difference"
 
@@ -84,12 +89,12 @@ def timesteps_answer(result: TimestepsResult, raw: Any = None) -> str:
         head = "; ".join(f"{t.arm} on the {t.prior} prior is reliably {'faster' if t.difference.mean < 0 else 'slower'}"
                          for t in reliable)
     elif undecidable:
-        head = (f"Cannot decide with {n} seeds: the pre-specified test ({arms} against {result.reference}) cannot "
+        head = (f"Cannot decide with {_seeds(n)}: the pre-specified test ({arms} against {result.reference}) cannot "
                 f"reach p < {ALPHA:g} after Holm with so few seeds, whatever the data")
     else:
         head = f"No reliable difference between {arms} and {result.reference}"
     means = "; ".join(f"{t.arm}, {t.prior}: {number(t.difference.mean, digits=4, signed=True)}" for t in tests)
-    return (f"\n{head} (held-out loss at {result.primary_step} steps minus {result.reference}'s, mean over {n} seeds: "
+    return (f"\n{head} (held-out loss at {result.primary_step} steps minus {result.reference}'s, mean over {_seeds(n)}: "
             f"{means}).\n")
 
 
@@ -158,8 +163,8 @@ def timesteps_table(result: TimestepsResult, raw: Any = None) -> str:
 
 
 def _families_text(result: TimestepsResult) -> list[str]:
-    return [f"{f.prior} prior, {'primary' if f.primary else 'secondary'} family: {f.size} tests on {f.n_seeds} "
-            f"seeds, smallest attainable Holm p {f.smallest_p:.3g}" + ("" if f.can_decide else " (cannot decide)")
+    return [f"{f.prior} prior, {'primary' if f.primary else 'secondary'} family: {f.size} tests on "
+            f"{_seeds(f.n_seeds)}, smallest attainable Holm p {f.smallest_p:.3g}" + ("" if f.can_decide else " (cannot decide)")
             for f in result.families]
 
 
@@ -174,7 +179,7 @@ def timesteps_html(result: TimestepsResult, out_dir: Path) -> str:
     speeds = ", ".join(f"{arm} {v:.3f}" for arm, v in result.seconds_per_step.items())
     return f"""
 <h2 id="timesteps">Timestep samplers at equal compute</h2>{label}
-<p>{len(result.arms)} arms x {len(result.priors)} priors x {len(result.seeds)} seeds, trained to
+<p>{len(result.arms)} arms x {len(result.priors)} priors x {_seeds(len(result.seeds))}, trained to
 {result.checkpoints[-1]} steps with the protocol's training; the held-out flow-matching loss on
 {result.n_validation_patches} validation patches with t stratified over [0, 1) and fixed noise ({result.loss_draws}
 draws per patch), the same for every arm; KID of {result.n_samples} samples at {result.sample_steps} Euler steps and
