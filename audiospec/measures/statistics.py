@@ -94,6 +94,13 @@ class Family:
         """The family whose intervals are at ``level`` (a result records its intervals' level, 1 − alpha / m, and
         this recovers m).
 
+        Args:
+            level: the level of the family's intervals, 1 − alpha / m.
+            alpha: the family's error rate.
+
+        Returns:
+            The family of m tests (m rounded to the nearest whole number).
+
         Raises:
             AudiospecError: a level outside (1 − alpha, 1) (no family of one or more tests has it).
         """
@@ -104,12 +111,26 @@ class Family:
 
     def smallest_p(self, n_seeds: int) -> float:
         """The smallest Holm-adjusted p any of its tests can reach with ``n_seeds`` paired seeds (exact sign flips:
-        m · 2 / 2^n, :func:`~audiospec.functional.stats.smallest_sign_flip_p`)."""
+        m · 2 / 2^n, :func:`~audiospec.functional.stats.smallest_sign_flip_p`).
+
+        Args:
+            n_seeds: the number of paired seeds of a test.
+
+        Returns:
+            The smallest Holm-adjusted p, capped at 1.
+        """
         return smallest_sign_flip_p(n_seeds, family_size=max(self.size, 1))
 
     def can_decide(self, n_seeds: int) -> bool:
         """Whether any of its tests can be called reliable with ``n_seeds`` seeds, whatever the data (its smallest
-        attainable p below alpha); a family that cannot "cannot decide with n seeds"."""
+        attainable p below alpha); a family that cannot "cannot decide with n seeds".
+
+        Args:
+            n_seeds: the number of paired seeds of a test.
+
+        Returns:
+            True when its smallest attainable p is below alpha.
+        """
         return self.smallest_p(n_seeds) < self.alpha
 
 
