@@ -27,9 +27,9 @@ body{font-family:system-ui,sans-serif;max-width:1320px;margin:1em auto;padding:0
 h1{font-size:1.35em;margin:.2em 0}h2{margin:1.2em 0 .4em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
-img{max-width:100%;border:1px solid #eee;margin:.4em 0}
+img{max-width:100%;border:1px solid #eee;margin:.4em 0}figure img{max-height:340px}
 .row{display:flex;flex-wrap:wrap;gap:.8em}.row figure{margin:0;width:330px}.row audio{width:100%}
-.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:.2em 1em;align-items:start}
+.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(400px,1fr));gap:.2em 1em;align-items:start}
 figcaption{font-size:.85em;color:#444}figure{margin:.6em 0}li{margin:.3em 0}.note{color:#666;font-size:.9em}
 nav{font-size:.9em;color:#444}nav a{margin-right:.9em}
 details{margin:.5em 0}summary{cursor:pointer;color:#1a4f8b}.family{font-size:.95em}
