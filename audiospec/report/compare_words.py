@@ -18,11 +18,11 @@ from audiospec.experiments.rows import PRIMARY_METRIC
 from audiospec.report.families import (
     Comparison,
     HolmFamily,
-    cannot_decide,
     difference_families,
     family_line,
     p_values_text,
     reach_text,
+    undecided,
     verdict,
 )
 from audiospec.report.sections import Answer
@@ -171,10 +171,9 @@ def arm_label(arm: str, result: CompareResult) -> str:
 
 def _family_verdict(family: HolmFamily, tests: Sequence[Comparison], better: str) -> str:
     """The verdict of a question answered by some tests of ``family``, in a few words."""
-    if not family.can_decide:
-        return cannot_decide(family)
     reliable = [f"{t.label} {'better' if t.difference.mean < 0 else 'worse'}" for t in tests if t.reliable]
-    return ("reliably: " + ", ".join(reliable)) if reliable else f"no reliable difference ({better})"
+    return undecided(family, tests) or (("reliably: " + ", ".join(reliable)) if reliable else
+                                        f"no reliable difference ({better})")
 
 
 def _priors_answer(result: CompareResult, families: dict[bool, HolmFamily]) -> Answer:
@@ -245,7 +244,7 @@ def _arms_answer(result: CompareResult, families: dict[bool, HolmFamily]) -> Ans
                 f"{number(min(values), signed=True)} to {number(max(values), signed=True)}"
             ranges.append(f"{arm_label(arm, result)} {shown}")
     family = families.get(False)
-    reach = f" Comparison with every other comparison: {reach_text(family)}." if family else ""
+    reach = f" Tested in one Holm family with every other comparison: {reach_text(family)}." if family else ""
     tests = [t for t in family.tests if t.group == PRIMARY_METRIC and t.label.split(" vs ")[0] in result.arms] \
         if family else []
     return Answer(

@@ -25,7 +25,7 @@ from audiospec.measures.statistics import Family, Interval, excludes_zero
 from audiospec.report.page import folded, table
 
 __all__ = ["Comparison", "HolmFamily", "cannot_decide", "could_decide", "difference_families", "family_html",
-           "family_line", "interval_note", "p_values_text", "reach_text", "sorted_tests", "verdict"]
+           "family_line", "interval_note", "p_values_text", "reach_text", "sorted_tests", "undecided", "verdict"]
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,28 @@ def cannot_decide(family: HolmFamily) -> str:
     """What a family that cannot decide says instead of a verdict: "cannot decide with n seeds" (or that one seed
     is not tested)."""
     return "one seed: not tested" if family.seeds < 2 else f"cannot decide with {family.seeds} seeds"
+
+
+def undecided(family: HolmFamily | None, tests: Sequence[Comparison]) -> str | None:
+    """What a question answered by ``tests`` of ``family`` says instead of a verdict when none of them could have
+    rejected: its family cannot decide ("cannot decide with 7 seeds"), or each of the tests has too few seeds of its
+    own (an arm run on 3 of the family's 7 seeds); None when one of them could (then a verdict is due).
+
+    Args:
+        family: the family the tests belong to (None: no family, nothing to say).
+        tests: the tests that answer the question.
+
+    Returns:
+        The words in place of a verdict, or None.
+    """
+    if family is None or any(t.reliable for t in tests):
+        return None
+    if not family.can_decide:
+        return cannot_decide(family)
+    if tests and not any(could_decide(family, t) for t in tests):
+        seeds = max(t.seeds for t in tests)
+        return "one seed: not tested" if seeds < 2 else f"cannot decide with {seeds} seeds"
+    return None
 
 
 def reach_text(family: HolmFamily) -> str:

@@ -16,6 +16,7 @@ from audiospec.report.families import (
     family_line,
     interval_note,
     sorted_tests,
+    undecided,
     verdict,
 )
 
@@ -89,3 +90,16 @@ def test_a_family_is_read_from_the_level_a_difference_was_drawn_at():
                            level=difference.level, basis="the seeds")
     assert family.family.size == 148 and family.smallest_p == 1.0
     assert "(148 · 2 / 2^7, capped at 1)" in family_line(family)
+
+
+def test_a_question_whose_tests_could_not_reject_gets_no_verdict_even_in_a_family_that_can_decide():
+    # a family of 2 on 7 seeds can reach 0.031, but arms run on 3 of the seeds cannot go below 2 / 2^3 = 0.25
+    short = [_test(0.5, 0.4, 0.6, 1.0, seeds=3), _test(-0.2, -0.3, -0.1, 1.0, seeds=3)]
+    family = _family([_test(0.1, -0.1, 0.3, 0.5, seeds=7), *short], size=2)
+    assert family.can_decide and undecided(family, short) == "cannot decide with 3 seeds"
+    assert undecided(family, family.tests) is None  # the 7-seed test could have rejected: "no reliable difference"
+    assert undecided(family, [_test(0.1, 0, 0.2, None, seeds=1)]) == "one seed: not tested"
+    decided = _family([_test(0.3, 0.2, 0.4, 0.031, seeds=7, reliable=True), *short], size=2)
+    assert undecided(decided, decided.tests) is None  # a reliable test is a verdict
+    cannot = _family(short, size=2)
+    assert undecided(cannot, short) == "cannot decide with 3 seeds" and undecided(None, short) is None

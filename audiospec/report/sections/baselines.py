@@ -20,6 +20,7 @@ from audiospec.report.families import (
     family_line,
     p_values_text,
     reach_text,
+    undecided,
     verdict,
 )
 from audiospec.report.page import FOLD_ROWS, figure, fmt, folded, items, table
@@ -87,11 +88,11 @@ def baselines_words(result: BaselinesResult) -> list[str]:
                   if d is not None and not d.primary and metric == PRIMARY_METRIC]
         reliable = [f"{steps} steps ({d.mean:+.3f}, Holm p {d.p_holm:.3f})" for steps, d in others if d.reliable]
         secondary = baselines_families(result, metric=None).get(False)
-        undecided = secondary is not None and not secondary.can_decide and not reliable
+        cannot = secondary is not None and not secondary.can_decide and not reliable
         lines.append(f"{name}, KID vs white at the other step counts (secondary): "
                      + (f"reliable at {', '.join(reliable)}" if reliable else
                         f"{cannot_decide(secondary)} (a family of {secondary.family.size} tests)"
-                        if undecided else "no reliable difference") + ".")
+                        if cannot else "no reliable difference") + ".")
     in_turn = [kind for kind in result.kinds if bands_in_turn(kind)]
     for kind in in_turn:
         few = [s for s in result.steps if s < 2 * result.n_stages]
@@ -152,8 +153,8 @@ def baselines_answers(result: BaselinesResult, folder: Path) -> list[Answer]:
     kid = lambda name: result.metrics.get(name, {}).get(steps, {}).get(PRIMARY_METRIC)  # noqa: E731
     calib = ", ".join(f"{n} {number(kid(CALIBRATION + n).mean if kid(CALIBRATION + n) else None)}" for n, _ in found)
     reliable = [f"{n} {'better' if d.mean < 0 else 'worse'}" for n, d in found if d.reliable]
-    words = (cannot_decide(family) if not family.can_decide else
-             "reliably: " + ", ".join(reliable) if reliable else "no reliable difference")
+    tests = [Comparison(label=n, difference=d, p_holm=d.p_holm, reliable=d.reliable, seeds=d.n) for n, d in found]
+    words = undecided(family, tests) or ("reliably: " + ", ".join(reliable) if reliable else "no reliable difference")
     return [Answer(
         key="baselines.kid", question="Do explicit coarse-to-fine models beat diffusion at equal compute?",
         figure="baselines_kid.png", caption="KID against steps; thick: the explicit coarse-to-fine models.",
@@ -187,9 +188,9 @@ def headline(result: BaselinesResult, raw: Any = None) -> str:
     found = [(name, d) for name, d in found if d is not None]
     shown = ", ".join(f"{name} {number(d.mean, signed=True)}" for name, d in found)
     family = baselines_families(result).get(True)
-    undecided = family is not None and not family.can_decide
+    cannot = family is not None and not family.can_decide
     verdicts = {("reliably " + ("better" if d.mean < 0 else "worse")) if d.reliable else
-                cannot_decide(family) if undecided else "no reliable difference" for _, d in found}
+                cannot_decide(family) if cannot else "no reliable difference" for _, d in found}
     p = " / ".join(number(d.p_holm, digits=3) for _, d in found)
     return (f"at {result.primary_steps} steps: {shown} KID vs white, **{' / '.join(sorted(verdicts))}** "
             f"(Holm p {p})")

@@ -10,11 +10,11 @@ from audiospec.experiments.results import LikelihoodRow, ProbeResult, SwapRow
 from audiospec.report.families import (
     Comparison,
     HolmFamily,
-    cannot_decide,
     family_html,
     family_line,
     p_values_text,
     reach_text,
+    undecided,
     verdict,
 )
 from audiospec.report.page import figure, figures, folded, items, table
@@ -143,8 +143,8 @@ def _primary_swap(result: ProbeResult, families: dict[str, HolmFamily]) -> Answe
     family = families.get("swap primary")
     shown = ", ".join(f"{r.prior} {cell(r.excess, digits=3, signed=True)}" for r in rows)
     reliable = [r.prior for r in rows if r.reliable and r.excess.mean > 0]
-    words = (cannot_decide(family) if not family.can_decide else
-             f"reliable coarse-to-fine dependence: {', '.join(reliable)}" if reliable else "no reliable dependence")
+    words = undecided(family, [_swap_test(r, len(result.seeds)) for r in rows]) or (
+        f"reliable coarse-to-fine dependence: {', '.join(reliable)}" if reliable else "no reliable dependence")
     return Answer(
         key="probe.swap", question="Does fine content follow the coarse content it is generated after?",
         figure="probe_swap.png", caption="Donor share per band after the swap; dashed: the exact Gaussian model.",
@@ -164,8 +164,8 @@ def _likelihood(result: ProbeResult, families: dict[str, HolmFamily]) -> Answer:
                 False: [r.name for r in rows if r.reliable and r.versus_white.mean >= 0]}
     reliable = [f"more likely than under white: {', '.join(likelier[True])}"] if likelier[True] else []
     reliable += [f"less likely than under white: {', '.join(likelier[False])}"] if likelier[False] else []
-    words = (cannot_decide(family) if not family.can_decide else
-             "reliably " + "; ".join(reliable) if reliable else "no reliable difference")
+    words = undecided(family, [_likelihood_test(r, len(result.seeds)) for r in rows]) or (
+        "reliably " + "; ".join(reliable) if reliable else "no reliable difference")
     return Answer(
         key="probe.likelihood", question="Does a coloured prior make held-out patches more likely?",
         figure="probe_likelihood.png", caption="Bits per dimension per model; lower is better.",
