@@ -81,6 +81,6 @@ def side_by_side_section(runs: Sequence[tuple[str, Sequence[Found]]]) -> str:
     head = "".join(f"<th>{html.escape(name)}</th>" for name, _ in runs)
     rows = "".join(f"<tr><th colspan='{len(runs)}'>{html.escape(question[key])}</th></tr>"
                    f"<tr>{''.join(_cell(per_run.get(key)) for per_run in keyed)}</tr>" for key in keys)
-    return (f"<h2 id='answers'>Answers side by side</h2><p class='note'>The questions both runs answer, each run's "
-            f"line and figure in its column (its own report has the details).</p>"
+    return (f"<h2 id='answers'>Answers side by side</h2><p class='note'>Every question either run answers, each "
+            f"run's line and figure in its column (its own report has the details).</p>"
             f"<table class='side'><tr>{head}</tr>{rows}</table>")

@@ -39,7 +39,7 @@ grid-template-columns:220px 1fr;gap:0 .6em;align-items:start;align-content:start
 .answer img{width:220px;max-height:140px;object-fit:contain;object-position:left top;margin:0}
 h2 .note{font-weight:normal;font-size:.5em;margin-left:.6em}.answer h3{font-size:1.05em;margin:.1em 0 .2em;grid-column:1/-1}
 .answer.nofigure{grid-template-columns:1fr}
-.verdict{font-weight:600}.side{width:100%;table-layout:fixed}.side td{vertical-align:top;text-align:left}
+.verdict{font-weight:600}.side{width:100%;table-layout:fixed}.side td,.side th{vertical-align:top;text-align:left}
 .side img{max-height:230px}
 """
 
