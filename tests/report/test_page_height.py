@@ -19,7 +19,7 @@ import soundfile as sf
 from audiospec.report.build import build_report
 from audiospec.report.spectrograms import plot_spectrogram
 from audiospec.transforms import MelConfig
-from browser import needs_chromium, visible_height
+from browser import media_status, needs_chromium, visible_height
 
 DEMO_HEIGHT = 33_000  # px at 1,400 px wide, the demo's report before the redesign (issue 26)
 SR = 8000
@@ -73,3 +73,12 @@ def test_the_folds_are_what_keeps_it_short(demo_shaped, tmp_path):
     opened.write_text(page.read_text().replace("<details>", "<details open>"))
     closed = visible_height(page, tmp_path / "profile", width=1400)
     assert visible_height(opened, tmp_path / "profile", width=1400) > closed + 5 * 900
+
+
+@needs_chromium
+def test_its_first_screen_is_the_answers_with_their_figures_and_every_folded_player_plays(demo_shaped, tmp_path):
+    status = media_status(demo_shaped / "report.html", tmp_path / "profile", width=1400, height=900)
+    assert status.get("checked") == "yes" and status["console-errors"] == "0", status
+    assert status["first-section"] == "answers" and int(status["answers-bottom"]) <= 900, status
+    assert int(status["answers-total"]) == 8 and status["img-ok"] == status["img-total"], status
+    assert status["audio-total"] == status["audio-ok"] == "60", status
