@@ -6,6 +6,7 @@ Each command builds a config, calls one library function, and turns
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 from enum import Enum
@@ -286,16 +287,21 @@ def sample_command(
 @app.command()
 @_clean_errors
 def report(
-    run_dir: Optional[Path] = typer.Argument(None, help="A run folder holding analysis/, corrupt/ and/or compare/."),
+    runs: Optional[list[Path]] = typer.Argument(
+        None, help="A run folder holding analysis/, corrupt/ and/or compare/; two or more: their answers side by side."),
+    out: Optional[Path] = typer.Option(
+        None, help="With two or more run folders: the page to write (default: A-vs-B.html beside the first run)."),
     markdown: Annotated[Optional[list[Path]], typer.Option(
         "--markdown", help="Regenerate the result blocks of these READMEs from the result files they name.")] = None,
     check: bool = typer.Option(False, help="With --markdown: change nothing, fail when a block is out of date."),
 ) -> None:
-    """Write RUN_DIR/report.html: one self-contained page with plots, tables and audio players; or, with
-    --markdown, regenerate the result tables and lists of READMEs (between their `generated` markers).
+    """Write RUN_DIR/report.html: one self-contained page with plots, tables and audio players; with two or more run
+    folders, one page with their answers side by side; or, with --markdown, regenerate the result tables and lists
+    of READMEs (between their `generated` markers).
 
     Examples:
       audiospec report runs/demo
+      audiospec report runs/preview runs/converged --out preview-vs-converged.html
       audiospec report --markdown README.md --markdown recipes/README.md --markdown recipes/mini/README.md
     """
     if markdown:
@@ -306,14 +312,26 @@ def report(
             raise AudiospecError("out of date: " + "; ".join(stale) + "; run `audiospec report --markdown` on them")
         typer.echo(f"{len(stale)} block(s) {'out of date' if check else 'rewritten'} in {len(markdown)} README(s)")
         return
-    from audiospec.report.build import build_report
+    from audiospec.report.build import build_report, build_side_by_side
 
-    if run_dir is None:
-        raise AudiospecError("pass a run folder (audiospec report runs/demo) or READMEs with --markdown")
-    if not run_dir.is_dir():
-        raise AudiospecError(f"run folder {str(run_dir)!r} does not exist; run `audiospec demo` or `analyze` first")
-    with output_lock(run_dir):
-        page = build_report(run_dir)
+    if not runs:
+        raise AudiospecError("pass a run folder (audiospec report runs/demo), two to compare, or READMEs with "
+                             "--markdown")
+    for run_dir in runs:
+        if not run_dir.is_dir():
+            raise AudiospecError(f"run folder {str(run_dir)!r} does not exist; run `audiospec demo` or `analyze` "
+                                 "first")
+    if len(runs) == 1 and out is not None:
+        raise AudiospecError(f"--out {str(out)!r} is for two or more run folders; one run's page is "
+                             f"{str(runs[0] / 'report.html')!r}")
+    with contextlib.ExitStack() as locks:
+        for run_dir in dict.fromkeys(runs):  # its figures may be drawn into it
+            locks.enter_context(output_lock(run_dir))
+        if len(runs) == 1:
+            page = build_report(runs[0])
+        else:
+            default = runs[0].resolve().parent / ("-vs-".join(r.resolve().name for r in runs) + ".html")
+            page = build_side_by_side(runs, out or default)
     typer.echo(f"report: {page}")
 
 

@@ -309,7 +309,7 @@ def smallest_sign_flip_p(n_pairs: int, *, family_size: int = 1) -> float:
 
     One test cannot go below 2 / 2^n (the observed sign pattern and its mirror image,
     :func:`sign_flip_pvalue`); Holm multiplies the smallest p of a family of m by m, so the family
-    can reject anything at level alpha only when m * 2 / 2^n <= alpha: 3 seeds give 0.25 for one
+    can reject anything at level alpha only when m * 2 / 2^n < alpha: 3 seeds give 0.25 for one
     test, 7 seeds 0.0156 (0.047 for a family of 3). A family that cannot reach alpha "cannot decide
     with n seeds", whatever the data.
 

@@ -11,7 +11,8 @@ difference is paired by seed and tested exactly (sign flips over seeds), the tes
                    integration checks are below half the difference).
 
 With one seed there is no p-value and never a verdict. With n seeds the exact test cannot go below p = 2 / 2^n,
-and when every seed agrees in sign the bootstrap interval of the mean excludes 0, so the interval condition only
+so a family of m tests cannot reject anything unless m · 2 / 2^n < α (:meth:`Family.can_decide`: 3 seeds never
+can); when every seed agrees in sign the bootstrap interval of the mean excludes 0, so the interval condition only
 removes verdicts that a lucky p-value would give without a consistent sign.
 """
 
@@ -20,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from audiospec.functional.stats import holm_adjusted
+from audiospec.errors import AudiospecError
+from audiospec.functional.stats import holm_adjusted, smallest_sign_flip_p
 
 __all__ = ["ALPHA", "Difference", "Family", "Interval", "decide", "excludes_zero", "holm_family"]
 
@@ -86,6 +88,50 @@ class Family:
     def level(self) -> float:
         """The Bonferroni level of the family's intervals, 1 − alpha / m."""
         return 1.0 - self.alpha / max(self.size, 1)
+
+    @classmethod
+    def of_level(cls, level: float, *, alpha: float = ALPHA) -> "Family":
+        """The family whose intervals are at ``level`` (a result records its intervals' level, 1 − alpha / m, and
+        this recovers m).
+
+        Args:
+            level: the level of the family's intervals, 1 − alpha / m.
+            alpha: the family's error rate.
+
+        Returns:
+            The family of m tests (m rounded to the nearest whole number).
+
+        Raises:
+            AudiospecError: a level outside (1 − alpha, 1) (no family of one or more tests has it).
+        """
+        if not 1.0 - alpha - 1e-9 <= level < 1.0:
+            raise AudiospecError(f"an interval level of {level!r} belongs to no family at alpha = {alpha}: a family of "
+                                 f"m tests has the level 1 − alpha / m, in [{1 - alpha:g}, 1)")
+        return cls(size=max(1, round(alpha / (1.0 - level))), alpha=alpha)
+
+    def smallest_p(self, n_seeds: int) -> float:
+        """The smallest Holm-adjusted p any of its tests can reach with ``n_seeds`` paired seeds (exact sign flips:
+        m · 2 / 2^n, :func:`~audiospec.functional.stats.smallest_sign_flip_p`).
+
+        Args:
+            n_seeds: the number of paired seeds of a test.
+
+        Returns:
+            The smallest Holm-adjusted p, capped at 1.
+        """
+        return smallest_sign_flip_p(n_seeds, family_size=max(self.size, 1))
+
+    def can_decide(self, n_seeds: int) -> bool:
+        """Whether any of its tests can be called reliable with ``n_seeds`` seeds, whatever the data (its smallest
+        attainable p below alpha); a family that cannot "cannot decide with n seeds".
+
+        Args:
+            n_seeds: the number of paired seeds of a test.
+
+        Returns:
+            True when its smallest attainable p is below alpha.
+        """
+        return self.smallest_p(n_seeds) < self.alpha
 
 
 def excludes_zero(interval: Interval) -> bool:

@@ -4,7 +4,8 @@ Every registered stage (:func:`audiospec.experiments.stage.stages`) whose result
 (``analysis/analysis.json``, ``compare/results.json``, ...) becomes a section of ``RUN_DIR/report.html``, in run
 order: its figures are drawn into its folder (and the spectrograms of its audio files), then its section
 (:mod:`audiospec.report.sections`) renders its words and tables. A stage without a section of its own gets a
-generic one: a table of every number of its result.
+generic one: a table of every number of its result. The page opens with the answers of every section that has
+them (:mod:`audiospec.report.answers`); :func:`build_side_by_side` lays two runs' answers side by side.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from typing import Any
 from audiospec.errors import AudiospecError
 from audiospec.experiments.results import to_json
 from audiospec.experiments.stage import Stage, stages
-from audiospec.report.page import table, write_page
+from audiospec.report.answers import Found, answers_section, side_by_side_section
+from audiospec.report.page import FOLD_ROWS, folded, table, write_page
 from audiospec.report.spectrograms import draw_spectrograms
 from audiospec.report.sections import Section, section_for
 
-__all__ = ["build_report", "render_stage", "stage_html", "summary_text"]
+__all__ = ["build_report", "build_side_by_side", "render_stage", "run_answers", "stage_html", "summary_text"]
 
 
 def _leaves(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
@@ -36,8 +38,9 @@ def _generic(stage: Stage) -> Section:
 
     def render(result: Any, folder: Path) -> str:
         rows = [[key, value] for key, value in _leaves(to_json(result))]
+        shown = table(['value', ''], rows)
         return (f"<h2 id='{html.escape(stage.name)}'>{html.escape(stage.summary or stage.name)}</h2>"
-                f"{table(['value', ''], rows)}")
+                + (shown if len(rows) <= FOLD_ROWS else folded(f"Every value of its result ({len(rows)})", shown)))
 
     return Section(stage=stage.name, html=render)
 
@@ -53,15 +56,21 @@ def _stale(section: Section, folder: Path, output: Path) -> bool:
                                            for name in section.figure_names)
 
 
-def stage_html(stage: Stage, folder: Path) -> str:
-    """The section of ``stage`` for the result in ``folder``, its figures drawn first (when missing or stale)."""
+def _prepared(stage: Stage, folder: Path) -> tuple[Any, Section]:
+    """The result of ``stage`` in ``folder`` and its section, its figures drawn first (when missing or stale)."""
     folder = Path(folder)
     result = stage.read(folder)
     section = _section(stage)
     draw_spectrograms(folder)
     if section.figures is not None and _stale(section, folder, folder / stage.output):
         section.figures(result, folder)
-    return section.html(result, folder)
+    return result, section
+
+
+def stage_html(stage: Stage, folder: Path) -> str:
+    """The section of ``stage`` for the result in ``folder``, its figures drawn first (when missing or stale)."""
+    result, section = _prepared(stage, folder)
+    return section.html(result, Path(folder))
 
 
 def summary_text(stage: Stage, result: Any, folder: Path) -> str:
@@ -77,8 +86,8 @@ def render_stage(stage: Stage, folder: Path) -> Path:
                       sections=[stage_html(stage, folder)])
 
 
-def build_report(run_dir: Path, *, title: str | None = None) -> Path:
-    """Write ``run_dir/report.html`` from the stages present (module doc); returns its path."""
+def _present(run_dir: Path) -> list[Stage]:
+    """The stages whose result file is in ``run_dir`` (an error naming the files when none is)."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise AudiospecError(f"run folder {str(run_dir)!r} does not exist; run `audiospec demo` or `analyze` first")
@@ -86,5 +95,43 @@ def build_report(run_dir: Path, *, title: str | None = None) -> Path:
     if not present:
         expected = ", ".join(f"{stage.name}/{stage.output}" for stage in stages())
         raise AudiospecError(f"{str(run_dir)!r} holds none of {expected}; nothing to report")
-    sections = [stage_html(stage, run_dir / stage.name) for stage in present]
-    return write_page(run_dir / "report.html", title=title or f"audiospec report: {run_dir.name}", sections=sections)
+    return present
+
+
+def _answers(stage: Stage, result: Any, section: Section, folder: Path) -> list[Found]:
+    return [Found(stage=stage.name, folder=folder, answer=a) for a in section.answer(result, folder)] \
+        if section.answer is not None else []
+
+
+def run_answers(run_dir: Path) -> list[Found]:
+    """Every answer of the stages in ``run_dir``, in run order (their figures drawn when missing or stale)."""
+    found = []
+    for stage in _present(run_dir):
+        folder = Path(run_dir) / stage.name
+        found += _answers(stage, *_prepared(stage, folder), folder)
+    return found
+
+
+def build_report(run_dir: Path, *, title: str | None = None) -> Path:
+    """Write ``run_dir/report.html`` from the stages present (module doc): the answers, then a section per stage;
+    returns its path."""
+    run_dir = Path(run_dir)
+    sections, found = [], []
+    for stage in _present(run_dir):
+        folder = run_dir / stage.name
+        result, section = _prepared(stage, folder)
+        sections.append(section.html(result, folder))
+        found += _answers(stage, result, section, folder)
+    return write_page(run_dir / "report.html", title=title or f"audiospec report: {run_dir.name}",
+                      sections=[answers_section(found), *sections])
+
+
+def build_side_by_side(runs: list[Path], out: Path) -> Path:
+    """Write ``out``: the answers of two (or more) run folders side by side, one column per run; returns its path."""
+    if len(runs) < 2:
+        raise AudiospecError(f"a side-by-side view needs two run folders, got {len(runs)}")
+    names = [Path(r).name or str(r) for r in runs]
+    if len(set(names)) < len(names):
+        names = [str(r) for r in runs]
+    columns = [(name, run_answers(Path(run))) for name, run in zip(names, runs)]
+    return write_page(Path(out), title=f"audiospec: {' vs '.join(names)}", sections=[side_by_side_section(columns)])

@@ -16,17 +16,31 @@ import soundfile as sf
 from audiospec.atomic import atomic_write_text
 from audiospec.errors import AudiospecError
 
-__all__ = ["asset", "data_uri", "figure", "fmt", "image", "items", "listening_section", "player",
-           "table", "write_page"]
+__all__ = ["FOLD_ROWS", "asset", "data_uri", "figure", "figures", "fmt", "folded", "image", "items",
+           "listening_section", "player", "table", "write_page"]
+
+FOLD_ROWS = 20
+"""The longest table a page shows unfolded; longer ones are in a closed ``<details>`` (the browser test checks)."""
 
 _STYLE = """
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
+body{font-family:system-ui,sans-serif;max-width:1320px;margin:1em auto;padding:0 1em;color:#222;line-height:1.35}
+h1{font-size:1.35em;margin:.2em 0}h2{margin:1.2em 0 .4em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
-img{max-width:100%;border:1px solid #eee;margin:.4em 0}
+img{max-width:100%;border:1px solid #eee;margin:.4em 0}figure img{max-height:340px}
 .row{display:flex;flex-wrap:wrap;gap:.8em}.row figure{margin:0;width:330px}.row audio{width:100%}
-figcaption{font-size:.85em;color:#444}figure{margin:.6em 0}nav ul{columns:2}li{margin:.3em 0}.note{color:#666;font-size:.9em}
+.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(400px,1fr));gap:.2em 1em;align-items:start}
+figcaption{font-size:.85em;color:#444}figure{margin:.6em 0}li{margin:.3em 0}.note{color:#666;font-size:.9em}
+nav{font-size:.9em;color:#444}nav a{margin-right:.9em}
+details{margin:.5em 0}summary{cursor:pointer;color:#1a4f8b}.family{font-size:.95em}
+.answers{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:.45em;align-items:start}
+.answer{border:1px solid #ddd;border-radius:4px;padding:.2em .5em;font-size:.82em;line-height:1.3;display:grid;
+grid-template-columns:220px 1fr;gap:0 .6em;align-items:start;align-content:start}.answer p{margin:.1em 0}
+.answer img{width:220px;max-height:140px;object-fit:contain;object-position:left top;margin:0}
+h2 .note{font-weight:normal;font-size:.5em;margin-left:.6em}.answer h3{font-size:1.05em;margin:.1em 0 .2em;grid-column:1/-1}
+.answer.nofigure{grid-template-columns:1fr}
+.verdict{font-weight:600}.side{width:100%;table-layout:fixed}.side td,.side th{vertical-align:top;text-align:left}
+.side img{max-height:230px}
 """
 
 _MIME = {".png": "image/png", ".wav": "audio/wav", ".json": "application/json"}
@@ -91,6 +105,16 @@ def figure(out_dir: Path, name: str, alt: str, caption: str) -> str:
     return f"<figure>{image(out_dir, name, alt)}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
+def figures(*shown: str) -> str:
+    """Figures side by side (two per row at the page's width)."""
+    return f"<div class='figures'>{''.join(shown)}</div>"
+
+
+def folded(summary: str, inner: str) -> str:
+    """``inner`` in a closed ``<details>`` whose ``summary`` says what it holds."""
+    return f"<details><summary>{html.escape(summary)}</summary>{inner}</details>"
+
+
 def asset(out_dir: Path, name: Any) -> Path:
     """``out_dir / name`` for a file a result names: a relative path that stays inside ``out_dir`` (a damaged or
     crafted result must not make the report read, and inline, a file outside its run folder)."""
@@ -129,7 +153,7 @@ def listening_section(manifest: dict[str, Any], out_dir: Path, *, generated: boo
     files = manifest["files"]
     title = "Listening: generated samples and trajectories" if generated else "Listening: clean, noised and blurred clips"
     anchor = "generated" if generated else "listening"
-    parts = [f"<h2 id='{anchor}'>{title}</h2>", f"<p class='note'>{_GENERATED_NOTE if generated else _CORRUPT_NOTE}</p>"]
+    parts = []
     for clip in dict.fromkeys(entry["clip"] for entry in files):  # in the order written
         entries = [e for e in files if e["clip"] == clip]
         heading = f"Clip {clip}" if isinstance(clip, int) else str(clip).capitalize()
@@ -140,12 +164,16 @@ def listening_section(manifest: dict[str, Any], out_dir: Path, *, generated: boo
         for (domain, prior), group in groups.items():
             players = "".join(player(out_dir, e["wav"], e["png"], e["level"]) for e in group)
             parts.append(f"<h4>{html.escape(domain)} / {html.escape(prior)}</h4><div class='row'>{players}</div>")
-    return "\n".join(parts)
+    what = "generated samples and trajectories" if generated else "clean, noised and blurred clips"
+    return (f"<h2 id='{anchor}'>{title}</h2><p class='note'>{_GENERATED_NOTE if generated else _CORRUPT_NOTE}</p>"
+            + folded(f"Play the {len(files)} {what}, each with its spectrogram", "\n".join(parts)))
 
 
 # Machine-readable media check for the headless-browser test (nothing is shown on the page): once the
 # page has loaded, data-* attributes on <body> say how many players decoded audio of positive duration,
-# how many images rendered and are not blank, and how many errors reached the console.
+# how many images rendered and are not blank, how many errors reached the console, the first section's id,
+# the most rows of a table shown unfolded, the page's height with its folded parts closed, how many answers it
+# opens with and where the last of them ends (px from the top: on the first screen when below its height).
 _ERROR_HOOK = """
 <script>
 window.__audiospecErrors = [];
@@ -185,6 +213,14 @@ window.addEventListener('load', () => {
     b.imgOk = images.filter(i => i.complete && i.naturalWidth > 0).length;
     b.imgNonBlank = images.filter(i => i.complete && i.naturalWidth > 0 && nonBlank(i)).length;
     b.consoleErrors = window.__audiospecErrors.length;
+    const first = document.querySelector('h2[id]');
+    b.firstSection = first ? first.id : '';
+    const shown = [...document.querySelectorAll('table')].filter(t => !t.closest('details:not([open])'));
+    b.longestOpenTable = Math.max(0, ...shown.map(t => t.rows.length - 1));  // rows below the header
+    b.pageHeight = document.documentElement.scrollHeight;
+    const cards = [...document.querySelectorAll('.answer')];
+    b.answersTotal = cards.length;
+    b.answersBottom = Math.round(Math.max(0, ...cards.map(c => c.getBoundingClientRect().bottom + window.scrollY)));
     b.checked = 'yes';
   });
 });
@@ -193,10 +229,11 @@ window.addEventListener('load', () => {
 
 
 def _contents(sections: list[str]) -> str:
-    """A contents list of the sections' <h2 id=...> headings."""
+    """One line of links to the sections' <h2 id=...> headings."""
     links = re.findall(r"<h2 id=['\"]([\w-]+)['\"]>(.*?)</h2>", "\n".join(sections))
-    items = "".join(f"<li><a href='#{anchor}'>{text}</a></li>" for anchor, text in links)
-    return f"<nav><strong>Contents</strong><ul>{items}</ul></nav>" if len(links) > 1 else ""
+    shown = "".join(f"<a href='#{anchor}' title='{html.escape(re.sub(r'<[^>]+>', '', text), quote=True)}'>{anchor}</a>"
+                    for anchor, text in links)
+    return f"<nav><strong>Sections:</strong> {shown}</nav>" if len(links) > 1 else ""
 
 
 def items(lines: Any) -> str:

@@ -183,8 +183,18 @@ def plot_metrics_vs_steps(result: CompareResult, path: Path) -> None:
     save_figure(fig, path)
 
 
+def _not_measured(path: Path, text: str) -> None:
+    """A figure saying what is missing (a result file written before its numbers were recorded)."""
+    fig, ax = plt.subplots(figsize=(6, 1.2))
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
+    ax.set_axis_off()
+    save_figure(fig, path)
+
+
 def plot_trajectory_heatmaps(result: CompareResult, path: Path) -> None:
     """Which quefrency is decided when: log10 unexplained fraction e_b(t) of the first trained model, per prior."""
+    if not result.autoregression_order:
+        return _not_measured(path, "content order not in this result file")
     priors = list(result.autoregression_order)
     fig, axes = plt.subplots(1, len(priors), figsize=(4.5 * len(priors), 3.8), squeeze=False)
     for ax, prior in zip(axes[0], priors):
@@ -205,6 +215,8 @@ def plot_trajectory_heatmaps(result: CompareResult, path: Path) -> None:
 
 def plot_commit_times(result: CompareResult, path: Path) -> None:
     """Content commit time per band: trained models (mean over seeds, solid) beside the exact model (dashed)."""
+    if not result.autoregression_order:
+        return _not_measured(path, "content order not in this result file")
     views = list(next(iter(result.autoregression_order.values())).trained_order)
     fig, axes = plt.subplots(1, len(views), figsize=(4.6 * len(views), 3.8), squeeze=False)
     for ax, view in zip(axes[0], views):
@@ -249,7 +261,8 @@ def plot_colour_sweep(result: CompareResult, path: Path) -> None:
         ax.set_xlabel("prior exponent β (S ∝ f^-β)")
         ax.set_title(f"exact linear-Gaussian {score}")
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:  # nothing to label when the sweep was not run
+            ax.legend(fontsize=7)
     save_figure(fig, path)
 
 

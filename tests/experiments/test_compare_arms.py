@@ -77,7 +77,9 @@ def test_quality_table_keeps_only_sampled_step_counts_and_answers_name_the_refer
     diffs = paired_differences(rows, [("white@optimized", "white")], (4, 8))
     lines = arm_answers({"white@optimized": "white"}, diffs, {"real train vs test": {"kid_classifier": 0.01}})
     assert len(lines) == 1 and lines[0].startswith("white@optimized vs white at 4 steps: KID difference -0.100")
-    assert "floor, real training vs test patches: 0.0100" in lines[0] and "no reliable difference" in lines[0]
+    # 3 seeds cannot give p < 0.25: the sentence carries no verdict, although every seed (and so the interval) says
+    # -0.1 (issue 26: the family line says "cannot decide with 3 seeds" once instead)
+    assert lines[0].endswith("(floor, real training vs test patches: 0.0100).") and "reliable" not in lines[0]
 
 
 @pytest.mark.parametrize("prior_name", ["white", "pink"])

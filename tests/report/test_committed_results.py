@@ -15,10 +15,12 @@ import pytest
 
 from audiospec.experiments.results import BaselinesResult, CompareResult, CurveResult, ProbeResult, from_json
 from audiospec.measures.statistics import Family, decide
-from audiospec.report.sections.baselines import baselines_words
+from audiospec.report.compare_words import compare_families
+from audiospec.report.sections.baselines import baselines_families, baselines_words
 from audiospec.report.sections.compare import compare_words
 from audiospec.report.sections.curve import curve_verdicts
-from audiospec.report.sections.probe import probe_words
+from audiospec.report.sections.probe import probe_families, probe_words
+from helpers_words import as_now
 
 RESULTS = Path(__file__).resolve().parents[2] / "recipes" / "mini" / "results"
 ANY = Family(size=1)  # decide() reads the family's alpha; its size only sets the interval's level
@@ -38,16 +40,25 @@ def _differences(table):
 def test_the_comparison_words_its_numbers_as_written():
     result, raw = _read(CompareResult, "protocol-results-*.json")
     words = compare_words(result)
+    families = compare_families(result)  # primary: 2 tests on 7 seeds; secondary: 148 tests
+    assert families[True].can_decide and families[True].smallest_p == 2 * 2 / 2**7
+    assert not families[False].can_decide and families[False].family.size == 148
+    secondary = lambda line: not line.startswith("PRIMARY")  # noqa: E731
     assert list(words.samples_vs_prior) == raw["answers"]["samples_vs_prior"]
-    assert list(words.priors_vs_white) == raw["answers"]["question_3_pink_vs_white"]
-    assert list(words.loss_and_schedule) == raw["answers"]["question_4_loss_and_schedule"]
+    assert list(words.priors_vs_white) == as_now(raw["answers"]["question_3_pink_vs_white"], secondary)
+    assert list(words.loss_and_schedule) == as_now(raw["answers"]["question_4_loss_and_schedule"], secondary)
+    assert words.families[1].startswith("Secondary family (every other comparison") and \
+        "it cannot decide with 7 seeds, whatever the data, so its tests carry no verdict" in words.families[1]
     differences = _differences(result.difference_to_white) + _differences(result.arm_differences)
     assert len(differences) > 50 and all(decide(d, ANY) == d.reliable for d in differences)
 
 
 def test_the_probe_words_its_numbers_as_written():
     result, raw = _read(ProbeResult, "protocol-probe-*.json")
-    assert probe_words(result) == raw["answers"]
+    families = probe_families(result)  # 3 primary swaps and 2 likelihoods can decide with 7 seeds, 6 swaps cannot
+    assert families["swap primary"].can_decide and families["likelihood"].can_decide
+    assert not families["swap secondary"].can_decide and families["swap secondary"].smallest_p == 6 * 2 / 2**7
+    assert probe_words(result) == as_now(raw["answers"], lambda line: "(secondary)" in line)
     assert all(decide(r.excess, ANY, p_holm=r.p_holm) == r.reliable for r in result.swap)
     assert any(r.reliable for r in result.swap)  # the primary swaps: reliable by both definitions
     assert all(decide(r.versus_white, ANY, p_holm=r.p_holm, trusted=r.trusted) == r.reliable
@@ -64,8 +75,12 @@ def _without_compute_claim(line: str) -> str:
 def test_the_baselines_word_their_numbers_as_written():
     result, raw = _read(BaselinesResult, "protocol-baselines-*.json")
     assert not result.budgets  # committed before the budgets were recorded
+    families = baselines_families(result, metric=None)  # 2 primary tests on 7 seeds; 46 secondary ones cannot
+    assert families[True].can_decide and not families[False].can_decide and families[False].family.size == 46
+    written = [line.replace("(secondary): no reliable difference.",
+                            "(secondary): cannot decide with 7 seeds (a family of 46 tests).") for line in raw["answers"]]
     assert [_without_compute_claim(line) for line in baselines_words(result)] == \
-        [_without_compute_claim(line) for line in raw["answers"]]
+        [_without_compute_claim(line) for line in written]
     assert all(decide(d, ANY) == d.reliable for d in _differences(result.difference_to_white))
 
 

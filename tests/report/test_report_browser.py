@@ -1,4 +1,5 @@
-"""The HTML report in headless Chromium: every audio player decodes, every image renders, nothing is blank."""
+"""The HTML report in headless Chromium: every audio player decodes, every image renders, nothing is blank; the
+answers come first and fill the first screen, and no table longer than 20 rows is shown unfolded (issue 26)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from audiospec.experiments.results import to_json
 from audiospec.experiments.stages.analysis import AnalysisConfig, analyze_corpus
 from audiospec.functional import colored_noise
 from audiospec.report.build import build_report
+from audiospec.report.page import FOLD_ROWS
 from audiospec.report.spectrograms import plot_spectrogram
 from audiospec.transforms import LogMelSpectrogram, MelConfig
-from browser import media_status, needs_chromium, screenshot
+from browser import media_status, needs_chromium, screenshot, visible_height
 
 SR = 8000
 MEL = MelConfig(sample_rate=SR, n_fft=256, hop_length=64, n_mels=32)
@@ -71,11 +73,30 @@ def test_report_players_load_and_images_render_in_chromium(run_dir, tmp_path_fac
     assert int(status["img-total"]) >= 8
     assert status["img-ok"] == status["img-total"] == status["img-non-blank"], status
     assert status["console-errors"] == "0", status
+    assert status["first-section"] == "answers" and int(status["longest-open-table"]) <= FOLD_ROWS, status
     assert "checking media" not in page.read_text() and "audio players ready" not in page.read_text()
     assert "data:audio/ogg;base64," in page.read_text()
     shot = screenshot(page, profile, run_dir / "report.png")
     pixels = matplotlib.image.imread(shot)
     assert pixels.shape[0] > 1000 and float(np.std(pixels[..., :3])) > 0.01
+
+
+@needs_chromium
+@pytest.mark.parametrize("run", ["protocol_run", "debug_run"])
+def test_the_answers_come_first_and_long_tables_are_folded_in_chromium(run, request, tmp_path_factory):
+    """On real runs' results (conftest.py): at 1,400 px the first screen shows answers with their figures, the
+    first section is #answers, no unfolded table has more than 20 rows, and the page says its own height."""
+    page = request.getfixturevalue(run) / "report.html"
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    status = media_status(page, profile, width=1400, height=900)
+    assert status.get("checked") == "yes" and status["console-errors"] == "0", status
+    assert status["img-ok"] == status["img-total"] == status["img-non-blank"], status
+    assert status["first-section"] == "answers", status
+    assert int(status["longest-open-table"]) <= FOLD_ROWS, status
+    assert int(status["answers-total"]) >= 6 and int(status["answers-bottom"]) <= 900, status  # on the first screen
+    assert abs(int(status["page-height"]) - visible_height(page, profile, width=1400)) <= 2, status
+    shot = screenshot(page, profile, page.with_name("first-screen.png"), width=1400, height=900)
+    assert matplotlib.image.imread(shot).shape[:2] == (900, 1400)
 
 
 @needs_chromium

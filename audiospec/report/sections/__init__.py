@@ -1,5 +1,6 @@
 """What the report says about each stage: one module per stage registers its :class:`Section` (its words, figures,
-HTML and README tables); a stage without one gets the generic section of :mod:`audiospec.report.build`."""
+HTML, README tables and its :class:`Answer` lines for the top of the page); a stage without one gets the generic
+section of :mod:`audiospec.report.build`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,28 @@ from typing import Any, Callable
 
 from audiospec.errors import AudiospecError
 
-__all__ = ["Section", "register_section", "section_for"]
+__all__ = ["Answer", "Section", "register_section", "section_for"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One question of a run answered in a line, with one small figure (the page opens with them, issue 26).
+
+    Attributes:
+        key: the question's stable name (``"compare.priors"``): two runs' answers are matched by it.
+        question: the question in a reader's words.
+        line: the answer: the number, its interval, its calibration and the verdict.
+        figure: a PNG in the stage folder (drawn by the section's ``figures``), or None.
+        caption: what to look for in the figure.
+        verdict: the verdict alone, a few words (shown in bold).
+    """
+
+    key: str
+    question: str
+    line: str
+    figure: str | None = None
+    caption: str = ""
+    verdict: str = ""
 
 
 @dataclass(frozen=True)
@@ -28,6 +50,8 @@ class Section:
             its result file).
         markdown: README blocks by name: ``render(result, raw) -> str`` (``raw``: the result file's JSON, whose
             sentences an older file still holds), for :mod:`audiospec.report.markdown`.
+        answer: ``answer(result, folder) -> answers``, its questions answered in a line each for the top of the
+            page and the side-by-side view of two runs (:mod:`audiospec.report.answers`; None: it answers none).
     """
 
     stage: str
@@ -36,6 +60,7 @@ class Section:
     figure_names: tuple[str, ...] = ()
     summary: Callable[[Any, Path], str] | None = None
     markdown: dict[str, Callable[[Any, Any], str]] = field(default_factory=dict)
+    answer: Callable[[Any, Path], list[Answer]] | None = None
 
 
 _SECTIONS: dict[str, Section] = {}

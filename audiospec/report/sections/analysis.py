@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from audiospec.experiments.results import AnalysisResult, PowerLawSummary, read_json
-from audiospec.report.page import figure, items, table
+from audiospec.report.page import figure, figures, folded, items, table
 from audiospec.report.plots import PLOTS, plot_all
-from audiospec.report.sections import Section, register_section
+from audiospec.report.sections import Answer, Section, register_section
+from audiospec.report.text import number
 
-__all__ = ["analysis_findings", "analysis_html"]
+__all__ = ["analysis_answers", "analysis_findings", "analysis_html"]
 
 
 def analysis_findings(result: AnalysisResult) -> list[str]:
@@ -44,7 +45,7 @@ def _fit_row(name: str, fit: PowerLawSummary) -> list[Any]:
 
 
 def analysis_html(result: AnalysisResult, out_dir: Path) -> str:
-    """The analysis's part of the page: findings, tables and the plots drawn by :func:`plot_all`."""
+    """The analysis's part of the page: the plots drawn by :func:`plot_all` first, the findings, the tables folded."""
     findings = items(analysis_findings(result))
     mel, cep = result.mel, result.cepstrum
     fit_rows = [_fit_row("mel RAPSD (all)", mel)]
@@ -63,23 +64,38 @@ def analysis_html(result: AnalysisResult, out_dir: Path) -> str:
     skipped = f"<p>{len(result.skipped)} input file(s) were left out:</p><ul>{skipped}</ul>" if skipped else ""
     return f"""
 <h2 id="analysis">Spectral analysis</h2>
+{figures(figure(out_dir, "mel_rapsd.png", "mel RAPSD", "Log-mel patches read as images: close to a straight line (power law) with slope -alpha."),
+         figure(out_dir, "waveform_spectrum.png", "mean waveform spectrum", "A power law would be a straight line: the waveform spectrum rises to a peak first, so it is not one."),
+         figure(out_dir, "snr_spectra.png", "data and noise spectra per domain", "Where a noise curve lies above the data curve, that frequency is already drowned; the order says which drown first."),
+         figure(out_dir, "fmax.png", "f_max(t)", "The highest frequency still above the noise at time t: a curve that falls steadily means coarse-to-fine."))}
 <p>{result.n_clips} clips of {result.clip_seconds:.1f} s at {result.sample_rate} Hz ({html.escape(classes)}).</p>
 {skipped}
 <ul>{findings}</ul>
-<h3>Power-law fits</h3>
-{table(["spectrum", "alpha", "95% CI", "R²", "n"], fit_rows)}
-<h3>Autoregression order (+1 coarse-to-fine, 0 all at once, −1 fine-to-coarse)</h3>
-{table(["domain", *priors], ar_rows)}
-{figure(out_dir, "snr_spectra.png", "data and noise spectra per domain", "Where a noise curve lies above the data curve, that frequency is already drowned; the order says which drown first.")}
-<h3>Maximal detectable frequency f_max(t) (cycles/sample)</h3>
-{table(fmax_head, fmax_rows)}
-{figure(out_dir, "fmax.png", "f_max(t)", "The highest frequency still above the noise at time t: a curve that falls steadily means coarse-to-fine.")}
-<h3>Spectra</h3>
-{figure(out_dir, "waveform_spectrum.png", "mean waveform spectrum", "A power law would be a straight line: the waveform spectrum rises to a peak first, so it is not one.")}
-{figure(out_dir, "mel_rapsd.png", "mel RAPSD", "Log-mel patches read as images: close to a straight line (power law) with slope -alpha.")}
-{figure(out_dir, "cepstrum.png", "cepstral power", "Cepstral power falls with quefrency: the spectral envelope (low quefrency) carries most of the variance.")}
-{figure(out_dir, "hinge_mel.png", "hinge spectra", "Noised spectra bend (hinge) where the noise floor meets the data: the hinge moves to lower frequencies as t grows.")}
+{folded("Two more figures: cepstral power and the hinge of noised spectra", figures(
+    figure(out_dir, "cepstrum.png", "cepstral power", "Cepstral power falls with quefrency: the spectral envelope (low quefrency) carries most of the variance."),
+    figure(out_dir, "hinge_mel.png", "hinge spectra", "Noised spectra bend (hinge) where the noise floor meets the data: the hinge moves to lower frequencies as t grows.")))}
+{folded(f"Power-law fits ({len(fit_rows)} rows)", table(["spectrum", "alpha", "95% CI", "R²", "n"], fit_rows))}
+{folded("Autoregression order per domain and prior (+1 coarse-to-fine, 0 all at once, −1 fine-to-coarse)", table(["domain", *priors], ar_rows))}
+{folded(f"Maximal detectable frequency f_max(t), cycles/sample ({len(fmax_rows)} rows)", table(fmax_head, fmax_rows))}
 """
+
+
+def analysis_answers(result: AnalysisResult, folder: Path) -> list[Answer]:
+    """The analysis's question in a line: how close the data's spectra are to a power law, and the order the noise
+    priors should then give."""
+    mel, wave = result.mel, result.waveform
+    ci = f" [95% CI {number(mel.ci[0])}, {number(mel.ci[1])}]" if mel.ci else ""
+    close = "close to a power law" if mel.r2 >= 0.95 else "only approximately a power law"
+    order = result.autoregression_order.get("mel", {})
+    predicted = " / ".join(f"{number(v, signed=True)} ({prior})" for prior, v in order.items())
+    return [Answer(
+        key="analysis.spectrum", question="Does the data's spectrum follow a power law?", figure="mel_rapsd.png",
+        caption="Log-mel RAPSD per class with its power-law fit.",
+        line=(f"Log-mel patches read as images: α = {number(mel.alpha)}{ci}, R² = {number(mel.r2, digits=3)} over "
+              f"{mel.n_patches} patches (the blog post read 2.35 on GTZAN); cepstral power falls as "
+              f"q^−{number(result.cepstrum.alpha)}; the waveform spectrum peaks at {wave.peak_hz:.0f} Hz (power-law "
+              f"R² = {number(wave.power_law.r2, digits=3)}). Predicted mel order under noise: {predicted}."),
+        verdict=f"mel spectrum {close}" + ("" if wave.power_law.r2 >= 0.95 else "; waveform spectrum is not"))]
 
 
 def _figures(result: AnalysisResult, folder: Path) -> list[str]:
@@ -93,4 +109,4 @@ def _summary(result: AnalysisResult, folder: Path) -> str:
 
 
 register_section(Section(stage="analysis", html=analysis_html, figures=_figures,
-                         summary=_summary, figure_names=tuple(PLOTS)))
+                         summary=_summary, figure_names=tuple(PLOTS), answer=analysis_answers))

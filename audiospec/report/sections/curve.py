@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from audiospec.experiments.results import CurveResult
-from audiospec.report.page import figure, items, table
+from audiospec.report.page import FOLD_ROWS, figure, folded, items, table
 from audiospec.report.plots import plot_curve
-from audiospec.report.sections import Section, register_section
+from audiospec.report.sections import Answer, Section, register_section
 from audiospec.report.text import cell, markdown_table, number, table_ci
 
-__all__ = ["curve_html", "curve_verdicts"]
+__all__ = ["curve_answers", "curve_html", "curve_verdicts"]
 
 
 def _untested(budget: int, checkpoints: tuple[int, ...], fraction: float) -> str:
@@ -43,14 +43,35 @@ def curve_verdicts(result: CurveResult) -> list[str]:
 def curve_html(result: CurveResult, out_dir: Path) -> str:
     """The curve's part of the page: the verdicts, every checkpoint's losses and KID, the figure."""
     rows = [[p.prior, p.seed, p.step, p.train_loss, p.heldout_loss, table_ci(p.kid)] for p in result.points]
+    shown = table(["prior", "seed", "step", "training loss", "held-out loss", "held-out KID"], rows)
     return f"""
 <h2 id="curve">Training curves on the validation split</h2>
+{figure(out_dir, "curve.png", "held-out loss and KID against steps", "The held-out loss falls while the model learns; the budget is on the plateau when its last fifth no longer improves it.")}
 <p>{result.n_validation_patches} validation patches (the test split stays untouched); KID of {result.n_samples} samples
 at {result.sample_steps} Euler steps with a jackknife 95% interval. {html.escape(f"{result.steps_per_second:.2f}")}
 training steps/s.</p><ul>{items(curve_verdicts(result))}</ul>
-{table(["prior", "seed", "step", "training loss", "held-out loss", "held-out KID"], rows)}
-{figure(out_dir, "curve.png", "held-out loss and KID against steps", "The held-out loss falls while the model learns; the budget is on the plateau when its last fifth no longer improves it.")}
+{shown if len(rows) <= FOLD_ROWS else folded(f"Every checkpoint's losses and KID ({len(rows)} rows)", shown)}
 """
+
+
+def curve_answers(result: CurveResult, folder: Path) -> list[Answer]:
+    """The curve's question in a line: is the comparison's training budget on the held-out-loss plateau?"""
+    budget = result.budget
+    states = {prior: marks.get(budget) for prior, marks in result.loss_plateau.items()}
+    words = {True: "on the plateau", False: "NOT on the plateau", None: "not tested"}
+    groups: dict[str, list[str]] = {}
+    for prior, state in states.items():
+        groups.setdefault(words[state], []).append(prior)
+    last = {prior: max((p for p in result.points if p.prior == prior), key=lambda p: p.step) for prior in states}
+    losses = ", ".join(f"{prior} {number(p.heldout_loss, digits=3)} at {p.step}" for prior, p in last.items())
+    return [Answer(
+        key="curve.plateau", question="Is the training budget on the held-out-loss plateau?", figure="curve.png",
+        caption="Training loss, held-out loss and held-out KID against training steps.",
+        line=((f"Budget {budget} training steps" if budget is not None else
+               "The budget is not recorded in this result file") + f"; on the plateau when the last "
+              f"{100 * result.plateau_fraction:g}% of the steps improve the validation loss by < "
+              f"{100 * result.loss_tolerance:g}%. Held-out loss at the last checkpoint: {losses}."),
+        verdict="; ".join(f"{', '.join(priors)}: {state}" for state, priors in groups.items()))]
 
 
 def curve_table(result: CurveResult, raw: Any = None) -> str:
@@ -77,4 +98,4 @@ def _summary(result: CurveResult, folder: Path) -> str:
 
 
 register_section(Section(stage="curve", html=curve_html, figures=plot_curve, markdown={"table": curve_table},
-                         summary=_summary, figure_names=("curve.png",)))
+                         summary=_summary, figure_names=("curve.png",), answer=curve_answers))
