@@ -26,14 +26,14 @@ def _heat_maps(result: FairResult, path: Path) -> None:
                if arm.exact_shares is not None and (arm.softness == 0.0 or arm.name == "white")]
     cols = min(4, len(panels))
     rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False, layout="constrained")
     for ax, (name, shares) in zip(axes.flat, panels):
         image = ax.imshow(np.asarray(shares), aspect="auto", origin="lower", cmap="magma", vmin=0.0,
                           vmax=max(0.05, float(np.max(shares))))
         ax.set_title(name, fontsize=8)
         ax.set_xlabel("sampling step (t = 1 → 0)", fontsize=7)
         ax.set_ylabel("quefrency band", fontsize=7)
-        fig.colorbar(image, ax=ax, fraction=0.046)
+        fig.colorbar(image, ax=ax, fraction=0.046).ax.tick_params(labelsize=6)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     fig.suptitle(f"share of each band's final content written per step ({result.nfe} network evaluations)",

@@ -134,8 +134,8 @@ def _arm_quality(arm: Arm, models: list[tuple[int, Any]], config: FairRunConfig,
         measured.add(*band_steps(process, model, steps=steps, shape=shape, cfg=cfg, n=fair.trajectory_samples,
                                  seed=seed, with_order=arm.kind != "diffusion" or arm.name == REFERENCE_PRIOR))
     exact = exact_network(arm, process, data.patches)
-    exact_shares, exact_concentration, _ = band_steps(process, exact, steps=steps, shape=shape, cfg=cfg, n=fair.trajectory_samples,
-                                    seed=models[0][0], with_order=False)
+    exact_shares, exact_concentration, _ = band_steps(process, exact, steps=steps, shape=shape, cfg=cfg,
+                                                      n=fair.trajectory_samples, seed=models[0][0], with_order=False)
     kids = [row.value(PRIMARY_METRIC) for row in rows]
     return ArmQuality(
         key=arm.key, name=arm.name, kind=arm.kind, softness=arm.softness, steps=steps, nfe=nfe,
@@ -223,9 +223,10 @@ def run_fair(config: FairRunConfig, context: RunContext) -> FairResult:
     swaps = _swaps(arms, networks, controls, config, data.patches)
     tests, swap_family_ = prior_tests(swaps)
     diffusion = [(arm, networks[arm.key]) for arm in arms if arm.kind == "diffusion"]
-    likelihood, likelihood_family = likelihood_arms(diffusion, test, _recordings(context), fair, data.patches,
+    recordings = _recordings(context)
+    likelihood, likelihood_family = likelihood_arms(diffusion, test, recordings, fair, data.patches,
                                                     top_db=cfg.mel.top_db)
-    mask, recordings = floor_mask(test, top_db=cfg.mel.top_db), _recordings(context)
+    mask = floor_mask(test, top_db=cfg.mel.top_db)
     ceiling, alpha = swap_ceiling(data.patches, split.parts["validation"].patches, test.patches, k_cut=fair.k_cut)
     bands = quefrency_bands(cfg.mel.n_mels, n_bands=cfg.order.n_bands)
     q = quefrency_axis(cfg.mel.n_mels)
