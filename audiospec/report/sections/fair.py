@@ -18,6 +18,7 @@ from audiospec.report.text import bullets, cell, interval_text, markdown_table, 
 __all__ = ["fair_html", "fair_words"]
 
 TOUCHED = 0.01  # a step "touches" a band when it writes at least 1% of the band's content
+KID_DIGITS = 4  # KID of a small test split can be ~1e-3: two decimals would print every arm as 0.00
 
 
 def _arm(result: FairResult, name: str) -> ArmQuality | None:
@@ -165,8 +166,10 @@ def _arm_rows(result: FairResult) -> list[list[str]]:
     rows = []
     for arm in result.arms:
         c = arm.calibration
-        rows.append([arm.name, str(arm.nfe), cell(arm.kid), cell(arm.kid_minus_gaussian, signed=True),
-                     "–" if c is None else f"{number(c.kid.mean)} / {number(c.exact.mean)}"
+        rows.append([arm.name, str(arm.nfe), cell(arm.kid, digits=KID_DIGITS),
+                     cell(arm.kid_minus_gaussian, digits=KID_DIGITS, signed=True),
+                     "–" if c is None else f"{number(c.kid.mean, digits=KID_DIGITS)} / "
+                                           f"{number(c.exact.mean, digits=KID_DIGITS)}"
                      + ("" if c.within_noise else " (NOT within noise)"),
                      cell(arm.concentration), cell(arm.order, signed=True)])
     return rows
