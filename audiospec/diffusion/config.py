@@ -7,7 +7,7 @@ YAML form (unknown keys, also nested ones, are rejected with the list of valid k
     lr: 2.0e-4
     objective: flow_matching        # or vp_eps; cepstral_ar / heat: the coarse-to-fine baselines
     whiten_loss: false
-    timesteps: {kind: logit_normal, mu: 0.0, sigma: 1.0, shift: 1.0, spectral_weighting: false}
+    timesteps: {kind: uniform}      # the default; or {kind: logit_normal, mu: 0.0, sigma: 1.0, shift: 1.0, ...}
     coarse_to_fine: {n_bands: 8, sigma_min: 0.5, sigma_max: 48.0, noise: 0.02}   # baselines only
     model: {preset: tiny, attention: false}   # preset first, then overrides
 

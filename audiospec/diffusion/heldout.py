@@ -20,7 +20,18 @@ from audiospec.diffusion.solver import model_device
 from audiospec.errors import AudiospecError
 
 __all__ = ["HELDOUT_NAME", "checkpoint_before", "held_out_evaluator", "on_loss_plateau", "read_heldout",
-           "validation_loss"]
+           "validation_loss", "validation_loss_by_time"]
+
+
+def _fixed_draws(n: int, shape: tuple[int, ...], *, process: Process, draws: int, seed: int):
+    """The held-out draws: per draw, t ``[n]`` stratified over [0, 1) (one point in each of n equal bins, shuffled)
+    and eps ``[n, C, M, T]`` from the process's prior, all from one generator seeded with ``seed``."""
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(draws):
+        t = (torch.arange(n, dtype=torch.float64) + torch.rand(n, generator=gen, dtype=torch.float64)) / n
+        t = t[torch.randperm(n, generator=gen)].float()
+        eps = process.prior.sample(shape, generator=gen, dtype=torch.float32)
+        yield t, eps, gen
 
 
 @torch.no_grad()
@@ -49,19 +60,57 @@ def validation_loss(model: torch.nn.Module, patches: torch.Tensor, *, process: P
     n = patches.shape[0]
     if n < 1:
         raise AudiospecError("the held-out loss needs at least one patch")
-    gen = torch.Generator().manual_seed(seed)
     device = model_device(model, None)
     total = 0.0
-    for _ in range(draws):
-        t = (torch.arange(n, dtype=torch.float64) + torch.rand(n, generator=gen, dtype=torch.float64)) / n
-        t = t[torch.randperm(n, generator=gen)].float()
-        eps = process.prior.sample(tuple(patches.shape), generator=gen, dtype=torch.float32)
+    for t, eps, gen in _fixed_draws(n, tuple(patches.shape), process=process, draws=draws, seed=seed):
         for start in range(0, n, batch_size):
             part = slice(start, start + batch_size)
             x0 = patches[part].to(device=device, dtype=torch.float32)
             loss = process.loss(model, x0, t=t[part], eps=eps[part].to(device), generator=gen)
             total += float(loss) * x0.shape[0]
     return total / (n * draws)
+
+
+@torch.no_grad()
+def validation_loss_by_time(model: torch.nn.Module, patches: torch.Tensor, *, process: Process, bins: int,
+                            draws: int = 1, seed: int = 0, batch_size: int = 64
+                            ) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    """:func:`validation_loss` on the same draws of (t, eps) (for a process that draws nothing more, as flow matching),
+    split by t into ``bins`` equal bins of [0, 1) (t = 1 noise): where in the diffusion time a model is better or
+    worse. The bins' means weighted by their counts give :func:`validation_loss` (up to the order of summation).
+
+    Args:
+        model: the network (its EMA weights, in evaluation mode).
+        patches: held-out patches ``[N, C, M, T]``.
+        process: the process it was trained with (its loss and prior).
+        bins: equal bins of t, >= 1.
+        draws: draws of (t, eps) per patch.
+        seed: the seed of the draws.
+        batch_size: patches per evaluation.
+
+    Returns:
+        (the mean loss in each bin ``[bins]``, NaN for a bin no draw fell in; the draws in each bin ``[bins]``).
+
+    Raises:
+        AudiospecError: no patches, or ``bins`` < 1.
+    """
+    n = patches.shape[0]
+    if n < 1 or not isinstance(bins, int) or bins < 1:
+        raise AudiospecError(f"the held-out loss by time needs at least one patch and bins >= 1, got {n} patches "
+                             f"and bins={bins!r}")
+    device = model_device(model, None)
+    totals, counts = [0.0] * bins, [0] * bins
+    for t, eps, gen in _fixed_draws(n, tuple(patches.shape), process=process, draws=draws, seed=seed):
+        which = (t.double() * bins).floor().long().clamp(0, bins - 1)  # [n] bin of each draw
+        for start in range(0, n, batch_size):
+            for b in range(bins):
+                index = start + torch.nonzero(which[start:start + batch_size] == b).flatten()
+                if index.numel():
+                    x0 = patches[index].to(device=device, dtype=torch.float32)
+                    loss = process.loss(model, x0, t=t[index], eps=eps[index].to(device), generator=gen)
+                    totals[b] += float(loss) * index.numel()
+                    counts[b] += index.numel()
+    return tuple(total / count if count else float("nan") for total, count in zip(totals, counts)), tuple(counts)
 
 
 HELDOUT_NAME = "heldout.csv"

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +105,27 @@ def _fingerprint(patches: torch.Tensor) -> list[float]:
     return [float(s) for s in patches.shape] + [float(x.sum()), float(x.square().sum())]
 
 
+FINGERPRINT_TOLERANCE = 1e-5
+"""Relative tolerance of :func:`same_patches`: far above the last-bit differences of the same patches summed (or
+computed) with another thread count or CPU, far below any change of clips, normalisation or patch length."""
+
+
+def same_patches(saved: list[float], current: list[float]) -> bool:
+    """True when two :func:`_fingerprint` records (shape, sum, sum of squares) describe the same patches: the shape
+    exactly, the sums within :data:`FINGERPRINT_TOLERANCE` of their scale. Not bit equality: a float64 sum's order
+    follows the thread count (a worker process trains with one thread, the stage that resumes it may use all), so
+    the same patches give sums that differ in the last bits from one process to the next."""
+    if len(saved) != len(current) or saved[:-2] != current[:-2]:
+        return False
+    (sum_a, sq_a), (sum_b, sq_b) = saved[-2:], current[-2:]
+    numel = math.prod(current[:-2]) or 1.0
+    # |sum a - sum b| <= tol * sum |x| <= tol * sqrt(numel * sum of squares) (Cauchy-Schwarz): the sum of
+    # normalised patches is near zero, so its scale is not its own value
+    scale = math.sqrt(numel * max(sq_a, sq_b, 0.0))
+    return (abs(sum_a - sum_b) <= FINGERPRINT_TOLERANCE * scale
+            and abs(sq_a - sq_b) <= FINGERPRINT_TOLERANCE * max(abs(sq_a), abs(sq_b)))
+
+
 def _write_loss_csv(path: Path, losses: list[float]) -> None:
     lines = ["step,loss"] + [f"{i + 1},{loss:.9g}" for i, loss in enumerate(losses)]
     atomic_write_text(path, "\n".join(lines) + "\n")
@@ -139,7 +161,7 @@ def _check_resume(state: TrainingState, config: TrainConfig, prior: NoisePrior, 
         raise AudiospecError(
             f"cannot resume {str(path)!r}: the noise prior {prior.to_dict()} differs from the checkpoint's {state.prior}"
         )
-    if state.data_fingerprint and state.data_fingerprint != fingerprint:
+    if state.data_fingerprint and not same_patches(state.data_fingerprint, fingerprint):
         raise AudiospecError(
             f"cannot resume {str(path)!r}: the training patches differ from the ones the run started with "
             "(shape or content); use a new out_dir or resume=False"

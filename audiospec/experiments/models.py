@@ -21,11 +21,11 @@ from audiospec.diffusion.checkpoint import load_checkpoint, read_training_state
 from audiospec.diffusion.config import TrainConfig
 from audiospec.diffusion.parallel import TrainJob, convergence, train_jobs, trained_network
 from audiospec.diffusion.priors import NoisePrior
-from audiospec.diffusion.training import CHECKPOINT_NAME
+from audiospec.diffusion.training import CHECKPOINT_NAME, TrainResult, train
 from audiospec.errors import AudiospecError
 from audiospec.experiments.results import read_json
 
-__all__ = ["ModelStore"]
+__all__ = ["ModelStore", "train_to_checkpoint"]
 
 
 @dataclass(frozen=True)
@@ -88,3 +88,32 @@ class ModelStore:
                     record["steps_per_second"] > 0:
                 speeds.append(float(record["steps_per_second"]))
         return sum(speeds) / len(speeds) if speeds else None
+
+
+def train_to_checkpoint(config: TrainConfig, patches: torch.Tensor, *, prior: NoisePrior, model_dir: Path,
+                        point: Path, progress: bool = True) -> TrainResult:
+    """Train (or resume) the model in ``model_dir`` to ``config.steps`` steps, to measure the checkpoint whose
+    result file ``point`` is missing (stages that measure a model at several step counts: ``curve``, ``timesteps``).
+
+    Args:
+        config: the training, ``steps`` the checkpoint.
+        patches: the training patches ``[N, C, M, T]``.
+        prior: the noise prior.
+        model_dir: the model's folder (resumed from its checkpoint).
+        point: the missing result file of this checkpoint (named in the error).
+        progress: show a progress bar.
+
+    Returns:
+        The training's result at ``config.steps``.
+
+    Raises:
+        AudiospecError: the model is already trained past ``config.steps``: the checkpoint can no longer be measured
+            (a silent mislabel otherwise), or what :func:`~audiospec.diffusion.training.train` raises.
+    """
+    checkpoint = Path(model_dir) / CHECKPOINT_NAME
+    done = read_training_state(checkpoint).step if checkpoint.is_file() else 0
+    if done > config.steps:
+        raise AudiospecError(f"the model in {str(model_dir)!r} is already trained to {done} steps, past the "
+                             f"checkpoint at {config.steps} whose point {str(point)!r} is missing; delete "
+                             f"{str(model_dir)!r} to recompute it")
+    return train(config, patches, prior=prior, out_dir=model_dir, progress=progress)

@@ -171,3 +171,42 @@ def test_flat_ratio_or_a_matched_prior_leave_the_base_density_exactly():
     # S = P: every ring drowns at about one time (t* = 1/2 up to the fit's error): no map, no weighting
     assert float(matched.drowning.max() - matched.drowning.min()) < MIN_DROWNING_SPREAD
     torch.testing.assert_close(matched.pdf(centres), p0 / p0.mean(), rtol=1e-12, atol=0)
+
+
+def test_drowning_map_with_a_flat_ratio_is_the_base_density_exactly():
+    """A real spectral order (white prior: t*(f) spans most of (0, 1)) but R = 1: the weight is 1 at every t."""
+    freqs = torch.linspace(0.02, 0.5, 25, dtype=torch.float64)
+    drowning = 0.9 - 0.8 * (freqs - 0.02) / 0.48  # coarse rings drown late, fine ones early
+    base = LogitNormalTimesteps(mu=-0.2, sigma=1.1)
+    flat = SpectralWeightedTimesteps(base=base, freqs=freqs, ratio=torch.ones(25), drowning=drowning)
+    centres = (torch.arange(flat.grid_size, dtype=torch.float64) + 0.5) / flat.grid_size
+    p0 = base.pdf(centres)
+    assert float(drowning.max() - drowning.min()) > MIN_DROWNING_SPREAD  # the map is in use, not switched off
+    torch.testing.assert_close(flat.pdf(centres), p0 / p0.mean(), rtol=1e-12, atol=0)
+
+
+def test_drowning_map_with_linear_drowning_times_is_the_notebooks_map():
+    """t*(f) = (f_max - f) / (f_max - f_min) inverts to the notebook's f(t) = f_min + (1 - t)(f_max - f_min), so the
+    two weightings are one density (up to the interpolation of R at the same frequencies)."""
+    freqs = torch.linspace(0.02, 0.5, 40, dtype=torch.float64)
+    ratio = 1.0 + 0.5 * torch.sin(12 * freqs)  # any positive R
+    linear_times = (freqs[-1] - freqs) / (freqs[-1] - freqs[0])
+    notebook = SpectralWeightedTimesteps(base=UniformTimesteps(), freqs=freqs, ratio=ratio)
+    drowning = SpectralWeightedTimesteps(base=UniformTimesteps(), freqs=freqs, ratio=ratio, drowning=linear_times)
+    torch.testing.assert_close(drowning.frequency(GRID), notebook.frequency(GRID), rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(drowning.pdf(GRID), notebook.pdf(GRID), rtol=1e-9, atol=1e-12)
+
+
+def test_drowning_density_is_the_base_times_the_ratio_at_each_rings_drowning_time():
+    """p(t*(f_k)) ∝ p0(t*(f_k)) R(f_k): at its own drowning time every ring carries its own ratio."""
+    freqs = torch.linspace(0.02, 0.5, 30, dtype=torch.float64)
+    ratio = torch.linspace(2.0, 0.5, 30, dtype=torch.float64) ** 2
+    drowning = 0.95 - 0.9 * ((freqs - 0.02) / 0.48) ** 0.5  # a curved, decreasing t*(f)
+    base = LogitNormalTimesteps(mu=0.3, sigma=0.9)
+    sampler = SpectralWeightedTimesteps(base=base, freqs=freqs, ratio=ratio, drowning=drowning, grid_size=200_000)
+    t_k = drowning[1:-1]
+    expected = base.pdf(t_k) * ratio[1:-1]
+    measured = sampler.pdf(t_k)
+    # one normalising constant for every ring; the tabulated density is constant on cells of width 5e-6
+    torch.testing.assert_close(measured / measured.mean(), expected / expected.mean(), rtol=2e-3, atol=0)
+

@@ -292,3 +292,22 @@ def test_memory_format_changes_the_layout_not_the_model(tmp_path):
         torch.testing.assert_close(a, weights[1][name], atol=5e-3, rtol=0, msg=name)
     with pytest.raises(AudiospecError, match="memory_format must be one of 'channels_last', 'contiguous', got 'nhwc'"):
         TrainConfig.from_dict({"memory_format": "nhwc"})
+
+
+def test_same_patches_ignores_the_summation_order_of_other_thread_counts_and_sees_a_changed_clip():
+    """The resume check compares the patches' sums within a tolerance: the same patches summed in another order
+    (as a one-thread worker and an all-thread stage do) or with last-bit float32 differences pass; one patch
+    replaced, rescaled or a different shape fails (the CI failure of 2026-12-04 was a bit-equality check)."""
+    from audiospec.diffusion.training import _fingerprint, same_patches
+
+    gen = torch.Generator().manual_seed(0)
+    patches = torch.randn(32, 1, 16, 24, generator=gen)
+    base = _fingerprint(patches)
+    reordered = _fingerprint(patches.flatten()[torch.randperm(patches.numel(), generator=gen)].view_as(patches))
+    last_bits = _fingerprint(patches * (1 + 2 ** -23 * torch.randint(-1, 2, patches.shape, generator=gen)))
+    assert same_patches(base, reordered) and same_patches(base, last_bits)
+    other_clip = patches.clone()
+    other_clip[3] = torch.randn(1, 16, 24, generator=gen)
+    assert not same_patches(base, _fingerprint(other_clip))
+    assert not same_patches(base, _fingerprint(patches * 1.01))
+    assert not same_patches(base, _fingerprint(patches[:, :, :, :12].repeat(1, 1, 1, 2).reshape(32, 1, 24, 16)))

@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from audiospec.diffusion.heldout import validation_loss_by_time
 from audiospec.measures.gaussian import LinearGaussianVelocity
 from audiospec.diffusion.priors import WhiteNoise
 from audiospec.diffusion.processes import RectifiedFlow
@@ -38,6 +39,31 @@ def test_heldout_loss_of_the_exact_model_matches_the_closed_form():
     # a worse model scores worse: the zero field's loss is E||eps - x0||^2 = 2
     zero = heldout_loss(lambda x, t: torch.zeros_like(x), RectifiedFlow(prior=prior), patches, draws=4, seed=0)
     assert zero == pytest.approx(2.0, rel=0.02) and zero > loss + 0.3
+
+
+def _exact_white_loss_between(lo: float, hi: float) -> float:
+    """The mean of the exact loss integrand of :func:`_exact_white_loss` over t in [lo, hi) (midpoint rule)."""
+    n = 100_000
+    t = lo + (hi - lo) * (torch.arange(n, dtype=torch.float64) + 0.5) / n
+    return float((2.0 - (2 * t - 1) ** 2 / ((1 - t) ** 2 + t**2)).mean())
+
+
+def test_heldout_loss_by_time_matches_the_closed_form_in_each_bin_and_sums_to_the_loss():
+    shape = (16, 16)
+    prior = WhiteNoise()
+    exact = LinearGaussianVelocity(torch.ones(16, 9, dtype=torch.float64), prior=prior, signal_shape=shape)
+    patches = torch.randn(256, 1, *shape, generator=torch.Generator().manual_seed(0))
+    by_time, counts = validation_loss_by_time(exact, patches, process=RectifiedFlow(prior=prior), bins=4, draws=4,
+                                              seed=0)
+    assert counts == (256, 256, 256, 256)  # stratified t: a quarter of the draws in each quarter of [0, 1)
+    for b, loss in enumerate(by_time):  # 256 draws x 256 elements per bin: Monte Carlo error well under 2%
+        assert loss == pytest.approx(_exact_white_loss_between(b / 4, (b + 1) / 4), rel=0.02)
+    # the closed form: the exact model is worst mid-way (t = 1/2, where data and noise are equally loud)
+    assert by_time[1] > by_time[0] and by_time[2] > by_time[3]
+    total = heldout_loss(exact, RectifiedFlow(prior=prior), patches, draws=4, seed=0)
+    assert sum(loss * n for loss, n in zip(by_time, counts)) / sum(counts) == pytest.approx(total, rel=1e-6)
+    with pytest.raises(AudiospecError, match="bins >= 1"):
+        validation_loss_by_time(exact, patches, process=RectifiedFlow(prior=prior), bins=0)
 
 
 def test_heldout_loss_is_the_same_draw_every_call():

@@ -44,3 +44,21 @@ def test_protocol_can_reach_a_verdict_and_matches_the_demo_models():
     budget = ("steps", "checkpoint_every", "eval_every")
     same = {k: v for k, v in vars(protocol.train).items() if k not in budget}
     assert same == {k: v for k, v in vars(demo.train).items() if k not in budget}
+
+
+def test_timesteps_arms_train_the_protocols_models_and_can_decide():
+    """The timesteps recipes (issue 28) train the converged protocol's models, differing only by p(t); the full
+    recipe's primary family can reach a verdict, the preview's says it cannot."""
+    from audiospec.experiments.stages.timesteps import TimestepsRunConfig
+    from audiospec.functional.stats import smallest_sign_flip_p
+
+    paths = {p.name: p for p in CONFS if p.parts[-3] == "mini"}
+    converged = _run_config(PipelineConfig, paths["converged.yaml"]).compare
+    full = _run_config(TimestepsRunConfig, paths["timesteps.yaml"])
+    preview = _run_config(TimestepsRunConfig, paths["timesteps-preview.yaml"])
+    assert full.compare == preview.compare == converged  # the same split, patches and training
+    for config, decides in ((full, True), (preview, False)):
+        section = config.timesteps
+        seeds = section.seeds or config.compare.seeds
+        assert {"uniform", "logit-normal"} <= {arm.name for arm in section.arms} and section.reference == "logit-normal"
+        assert (smallest_sign_flip_p(len(seeds), family_size=len(section.primary_arms)) < 0.05) == decides

@@ -168,6 +168,12 @@ def test_mini_recipe_on_a_fake_package_tree_and_resume(tmp_path):
     assert (tmp_path / "run" / "baselines" / "baselines.json").is_file()  # and its baselines section
     assert (tmp_path / "run" / "fair" / "fair.json").is_file()  # and its fair section
     _check_run(tmp_path / "run")
+    timesteps = json.loads((tmp_path / "run" / "timesteps" / "timesteps.json").read_text())  # its timesteps section
+    assert timesteps["arms"] == ["uniform", "logit-normal", "shifted", "spectral", "drowning"]
+    assert {(t["arm"], t["difference"]["p_holm"] is not None) for t in timesteps["tests"]
+            if t["difference"]["primary"]} == {("spectral", True), ("drowning", True)}
+    assert len(timesteps["points"]) == 5 * 2 * 2 and "Timestep samplers at equal compute" in \
+        (tmp_path / "run" / "report.html").read_text()
     arms = json.loads((tmp_path / "run" / "compare" / "results.json").read_text())["arms"]
     assert arms == {"pink+whitened": "pink", "matched+whitened": "matched", "white@optimized": "white",
                     "pink@optimized": "pink", "matched@optimized": "matched"}

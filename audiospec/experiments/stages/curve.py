@@ -46,15 +46,15 @@ from tqdm.auto import tqdm
 
 from audiospec.atomic import write_json
 from audiospec.data import DataConfig, check_sample_rate
-from audiospec.diffusion.checkpoint import load_checkpoint, read_training_state
+from audiospec.diffusion.checkpoint import load_checkpoint
 from audiospec.diffusion.config import check_training_data
 from audiospec.diffusion.heldout import checkpoint_before, on_loss_plateau, validation_loss
 from audiospec.diffusion.priors import NoisePrior, PriorSpec, make_prior
 from audiospec.diffusion.processes import Process, make_process
 from audiospec.diffusion.solver import solve
-from audiospec.diffusion.training import CHECKPOINT_NAME, train
 from audiospec.errors import AudiospecError
 from audiospec.experiments.context import RunContext
+from audiospec.experiments.models import train_to_checkpoint
 from audiospec.experiments.protocol import RESUMABLE_KEYS, TRAINING_KEYS, CompareConfig
 from audiospec.experiments.results import CurvePoint, CurveResult, Interval, read_result, to_json
 from audiospec.experiments.stage import Stage, register
@@ -161,14 +161,9 @@ def _points_for(prior: NoisePrior, seed: int, cfg: CurveRunConfig, parts: dict[s
         if saved.is_file():
             points.append(read_result(CurvePoint, saved))
             continue
-        model_dir = out_dir / "models" / prior.name / f"seed{seed}"
-        done = read_training_state(model_dir / CHECKPOINT_NAME).step if (model_dir / CHECKPOINT_NAME).is_file() else 0
-        if done > step:
-            raise AudiospecError(f"the {prior.name} model of seed {seed} is already trained to {done} steps, past the "
-                                 f"checkpoint at {step} whose point {str(saved)!r} is missing; delete "
-                                 f"{str(model_dir)!r} to recompute the curve")
-        trained = train(dataclasses.replace(compare.train, seed=seed, steps=step), data.patches, prior=prior,
-                        out_dir=model_dir, progress=progress)
+        trained = train_to_checkpoint(dataclasses.replace(compare.train, seed=seed, steps=step), data.patches,
+                                      prior=prior, model_dir=out_dir / "models" / prior.name / f"seed{seed}",
+                                      point=saved, progress=progress)
         model = load_checkpoint(trained.checkpoint)[1]
         process = make_process(compare.train, prior, n_mels=shape[0], sampler="euler")
         generated = solve(process, model, n=curve.n_samples, steps=curve.sample_steps, shape=shape,
