@@ -224,7 +224,7 @@ def train_command(
         help="A train YAML (sections data, mel, patch_frames, prior, train) or a recipe YAML (its compare section).")
     ] = None,
     prior: Annotated[Optional[str], typer.Option(
-        help="Noise prior: white, pink, brown, blue, matched or beta=<number> (overrides the config).")] = None,
+        help="Noise prior: white, pink, brown, blue, matched, matched_dct or beta=<number> (overrides the config).")] = None,
     dataset: DatasetOption = None,
     data_dir: DataDirOption = None,
     source: SourceOption = None,

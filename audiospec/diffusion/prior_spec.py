@@ -12,8 +12,8 @@ from audiospec.errors import AudiospecError
 __all__ = ["NAMED_BETAS", "PRIOR_NAMES", "REFERENCE_PRIOR", "PriorKind", "PriorName", "PriorSpec", "check_beta",
            "default_priors"]
 
-PriorKind = Literal["white", "power_law", "matched"]
-PriorName = Literal["white", "pink", "brown", "blue", "matched"]
+PriorKind = Literal["white", "power_law", "matched", "matched_dct"]
+PriorName = Literal["white", "pink", "brown", "blue", "matched", "matched_dct"]
 PRIOR_NAMES: tuple[str, ...] = get_args(PriorName)
 NAMED_BETAS: dict[str, float] = {"pink": 1.0, "brown": 2.0, "blue": -1.0}
 REFERENCE_PRIOR = "white"
@@ -43,7 +43,7 @@ class PriorSpec:
     ``{kind: power_law, beta: 1.5}`` is accepted too.
 
     Args:
-        kind: ``"white"``, ``"power_law"`` or ``"matched"``.
+        kind: ``"white"``, ``"power_law"``, ``"matched"`` (Fourier) or ``"matched_dct"`` (2-D DCT).
         beta: the power-law exponent (finite; 0 unless ``kind="power_law"``).
 
     Raises:
@@ -63,7 +63,8 @@ class PriorSpec:
 
     @property
     def name(self) -> str:
-        """The canonical name: ``white``, ``pink``, ``brown``, ``blue``, ``matched`` or ``beta=<number>``."""
+        """The canonical name: ``white``, ``pink``, ``brown``, ``blue``, ``matched``, ``matched_dct`` or
+        ``beta=<number>``."""
         if self.kind != "power_law":
             return self.kind
         named = [name for name, beta in NAMED_BETAS.items() if beta == self.beta]
@@ -85,7 +86,7 @@ class PriorSpec:
         if not isinstance(text, str):
             raise AudiospecError(f"a prior is given by name ({_VALID}), got {text!r}")
         name = text.strip().lower()
-        if name in ("white", "matched"):
+        if name in ("white", "matched", "matched_dct"):
             return cls(kind=name)
         if name in NAMED_BETAS:
             return cls(kind="power_law", beta=NAMED_BETAS[name])

@@ -10,7 +10,9 @@ Names a user types, in YAML configs and on the command line:
 - ``white``: S(f) = 1, eps ~ N(0, I);
 - ``pink``, ``brown``, ``blue``: S(f) ∝ |f|^-beta with beta = 1, 2, -1;
 - ``beta=<number>``: any other power law, e.g. ``beta=2.66`` (the data's own slope);
-- ``matched``: S(f) = the training data's mean power spectrum (estimated by :func:`make_prior`).
+- ``matched``: S(f) = the training data's mean power spectrum (estimated by :func:`make_prior`);
+- ``matched_dct``: the training data's mean power per 2-D DCT coefficient, diagonal in that basis
+  (:mod:`audiospec.diffusion.prior_dct`; the interface below, with ``spectrum`` its expected Fourier power).
 
 Every prior object has the same interface and acts on the last ``ndim`` axes (2 for
 spectrogram batches ``[..., F, T]``, 1 for waveforms ``[..., L]``):
@@ -40,7 +42,6 @@ import torch
 from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
 from audiospec.functional.noise import (
-    colour_white,
     estimate_spectrum,
     hermitian_weights,
     normalize_spectrum,
@@ -60,10 +61,13 @@ __all__ = [
     "WhiteNoise",
     "ColoredNoise",
     "MatchedNoise",
+    "DCTMatchedNoise",
     "make_prior",
     "prior_from_state",
 ]
 
+from audiospec.diffusion.prior_base import NoisePrior, signal_shape_of as _signal_shape  # noqa: E402 - re-exported
+from audiospec.diffusion.prior_dct import DCTMatchedNoise  # noqa: E402 - re-exported
 from audiospec.diffusion.prior_spec import (  # noqa: E402 - re-exported: the prior's one home is this module
     NAMED_BETAS,
     PRIOR_NAMES,
@@ -74,121 +78,6 @@ from audiospec.diffusion.prior_spec import (  # noqa: E402 - re-exported: the pr
     check_beta,
     default_priors,
 )
-
-
-def _signal_shape(shape: Sequence[int], ndim: int) -> tuple[int, ...]:
-    shape = tuple(int(s) for s in shape)
-    if ndim not in (1, 2) or len(shape) < ndim or min(shape[-ndim:]) < 1:
-        axes = "[..., F, T]" if ndim == 2 else "[..., L]"
-        raise AudiospecError(f"this noise prior acts on {axes} with sizes >= 1; got shape {shape}")
-    return shape[-ndim:]
-
-
-def _whiten(x: torch.Tensor, spectrum: torch.Tensor, ndim: int) -> torch.Tensor:
-    """Sigma^{-1/2} x over the last ``ndim`` axes of ``x``; S on their rfft grid."""
-    signal = x.shape[-ndim:]
-    dims = tuple(range(-ndim, 0))
-    coeffs = torch.fft.rfftn(x, dim=dims, norm="ortho")  # [..., (F,) T // 2 + 1]
-    scale = spectrum.rsqrt().to(device=x.device, dtype=coeffs.real.dtype)
-    return torch.fft.irfftn(coeffs * scale, s=signal, dim=dims, norm="ortho")
-
-
-def _draw_device(generator: torch.Generator | None, device: torch.device | str | None) -> torch.device | str | None:
-    return generator.device if generator is not None else device
-
-
-class NoisePrior:
-    """Common interface of the noise priors (see module doc). Subclasses set ``kind`` and ``ndim``."""
-
-    kind: ClassVar[PriorKind]
-    ndim: int = 2
-
-    @property
-    def spec(self) -> PriorSpec:
-        """The :class:`PriorSpec` this prior realises."""
-        return PriorSpec(kind=self.kind)
-
-    @property
-    def name(self) -> str:
-        """The name a user types for this prior (``spec.name``)."""
-        return self.spec.name
-
-    def spectrum(self, signal_shape: Sequence[int]) -> torch.Tensor:
-        """S on the rfft grid of ``signal_shape``: float64, full-plane mean 1.
-
-        Args:
-            signal_shape: the signal dims ``(F, T)`` (ndim=2) or ``(L,)`` (ndim=1); leading dims are ignored.
-
-        Returns:
-            S ``[F, T // 2 + 1]`` or ``[L // 2 + 1]`` (float64).
-        """
-        raise NotImplementedError
-
-    def sample(
-        self,
-        shape: Sequence[int],
-        *,
-        generator: torch.Generator | None = None,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype = torch.float32,
-    ) -> torch.Tensor:
-        """Unit-variance noise of ``shape`` with power spectrum S: :meth:`colour` of a white float64 draw z
-        (drawn on the generator's device). Every prior turns the same generator state into the same z, so
-        sample k of each prior comes from one underlying draw: the paired design of prior comparisons.
-
-        Args:
-            shape: output shape ``(..., F, T)`` (ndim=2) or ``(..., L)`` (ndim=1).
-            generator: source of randomness.
-            device: device of the result.
-            dtype: dtype of the result (drawn and coloured in float64).
-
-        Returns:
-            eps of ``shape``.
-        """
-        _signal_shape(shape, self.ndim)
-        white = torch.randn(tuple(shape), generator=generator, device=_draw_device(generator, device),
-                            dtype=torch.float64)
-        eps = self.colour(white).to(dtype)
-        return eps.to(device) if device is not None else eps
-
-    def colour(self, white: torch.Tensor) -> torch.Tensor:
-        """S^{1/2} z in the orthonormal Fourier basis of the last ``ndim`` axes: this prior's noise made from a
-        white draw z (same shape and dtype).
-
-        Args:
-            white: white noise z ``[..., F, T]`` (ndim=2) or ``[..., L]`` (ndim=1).
-
-        Returns:
-            S^{1/2} z, ``white``'s shape and dtype.
-        """
-        return colour_white(white, spectrum=self.spectrum(_signal_shape(white.shape, self.ndim)), ndim=self.ndim)
-
-    def whiten(self, x: torch.Tensor) -> torch.Tensor:
-        """Sigma^{-1/2} x over the last ``ndim`` axes of ``x`` (same shape and dtype).
-
-        Args:
-            x: ``[..., F, T]`` (ndim=2) or ``[..., L]`` (ndim=1).
-
-        Returns:
-            Sigma^{-1/2} x, ``x``'s shape.
-        """
-        return _whiten(x, self.spectrum(_signal_shape(x.shape, self.ndim)), self.ndim)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain description for the run config (tensors go to :meth:`tensors`).
-
-        Returns:
-            A JSON-ready dict with at least ``kind`` and ``ndim``.
-        """
-        return {"kind": self.kind, "ndim": self.ndim}
-
-    def tensors(self) -> dict[str, torch.Tensor]:
-        """Tensors needed to rebuild the prior (saved in checkpoints).
-
-        Returns:
-            ``{name: tensor}``; empty for the parametric priors.
-        """
-        return {}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -344,7 +233,7 @@ def make_prior(spec: PriorSpec | str, *, data: torch.Tensor | None = None, ndim:
     """The prior a :class:`PriorSpec` (or a name, see :data:`PRIOR_NAMES`) stands for, over ``ndim`` axes.
 
     ``"matched"`` is estimated from ``data``: training patches ``[N, C, F, T]`` (ndim=2) or
-    clips ``[N, L]`` (ndim=1).
+    clips ``[N, L]`` (ndim=1); ``"matched_dct"`` from patches (ndim=2 only).
 
     Args:
         spec: a :class:`PriorSpec` or a prior name (``"pink"``, ``"beta=1.5"``, ...).
@@ -352,10 +241,11 @@ def make_prior(spec: PriorSpec | str, *, data: torch.Tensor | None = None, ndim:
         ndim: 2 (spectrograms) or 1 (waveforms).
 
     Returns:
-        A :class:`WhiteNoise`, :class:`ColoredNoise` or :class:`MatchedNoise`.
+        A :class:`WhiteNoise`, :class:`ColoredNoise`, :class:`MatchedNoise` or :class:`DCTMatchedNoise`.
 
     Raises:
-        AudiospecError: an invalid name, ``ndim`` not 1 or 2, or ``"matched"`` without data.
+        AudiospecError: an invalid name, ``ndim`` not 1 or 2, a matched prior without data, or ``"matched_dct"``
+            with ndim=1.
     """
     if not isinstance(spec, PriorSpec):
         spec = PriorSpec.parse(spec)
@@ -366,7 +256,12 @@ def make_prior(spec: PriorSpec | str, *, data: torch.Tensor | None = None, ndim:
     if spec.kind == "power_law":
         return ColoredNoise(beta=spec.beta, ndim=ndim)
     if data is None:
-        raise AudiospecError("the 'matched' prior is estimated from data: pass data=[N, C, F, T] (or [N, L] with ndim=1)")
+        raise AudiospecError(f"the {spec.name!r} prior is estimated from data: pass data=[N, C, F, T] (or [N, L] with "
+                             "ndim=1 for 'matched')")
+    if spec.kind == "matched_dct":
+        if ndim != 2:
+            raise AudiospecError("the 'matched_dct' prior is diagonal in the 2-D DCT of patches: use ndim=2")
+        return DCTMatchedNoise.from_data(data)
     return MatchedNoise.from_data(data, ndim=ndim)
 
 
@@ -397,4 +292,6 @@ def prior_from_state(description: dict[str, Any], tensors: dict[str, torch.Tenso
         return MatchedNoise(
             tensors["spectrum"], signal_shape=description["signal_shape"], floor=float(description.get("floor", 1e-8))
         )
+    if kind == "matched_dct" and "variance" in tensors:
+        return DCTMatchedNoise(tensors["variance"], floor=float(description.get("floor", 1e-8)))
     raise AudiospecError(f"unknown prior kind {kind!r} in the saved description; expected one of {get_args(PriorKind)}")

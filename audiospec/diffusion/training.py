@@ -187,7 +187,7 @@ def _checked_out_dir(config: TrainConfig, patches: torch.Tensor, prior: NoisePri
         raise AudiospecError(f"prior must be a NoisePrior (WhiteNoise(), ColoredNoise(beta=...), MatchedNoise...), got {prior!r}")
     check_training_data(config, patches)
     N, C, M, T = patches.shape
-    process = make_process(config, prior, n_mels=M)
+    process = make_process(config, prior, n_mels=M, data=patches)  # a process may read the data's moments
     prior.spectrum((M, T))  # a matched prior of another patch size fails here
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():

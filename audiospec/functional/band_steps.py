@@ -9,7 +9,9 @@ predictable at all (issue 25).
   P_b = the projection on band b of the orthonormal DCT along mel (the cepstrum's basis). A
   strictly autoregressive sampler writes band b in its own stage only (share 1 there, 0 elsewhere);
   "diffusion refines every band at every step" means every share is above 0 at every step. The
-  band × step table is read as a heat map.
+  band × step table is read as a heat map; :func:`stage_concentration` sums it into one number per band, the
+  share written in the band's busiest window of S / K consecutive steps (1 for an autoregression over K
+  bands, about 1/K for a sampler that writes every band evenly at every step).
 - :func:`ridge_r2`: the fraction of held-out variance of ``y`` predictable linearly from ``x``
   (ridge regression fitted on train, R² on test): the data's own ceiling for a band-swap test, i.e.
   how much of the fine bands could follow swapped coarse bands for an exact sampler of a Gaussian
@@ -26,7 +28,7 @@ from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
 from audiospec.functional.cepstrum import dct
 
-__all__ = ["band_step_shares", "directional_share", "ridge_r2"]
+__all__ = ["band_step_shares", "directional_share", "ridge_r2", "stage_concentration"]
 
 
 def band_step_shares(trajectory: torch.Tensor, bands: list[tuple[int, int]]) -> torch.Tensor:
@@ -122,3 +124,24 @@ def directional_share(swapped: torch.Tensor, own: torch.Tensor, donor: torch.Ten
     if bool((norm == 0).any()):
         raise AudiospecError("a pair has identical own and donor outcomes: the direction of the swap is undefined")
     return (moved * gap).sum(1) / norm
+
+
+def stage_concentration(shares: torch.Tensor, *, n_stages: int) -> torch.Tensor:
+    """Per band, the share of its content written in its busiest window of S / ``n_stages`` consecutive steps.
+
+    Args:
+        shares: :func:`band_step_shares` ``[n_bands, S]`` (rows summing to 1, or 0 for a band that never moves).
+        n_stages: the number of stages K of an autoregression over the bands (S >= K).
+
+    Returns:
+        ``[n_bands]`` float64 in [0, 1]: 1 when a band is written within one stage's worth of steps.
+
+    Raises:
+        AudiospecError: a shares table that is not 2-D, or fewer steps than stages.
+    """
+    if shares.ndim != 2 or not 1 <= n_stages <= shares.shape[1]:
+        raise AudiospecError(f"need shares [n_bands, S] with S >= n_stages >= 1, got {tuple(shares.shape)} and "
+                             f"{n_stages}")
+    width = max(1, round(shares.shape[1] / n_stages))
+    windows = shares.double().unfold(1, width, 1).sum(-1)  # [n_bands, S - width + 1]
+    return windows.max(dim=1).values

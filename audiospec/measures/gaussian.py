@@ -11,7 +11,9 @@ U-Net), so the same samplers and the same trajectory measures run on it: what th
 predicts *in the basis that is measured*. :func:`gaussian_fields` draws data from the same
 model, to train a *control network* whose measured order should match the exact one.
 :class:`GaussianModel` is the exact network of the coarse-to-fine processes
-(:mod:`audiospec.diffusion.processes.interpolant`) for Gaussian data diagonal in the 2-D DCT.
+(:mod:`audiospec.diffusion.processes.interpolant`, the band windows, blurring diffusion) for Gaussian data
+diagonal in the 2-D DCT; :class:`DCTGaussianVelocity` is rectified flow's exact field for the same data (with a
+white or ``matched_dct`` prior), and :func:`dct_gaussian_fields` samples that Gaussian exactly.
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ from typing import Sequence
 
 import torch
 
-from audiospec.diffusion.priors import NoisePrior
-from audiospec.diffusion.processes import CepstralAR, HeatDissipation
+from audiospec.diffusion.priors import DCTMatchedNoise, NoisePrior, WhiteNoise
+from audiospec.diffusion.processes import BandWindows, BlurringDiffusion, CepstralAR, HeatDissipation
 from audiospec.diffusion.schedule_design import velocity_gain
 from audiospec.errors import AudiospecError
 from audiospec.functional._shape import check_finite
 from audiospec.functional.cepstrum import dct2, idct2
 from audiospec.functional.noise import colour_white, estimate_spectrum, radial_frequency
 
-__all__ = ["GaussianModel", "LinearGaussianVelocity", "data_spectrum", "gaussian_fields"]
+__all__ = ["DCTGaussianVelocity", "GaussianModel", "LinearGaussianVelocity", "data_spectrum", "dct_gaussian_fields",
+           "gaussian_fields"]
 
 
 def _check_spectrum(spectrum: torch.Tensor, signal_shape: tuple[int, int]) -> torch.Tensor:
@@ -121,8 +124,11 @@ class GaussianModel:
     N(mean, var) (the sampler follows the probability flow of the interpolant).
 
     Args:
-        process: a :class:`~audiospec.diffusion.processes.CepstralAR` or
-            :class:`~audiospec.diffusion.processes.HeatDissipation`.
+        process: a :class:`~audiospec.diffusion.processes.CepstralAR`,
+            :class:`~audiospec.diffusion.processes.HeatDissipation`,
+            :class:`~audiospec.diffusion.processes.BlurringDiffusion` or
+            :class:`~audiospec.diffusion.processes.BandWindows` (moments in its whitened coordinates:
+            :meth:`~audiospec.diffusion.processes.BandWindows.whitened_moments`).
         mean: the coefficients' mean ``[C, M, T]``.
         var: their variance ``[C, M, T]``, >= 0.
 
@@ -130,7 +136,8 @@ class GaussianModel:
         AudiospecError: shapes that differ or a negative variance.
     """
 
-    def __init__(self, process: CepstralAR | HeatDissipation, mean: torch.Tensor, var: torch.Tensor) -> None:
+    def __init__(self, process: CepstralAR | HeatDissipation | BlurringDiffusion | BandWindows, mean: torch.Tensor,
+                 var: torch.Tensor) -> None:
         if mean.shape != var.shape or bool((var < 0).any()):
             raise AudiospecError(f"mean {tuple(mean.shape)} and var {tuple(var.shape)} must have the same shape, "
                                  "var >= 0")
@@ -145,3 +152,55 @@ class GaussianModel:
         gain = torch.where(denominator > 0, alpha * var / denominator.clamp_min(1e-300), torch.zeros_like(c))
         c0_hat = mean + gain * (c - alpha * mean)
         return idct2(self.process.output_for(c0_hat, c, s)).to(x.dtype)  # output_for is diagonal in this basis
+
+
+def dct_gaussian_fields(variance: torch.Tensor, shape: Sequence[int], *, generator: torch.Generator | None = None,
+                        dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Zero-mean Gaussian fields with independent 2-D DCT coefficients of variance ``variance`` (the Gaussian closest
+    to non-stationary patches that is diagonal in the DCT; sampled exactly).
+
+    Args:
+        variance: per 2-D DCT coefficient ``[M, T]``, >= 0.
+        shape: the fields' shape ``[..., M, T]``.
+        generator: randomness of the draw.
+        dtype: the result's dtype.
+
+    Returns:
+        Fields ``[..., M, T]``.
+
+    Raises:
+        AudiospecError: a variance of another size or negative.
+    """
+    if tuple(variance.shape) != tuple(shape)[-2:] or bool((variance < 0).any()):
+        raise AudiospecError(f"variance must be [M, T] = {tuple(shape)[-2:]} and >= 0, got {tuple(variance.shape)}")
+    white = torch.randn(tuple(shape), generator=generator, dtype=torch.float64)
+    return idct2(white * variance.double().sqrt()).to(dtype)
+
+
+class DCTGaussianVelocity:
+    """The exact rectified-flow velocity ``field(x [B, C, M, T], t [B])`` for zero-mean data with independent 2-D DCT
+    coefficients of variance lambda and a prior diagonal in the same basis (white or ``matched_dct``):
+    v = idct2(c(t) ⊙ dct2(x)), c_k(t) = (t S_k − (1 − t) lambda_k) / ((1 − t)² lambda_k + t² S_k).
+
+    Args:
+        variance: lambda per 2-D DCT coefficient ``[M, T]``, > 0.
+        prior: a :class:`~audiospec.diffusion.priors.WhiteNoise` or
+            :class:`~audiospec.diffusion.priors.DCTMatchedNoise` of that size.
+
+    Raises:
+        AudiospecError: a prior that is not diagonal in the 2-D DCT.
+    """
+
+    def __init__(self, variance: torch.Tensor, *, prior: WhiteNoise | DCTMatchedNoise) -> None:
+        if isinstance(prior, DCTMatchedNoise):
+            noise = prior.variance
+        elif isinstance(prior, WhiteNoise):
+            noise = torch.ones_like(variance, dtype=torch.float64)
+        else:
+            raise AudiospecError(f"the DCT-diagonal exact field needs a white or matched_dct prior, got {prior.name!r}")
+        self.variance, self.noise = variance.double().cpu(), noise.double().cpu()
+
+    def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        gain = velocity_gain(t.to(torch.float64).cpu(), data_variance=self.variance, noise_variance=self.noise)
+        gain = gain.reshape(gain.shape[0], *([1] * (x.ndim - 3)), *gain.shape[1:]).to(x.device)  # [B, 1.., M, T]
+        return idct2(dct2(x.double()) * gain).to(x.dtype)

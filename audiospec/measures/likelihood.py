@@ -12,7 +12,9 @@ with x_t the ODE solution started at the datum x_0. The prior is N(0, Σ) with �
     log p_1(x) = −½ Σ_k m_k |X_k|² / S_k − ½ Σ_k m_k log S_k − D/2 log 2π,
 
 where X = rfft2(x, norm="ortho"), m_k the Hermitian multiplicity of each rfft bin
-(:func:`audiospec.functional.noise.hermitian_weights`) and D = F·T. The divergence is exact
+(:func:`audiospec.functional.noise.hermitian_weights`) and D = F·T; for a prior diagonal in another basis (the 2-D
+DCT of ``matched_dct``) the same density is −½ ||Σ^{-1/2} x||² − ½ log det Σ − D/2 log 2π
+(:func:`prior_log_density`, from the prior's own whitening). The divergence is exact
 (D vector-Jacobian products, for small fields and checks) or the Hutchinson estimate
 E_z[zᵀ (∂v/∂x) z] with Rademacher probes z fixed along each trajectory (Grathwohl et al.
 2019, "FFJORD"). The ODE is integrated with classical fourth-order Runge-Kutta on a uniform
@@ -43,6 +45,7 @@ __all__ = [
     "DIVERGENCE_ESTIMATORS",
     "Likelihood",
     "gaussian_log_likelihood",
+    "prior_log_density",
     "divergence",
     "ode_log_likelihood",
 ]
@@ -108,6 +111,24 @@ def gaussian_log_likelihood(x: torch.Tensor, *, spectrum: torch.Tensor) -> torch
     logdet = channels * float((m * S.log()).sum())
     dims = math.prod(x.shape[1:])
     return -0.5 * (quadratic + logdet + dims * math.log(2.0 * math.pi))
+
+
+def prior_log_density(prior: NoisePrior, x: torch.Tensor) -> torch.Tensor:
+    """log N(x; 0, Sigma) of fields ``x`` ``[B, ..., F, T]`` under a prior, from its whitening and log det Sigma
+    (exact for a prior diagonal in any orthonormal basis; for a Fourier-diagonal one it equals
+    :func:`gaussian_log_likelihood` with the prior's spectrum).
+
+    Args:
+        prior: the noise prior.
+        x: fields ``[B, ..., F, T]``.
+
+    Returns:
+        log-densities ``[B]`` float64, nats.
+    """
+    white = prior.whiten(x.to(torch.float64))
+    channels, dims = math.prod(x.shape[1:-2]), math.prod(x.shape[1:])
+    logdet = channels * prior.log_det(tuple(x.shape[-2:]))
+    return -0.5 * (white.square().flatten(1).sum(-1) + logdet + dims * math.log(2.0 * math.pi))
 
 
 def _vjps(v: torch.Tensor, x: torch.Tensor, grads: torch.Tensor) -> torch.Tensor:
@@ -232,8 +253,7 @@ def ode_log_likelihood(field: Field, x0: torch.Tensor, *, prior: NoisePrior, ste
         x = x + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
         integral += h / 6.0 * (d1 + 2.0 * d2 + 2.0 * d3 + d4)
     check_finite(x, name="ODE end point x_1 (the field diverged; try more steps)")
-    spectrum = prior.spectrum(tuple(x.shape[-2:])).to(torch.float64)
-    prior_nll = -gaussian_log_likelihood(x, spectrum=spectrum)
+    prior_nll = -prior_log_density(prior, x)
     nll = prior_nll - integral
     dims = x0[0].numel()
     return Likelihood(nll=nll, bits_per_dim=_per_dim_bits(nll, dims), prior_nll=prior_nll, divergence=integral)

@@ -122,7 +122,7 @@ def test_prior_in_yaml_is_its_name_and_reads_back():
 
 
 @pytest.mark.parametrize("bad, match", [("grey", r"unknown prior 'grey'; choose one of white, pink, brown, blue, "
-                                                 r"matched, or beta=<number>"),
+                                                 r"matched, matched_dct, or beta=<number>"),
                                         ("colored", r"unknown prior 'colored'"),
                                         ("beta=x", r"unknown prior 'beta=x'"),
                                         ("beta=inf", r"unknown prior 'beta=inf'"),

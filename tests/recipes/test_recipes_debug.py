@@ -121,6 +121,12 @@ def _check_run(out: Path) -> None:
         assert baselines["names"] == [*results["priors"], "cepstral AR", "heat dissipation"]
         assert "commit measure (cepstrum content order) on the cepstral AR baseline" in page
         assert "exact Gaussian, cepstral AR" in baselines["metrics"] and "Explicit coarse-to-fine models" in page
+    if (out / "fair").is_dir():  # mini debug recipe: fair references and tests with demonstrated power (issue 25)
+        fair = json.loads((out / "fair" / "fair.json").read_text())
+        ar = next(arm for arm in fair["arms"] if arm["name"] == "fair cepstral AR")
+        assert ar["exact_concentration"] == pytest.approx(1.0, abs=1e-3)  # the exact AR writes each band in its stage
+        assert {row["role"] for row in fair["swap"]} == {"positive control", "negative control", "prior"}
+        assert "Fair references and tests with demonstrated power" in page
 
 
 def _run(recipe: str, out: Path, *extra: str) -> None:
@@ -160,6 +166,7 @@ def test_mini_recipe_on_a_fake_package_tree_and_resume(tmp_path):
     _run("mini", tmp_path / "run", "--data-dir", str(tmp_path / "data"))
     assert (tmp_path / "run" / "probe" / "probe.json").is_file()  # the recipe's probe section ran
     assert (tmp_path / "run" / "baselines" / "baselines.json").is_file()  # and its baselines section
+    assert (tmp_path / "run" / "fair" / "fair.json").is_file()  # and its fair section
     _check_run(tmp_path / "run")
     timesteps = json.loads((tmp_path / "run" / "timesteps" / "timesteps.json").read_text())  # its timesteps section
     assert timesteps["arms"] == ["uniform", "logit-normal", "shifted", "spectral", "drowning"]

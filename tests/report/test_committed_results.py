@@ -93,3 +93,19 @@ def test_the_curve_words_its_numbers_as_written(name, budget):
     result, raw = _read(CurveResult, name)
     result = dataclasses.replace(result, budget=budget, checkpoints=tuple(sorted({p.step for p in result.points})))
     assert curve_verdicts(result) == raw["verdicts"]
+
+
+def test_the_fair_preview_decides_as_written():
+    from audiospec.experiments.fair_swap import positive_detected
+    from audiospec.experiments.results_fair import FairResult
+    from audiospec.functional.stats import smallest_sign_flip_p
+    from audiospec.report.sections.fair import fair_words
+
+    result, raw = _read(FairResult, "fair-preview-*.json")
+    assert result.positive_detected == positive_detected(list(result.swap))
+    assert all(decide(d, ANY) == d.reliable for d in result.prior_tests.values())
+    for family in result.families:  # each family's smallest attainable p, and whether it could decide at all
+        assert family.smallest_p == pytest.approx(smallest_sign_flip_p(family.n, family_size=max(family.size, 1)))
+        assert family.can_decide == (family.smallest_p < 0.05)
+    words = fair_words(result)
+    assert sum("cannot decide" in line for line in words) >= sum(not f.can_decide for f in result.families)

@@ -32,14 +32,16 @@ for _module in pkgutil.iter_modules(__path__):  # every process module registers
     if _module.name not in ("base", "path", "interpolant"):  # the shared parts register nothing
         importlib.import_module(f"{__name__}.{_module.name}")
 
-from audiospec.diffusion.processes.cepstral import CepstralAR  # noqa: E402 - after the registration above
+from audiospec.diffusion.processes.bands import BandWindows, band_scales  # noqa: E402 - after the registration above
+from audiospec.diffusion.processes.blurring import BlurringDiffusion  # noqa: E402
+from audiospec.diffusion.processes.cepstral import CepstralAR  # noqa: E402
 from audiospec.diffusion.processes.flow import RectifiedFlow  # noqa: E402
 from audiospec.diffusion.processes.heat import HeatDissipation  # noqa: E402
 from audiospec.diffusion.processes.interpolant import CoarseToFineConfig, coefficient_stats  # noqa: E402
 from audiospec.diffusion.processes.vp import VP_T_MAX, VPEps  # noqa: E402
 
-__all__ = ["CepstralAR", "CoarseToFineConfig", "HeatDissipation", "Model", "Process", "ProcessEntry",
-           "RectifiedFlow", "Settings", "TrainSettings", "TrainingLoss", "VPEps", "VP_T_MAX", "bands_in_turn", "baseline_objectives",
+__all__ = ["BandWindows", "BlurringDiffusion", "CepstralAR", "CoarseToFineConfig", "HeatDissipation", "Model", "Process", "ProcessEntry",
+           "RectifiedFlow", "Settings", "TrainSettings", "TrainingLoss", "VPEps", "VP_T_MAX", "band_scales", "bands_in_turn", "baseline_objectives",
            "build_process", "check_objective", "check_sampler", "coefficient_stats", "entries", "make_process",
            "objective_label", "objectives", "register"]
 

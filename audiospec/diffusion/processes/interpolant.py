@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import torch
 
@@ -72,12 +72,19 @@ class CoarseToFineConfig:
     ``n_bands``: the cepstral model's log-spaced quefrency bands (plus the DC band), as the commit
     measure's ``order.n_bands``. ``sigma_min`` / ``sigma_max``: the heat model's blur std (bins)
     at the first / last time; ``noise``: its training noise std (model space: unit-variance data).
+    ``softness`` / ``noise_scale``: the band windows' overlap (0 = one band after another, 1 = all at once) and
+    how their noise is scaled (``"band"``: to each quefrency band's standard deviation; ``"coefficient"``: to
+    each 2-D DCT coefficient's; ``"none"``) (:mod:`~.bands`); ``blur_sigma_max``: the
+    blurring diffusion's largest blur std in bins (:mod:`~.blurring`; 0 = rectified flow).
 
     Args:
         n_bands: quefrency bands above DC, an integer >= 2.
         sigma_min: the heat model's blur std at s = 0 (bins), > 0.
         sigma_max: its blur std at s = 1, > sigma_min.
         noise: its noise std, in (0, 1).
+        softness: the band windows' overlap, in [0, 1].
+        noise_scale: ``"band"``, ``"coefficient"`` or ``"none"``.
+        blur_sigma_max: the blurring diffusion's blur std at s = 1 (bins), >= 0.
 
     Raises:
         AudiospecError: a value outside those ranges.
@@ -87,6 +94,9 @@ class CoarseToFineConfig:
     sigma_min: float = 0.5
     sigma_max: float = 48.0
     noise: float = 0.02
+    softness: float = 0.0
+    noise_scale: Literal["none", "band", "coefficient"] = "band"
+    blur_sigma_max: float = 20.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.n_bands, int) or self.n_bands < 2:
@@ -97,6 +107,11 @@ class CoarseToFineConfig:
         if not 0 < self.noise < 1:
             raise AudiospecError(f"coarse_to_fine.noise must lie in (0, 1) (a std in units of the data's), "
                                  f"got {self.noise}")
+        if not 0.0 <= self.softness <= 1.0:
+            raise AudiospecError(f"coarse_to_fine.softness must lie in [0, 1] (0: bands in turn, 1: all at once), "
+                                 f"got {self.softness}")
+        if not self.blur_sigma_max >= 0.0:
+            raise AudiospecError(f"coarse_to_fine.blur_sigma_max must be >= 0 (bins), got {self.blur_sigma_max}")
 
 
 def as_like(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
