@@ -135,9 +135,11 @@ def _check_sampler(entry: ProcessEntry, sampler: str | None) -> None:
                              "has its own sampler; sample it through audiospec.diffusion.solver.solve with its "
                              "process (or the `audiospec baselines` stage)")
     if sampler not in entry.samplers:
-        fits = "; ".join(f"{' or '.join(repr(s) for s in e.samplers)} for {e.name}"
-                         for e in entries().values() if e.samplers)
-        raise AudiospecError(f"sampler {sampler!r} does not fit objective {entry.name!r}: use {fits} models")
+        others = "; ".join(f"{' or '.join(repr(s) for s in e.samplers)} for {e.name}"
+                           for e in entries().values() if e.samplers and e.name != entry.name)
+        raise AudiospecError(f"sampler {sampler!r} does not fit objective {entry.name!r}: use "
+                             f"{' or '.join(repr(s) for s in entry.samplers)} for {entry.name} models "
+                             f"(the others: {others})")
 
 
 def build_process(objective: str, *, prior: NoisePrior, n_mels: int | None = None, sampler: str | None = None,
