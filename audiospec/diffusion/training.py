@@ -101,29 +101,57 @@ def _generators(seed: int, device: torch.device, *, process_index: int = 0) -> d
 
 
 def _fingerprint(patches: torch.Tensor) -> list[float]:
+    """The training patches ``[N, C, M, T]`` as a checkpoint records them: the shape, four statistics and each
+    statistic's scale (``[*shape, *stats, *scales]``, see :func:`same_patches`). Normalised patches have a sum near 0
+    and a sum of squares pinned to N C M T by the normalisation itself, whatever clips they come from, so the third
+    moment and a patch-order-weighted sum are what tell one dataset from another."""
     x = patches.detach().to(torch.float64)
-    return [float(s) for s in patches.shape] + [float(x.sum()), float(x.square().sum())]
+    weights = torch.cos(torch.arange(x.shape[0], dtype=torch.float64) * _GOLDEN).view(-1, *([1] * (x.ndim - 1)))
+    stats = [x.sum(), x.square().sum(), x.pow(3).sum(), (weights * x).sum()]
+    scales = [x.abs().sum(), x.square().sum(), x.abs().pow(3).sum(), x.abs().sum()]
+    return [float(s) for s in patches.shape] + [float(v) for v in stats] + [float(v) for v in scales]
 
+
+_GOLDEN = (1 + 5 ** 0.5) / 2  # the patch weights cos(n * golden ratio) repeat for no patch count
+_OLD_FINGERPRINT = 6  # [N, C, M, T, sum, sum of squares]: checkpoints written before 2026-12-04
 
 FINGERPRINT_TOLERANCE = 1e-5
 """Relative tolerance of :func:`same_patches`: far above the last-bit differences of the same patches summed (or
-computed) with another thread count or CPU, far below any change of clips, normalisation or patch length."""
+computed) with another thread count or CPU, far below the change of one clip in a corpus (~1e-2)."""
 
 
 def same_patches(saved: list[float], current: list[float]) -> bool:
-    """True when two :func:`_fingerprint` records (shape, sum, sum of squares) describe the same patches: the shape
-    exactly, the sums within :data:`FINGERPRINT_TOLERANCE` of their scale. Not bit equality: a float64 sum's order
-    follows the thread count (a worker process trains with one thread, the stage that resumes it may use all), so
-    the same patches give sums that differ in the last bits from one process to the next."""
-    if len(saved) != len(current) or saved[:-2] != current[:-2]:
+    """True when two :func:`_fingerprint` records describe the same patches: the shape exactly, every statistic
+    within :data:`FINGERPRINT_TOLERANCE` of its scale (|Δ Σ f(x)| <= tol Σ |f(x)|).
+
+    Not bit equality: a float64 sum's order follows the thread count (a worker process trains with one thread, the
+    stage that resumes it may use all), so the same patches give sums that differ in the last bits from one process
+    to the next. A checkpoint written before the statistics were added holds only the shape, the sum and the sum of
+    squares; it is compared on those (weaker: normalised patches pin both).
+
+    Args:
+        saved: the checkpoint's record.
+        current: the record of the patches at hand (:func:`_fingerprint`).
+
+    Returns:
+        Whether training may resume on ``current``.
+    """
+    shape = 4
+    if len(saved) == _OLD_FINGERPRINT:
+        ours = current[:shape] + current[shape:shape + 2]
+        numel = math.prod(ours[:shape]) or 1.0
+        scales = [math.sqrt(numel * max(saved[-1], ours[-1], 0.0)), max(abs(saved[-1]), abs(ours[-1]))]
+        pairs = zip(saved[shape:], ours[shape:], scales)
+    else:
+        if len(saved) != len(current):
+            return False
+        n = (len(current) - shape) // 2
+        scales = [max(abs(a), abs(b)) for a, b in zip(saved[shape + n:], current[shape + n:])]
+        pairs = zip(saved[shape:shape + n], current[shape:shape + n], scales)
+        ours = current
+    if saved[:shape] != ours[:shape]:
         return False
-    (sum_a, sq_a), (sum_b, sq_b) = saved[-2:], current[-2:]
-    numel = math.prod(current[:-2]) or 1.0
-    # |sum a - sum b| <= tol * sum |x| <= tol * sqrt(numel * sum of squares) (Cauchy-Schwarz): the sum of
-    # normalised patches is near zero, so its scale is not its own value
-    scale = math.sqrt(numel * max(sq_a, sq_b, 0.0))
-    return (abs(sum_a - sum_b) <= FINGERPRINT_TOLERANCE * scale
-            and abs(sq_a - sq_b) <= FINGERPRINT_TOLERANCE * max(abs(sq_a), abs(sq_b)))
+    return all(abs(a - b) <= FINGERPRINT_TOLERANCE * scale for a, b, scale in pairs)
 
 
 def _write_loss_csv(path: Path, losses: list[float]) -> None:

@@ -141,7 +141,7 @@ def run_sample(checkpoint: Path, *, n: int, steps: int, out_dir: Path, sampler: 
     shape = (run.mel.n_mels, run.patch_frames)
     mean_db, std_db = _read_normalisation(run_dir / "normalisation.json", run.mel.n_mels)
     state = read_training_state(checkpoint)
-    trained_on = state.data_fingerprint[2:4]  # [N, C, M, T, sum, sum of squares]
+    trained_on = state.data_fingerprint[2:4]  # [N, C, M, T, statistics...]
     if trained_on and tuple(int(v) for v in trained_on) != shape:
         raise AudiospecError(
             f"checkpoint {str(checkpoint)!r} was trained on {int(trained_on[0])} x {int(trained_on[1])} patches, but "
