@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ from audiospec.diffusion.checkpoint import TrainingState, read_training_state, s
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.ema import ema_decay_at, update_ema
 from audiospec.diffusion.heldout import held_out_evaluator
+from audiospec.diffusion.patch_fingerprint import patches_fingerprint, same_patches
 from audiospec.diffusion.priors import NoisePrior
 from audiospec.diffusion.processes import Process, TrainingLoss, make_process
 from audiospec.diffusion.runtime import Runtime, SingleDevice, batch_shard
@@ -100,60 +100,6 @@ def _generators(seed: int, device: torch.device, *, process_index: int = 0) -> d
     }
 
 
-def _fingerprint(patches: torch.Tensor) -> list[float]:
-    """The training patches ``[N, C, M, T]`` as a checkpoint records them: the shape, four statistics and each
-    statistic's scale (``[*shape, *stats, *scales]``, see :func:`same_patches`). Normalised patches have a sum near 0
-    and a sum of squares pinned to N C M T by the normalisation itself, whatever clips they come from, so the third
-    moment and a patch-order-weighted sum are what tell one dataset from another."""
-    x = patches.detach().to(torch.float64)
-    weights = torch.cos(torch.arange(x.shape[0], dtype=torch.float64) * _GOLDEN).view(-1, *([1] * (x.ndim - 1)))
-    stats = [x.sum(), x.square().sum(), x.pow(3).sum(), (weights * x).sum()]
-    scales = [x.abs().sum(), x.square().sum(), x.abs().pow(3).sum(), x.abs().sum()]
-    return [float(s) for s in patches.shape] + [float(v) for v in stats] + [float(v) for v in scales]
-
-
-_GOLDEN = (1 + 5 ** 0.5) / 2  # the patch weights cos(n * golden ratio) repeat for no patch count
-_OLD_FINGERPRINT = 6  # [N, C, M, T, sum, sum of squares]: checkpoints written before 2026-12-04
-
-FINGERPRINT_TOLERANCE = 1e-5
-"""Relative tolerance of :func:`same_patches`: far above the last-bit differences of the same patches summed (or
-computed) with another thread count or CPU, far below the change of one clip in a corpus (~1e-2)."""
-
-
-def same_patches(saved: list[float], current: list[float]) -> bool:
-    """True when two :func:`_fingerprint` records describe the same patches: the shape exactly, every statistic
-    within :data:`FINGERPRINT_TOLERANCE` of its scale (|Δ Σ f(x)| <= tol Σ |f(x)|).
-
-    Not bit equality: a float64 sum's order follows the thread count (a worker process trains with one thread, the
-    stage that resumes it may use all), so the same patches give sums that differ in the last bits from one process
-    to the next. A checkpoint written before the statistics were added holds only the shape, the sum and the sum of
-    squares; it is compared on those (weaker: normalised patches pin both).
-
-    Args:
-        saved: the checkpoint's record.
-        current: the record of the patches at hand (:func:`_fingerprint`).
-
-    Returns:
-        Whether training may resume on ``current``.
-    """
-    shape = 4
-    if len(saved) == _OLD_FINGERPRINT:
-        ours = current[:shape] + current[shape:shape + 2]
-        numel = math.prod(ours[:shape]) or 1.0
-        scales = [math.sqrt(numel * max(saved[-1], ours[-1], 0.0)), max(abs(saved[-1]), abs(ours[-1]))]
-        pairs = zip(saved[shape:], ours[shape:], scales)
-    else:
-        if len(saved) != len(current):
-            return False
-        n = (len(current) - shape) // 2
-        scales = [max(abs(a), abs(b)) for a, b in zip(saved[shape + n:], current[shape + n:])]
-        pairs = zip(saved[shape:shape + n], current[shape:shape + n], scales)
-        ours = current
-    if saved[:shape] != ours[:shape]:
-        return False
-    return all(abs(a - b) <= FINGERPRINT_TOLERANCE * scale for a, b, scale in pairs)
-
-
 def _write_loss_csv(path: Path, losses: list[float]) -> None:
     lines = ["step,loss"] + [f"{i + 1},{loss:.9g}" for i, loss in enumerate(losses)]
     atomic_write_text(path, "\n".join(lines) + "\n")
@@ -202,7 +148,7 @@ def check_resume(config: TrainConfig, patches: torch.Tensor, *, prior: NoisePrio
     that write files of their own beside the run before training."""
     path = _checked_out_dir(config, patches, prior, out_dir)[0] / CHECKPOINT_NAME
     if path.is_file():
-        _check_resume(read_training_state(path), config, prior, _fingerprint(patches), path)
+        _check_resume(read_training_state(path), config, prior, patches_fingerprint(patches), path)
 
 
 def _checked_out_dir(config: TrainConfig, patches: torch.Tensor, prior: NoisePrior,
@@ -381,7 +327,7 @@ def train(
     timesteps = make_timestep_sampler(config.timesteps, patches=patches, prior=prior)
     loss_fn = TrainingLoss(process=process, timesteps=timesteps)
     runtime = runtime if runtime is not None else SingleDevice(precision=config.precision)
-    fingerprint = _fingerprint(patches)
+    fingerprint = patches_fingerprint(patches)
     checkpoint_path = out_dir / CHECKPOINT_NAME
     run = _initial_state(config, prior, runtime, n_patches=patches.shape[0], fingerprint=fingerprint,
                          checkpoint_path=checkpoint_path, resume=resume)

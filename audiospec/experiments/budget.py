@@ -79,16 +79,25 @@ def apply_budget(train: Any, record: dict[str, Any]) -> Any:
 
 def throughput(jobs: list[TrainJob], *, workers: int, wall_seconds: float) -> dict[str, Any]:
     """What training ``jobs`` achieved (module doc): every model's steps / s from its ``train_result.json``, the
-    pool's model-steps / s over ``wall_seconds``, counted FLOPs per step, achieved FLOP/s and fraction of peak."""
-    rates = []
+    pool's model-steps / s over ``wall_seconds``, counted FLOPs per step, achieved FLOP/s and fraction of peak.
+
+    ``jobs`` are the models trained in the call that took ``wall_seconds``; a resumed model counts the steps that
+    call ran (its ``train_result.json``: steps − start_step), not the ones trained before.
+
+    Raises:
+        AudiospecError: no jobs.
+    """
+    if not jobs:
+        raise AudiospecError("throughput needs at least one trained model")
+    rates, steps = [], 0
     for job in jobs:
         result = Path(job.out_dir) / "train_result.json"
-        if result.is_file():
-            rates.append(json.loads(result.read_text()).get("steps_per_second") or 0.0)
+        record = json.loads(result.read_text()) if result.is_file() else {}
+        rates.append(record.get("steps_per_second") or 0.0)
+        steps += int(record.get("steps", job.config.steps)) - int(record.get("start_step", 0))
     config = jobs[0].config
     shape = tuple(jobs[0].patches.shape[-2:])
     flops = training_step_flops(config.model, batch=config.batch_size, shape=shape)
-    steps = sum(job.config.steps for job in jobs)
     device = default_device()
     dtype = "bf16" if device.type == "cuda" and config.precision == "bf16" else "fp32"
     peak = machine_peak(device, dtype)

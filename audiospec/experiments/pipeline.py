@@ -148,9 +148,11 @@ def run_pipeline(config: PipelineConfig, *, out_dir: Path, progress: bool = True
     if config.workers > 1 and pending:
         jobs = pipeline_jobs(pending, context)
         started = time.perf_counter()
-        train_jobs(jobs, workers=config.workers, progress=progress)
-        write_json(out_dir / "throughput.json", throughput(jobs, workers=config.workers,
-                                                           wall_seconds=time.perf_counter() - started))
+        results = train_jobs(jobs, workers=config.workers, progress=progress)
+        trained = [job for job, result in zip(jobs, results) if result is not None]
+        if trained:  # a resume with every model finished keeps the record of the call that trained them
+            write_json(out_dir / "throughput.json", throughput(trained, workers=config.workers,
+                                                               wall_seconds=time.perf_counter() - started))
     for stage, stage_config in planned:
         if not stage.done(out_dir / stage.name, stage_config):
             execute(stage, stage_config, context=context.for_stage(out_dir / stage.name))

@@ -299,7 +299,7 @@ def test_same_patches_ignores_the_summation_order_of_other_thread_counts_and_see
     float32 differences (far more than another thread count's summation order changes) pass; one patch
     replaced (also after normalisation, which pins the sum and the sum of squares), the patches reordered, rescaled
     or reshaped fail. The CI failure of 2026-12-04 was a bit-equality check."""
-    from audiospec.diffusion.training import _fingerprint, same_patches
+    from audiospec.diffusion.patch_fingerprint import patches_fingerprint as _fingerprint, same_patches
 
     gen = torch.Generator().manual_seed(0)
     patches = torch.randn(32, 1, 16, 24, generator=gen) * 3 + 1
