@@ -35,7 +35,8 @@ from audiospec.diffusion.processes import (
 from audiospec.diffusion.samplers import sample, uniform_time_grid
 from audiospec.diffusion.solver import solve
 from audiospec.measures.gaussian import GaussianModel
-from audiospec.diffusion.training import _check_resume, _fingerprint, train
+from audiospec.diffusion.patch_fingerprint import patches_fingerprint
+from audiospec.diffusion.training import _check_resume, train
 from audiospec.errors import AudiospecError
 
 M, T = 16, 12
@@ -241,10 +242,10 @@ def test_a_checkpoint_from_before_a_new_setting_still_resumes(tmp_path):
     result = train(config, patches, prior=WhiteNoise(), out_dir=tmp_path, progress=False)
     state = read_training_state(result.checkpoint)
     older = dataclasses.replace(state, config={k: v for k, v in state.config.items() if k != "coarse_to_fine"})
-    _check_resume(older, config, WhiteNoise(), _fingerprint(patches), result.checkpoint)  # defaults fill it in
+    _check_resume(older, config, WhiteNoise(), patches_fingerprint(patches), result.checkpoint)  # defaults fill it in
     changed = dataclasses.replace(config, coarse_to_fine=CoarseToFineConfig(n_bands=5))
     with pytest.raises(AudiospecError, match="coarse_to_fine"):
-        _check_resume(older, changed, WhiteNoise(), _fingerprint(patches), result.checkpoint)
+        _check_resume(older, changed, WhiteNoise(), patches_fingerprint(patches), result.checkpoint)
 
 
 def test_commit_measure_reads_the_cepstral_sampler_as_strictly_coarse_to_fine():
