@@ -109,18 +109,6 @@ class BlurringDiffusion(FrequencyInterpolant):
         """
         return dct2(self.prior.sample(size, generator=generator))
 
-    def training_time(self, t: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
-        """s = t.
-
-        Args:
-            t: run-sampled times ``[B]``.
-            generator: unused.
-
-        Returns:
-            ``t``.
-        """
-        return t
-
     def _gain(self, c: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         alpha, sigma = self.schedule(s, tuple(c.shape[-2:]))
         return as_like(alpha + sigma, c)  # (1 − s) d_s + s > 0 for every s in [0, 1]

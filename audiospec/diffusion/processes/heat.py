@@ -107,18 +107,6 @@ class HeatDissipation(FrequencyInterpolant):
         alpha = torch.exp(-self.eigenvalues(shape)[None, None] * self.heat_time(s)[:, None, None, None])  # [B,1,M,T]
         return alpha, torch.full((s.shape[0], 1, 1, 1), self.noise, dtype=torch.float64)
 
-    def training_time(self, t: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
-        """s = t: the run's timestep sampler directly.
-
-        Args:
-            t: run-sampled times ``[B]``.
-            generator: unused.
-
-        Returns:
-            ``t``.
-        """
-        return t
-
     def data_prediction(self, output: torch.Tensor, c: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         """The network predicts c0.
 

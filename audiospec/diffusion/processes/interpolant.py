@@ -202,6 +202,18 @@ class FrequencyInterpolant:
         s = self.training_time(t, generator=generator).to(x0.device)
         return self.loss_at(model, x0, s=s, eps=eps)
 
+    def training_time(self, t: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """s = t: the run's timestep sampler directly (a process that draws its own times overrides this).
+
+        Args:
+            t: run-sampled times ``[B]``.
+            generator: unused.
+
+        Returns:
+            ``t``.
+        """
+        return t
+
     def time_grid(self, steps: int) -> torch.Tensor:
         """``steps`` uniform steps from 1 to 0.
 
