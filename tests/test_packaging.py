@@ -29,7 +29,7 @@ from packaging.utils import canonicalize_name
 from helpers_cli import analysis_config, audio_folder
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILD_INPUTS = ("pyproject.toml", "README.md", "audiospec")
+BUILD_INPUTS = ("pyproject.toml", "README.md", "LICENSE", "audiospec")
 # PYTHONPATH would import the source tree; PYTHONDONTWRITEBYTECODE makes setuptools warn
 # "byte-compiling is disabled", a warning of the environment, not of the package
 _UNSET = ("PYTHONPATH", "PYTHONHOME", "PYTHONDONTWRITEBYTECODE")
@@ -85,6 +85,8 @@ def test_wheel_ships_every_module_and_the_metadata(wheel):
     assert sources - names == set(), "files of the package missing from the wheel"
     assert not any(name.startswith(("tests/", "recipes/", "benchmarks/")) for name in names)
     assert "License-Expression: MIT" in metadata
+    assert "License-File: LICENSE" in metadata  # PEP 639: the licence text ships in the wheel
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
     assert "Requires-Python: >=3.11" in metadata
     assert "Requires-Dist: torch<2.12,>=2.3" in metadata
 

@@ -142,19 +142,6 @@ class BlurringDiffusion(FrequencyInterpolant):
         residual = c - self._gain(c, s) * c0_hat
         return torch.where(sigma > 0, residual / sigma.clamp_min(1e-12), torch.zeros_like(c))
 
-    def target(self, x0: torch.Tensor, eps: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """u = c_eps − c0 ``[B, C, M, T]`` (the same at every time).
-
-        Args:
-            x0: clean patches ``[B, C, M, T]``.
-            eps: white noise ``[B, C, M, T]``.
-            t: the process's times ``[B]`` (unused).
-
-        Returns:
-            Coefficients ``[B, C, M, T]``.
-        """
-        return self.to_coefficients(eps) - self.to_coefficients(x0)
-
     def coefficient_loss(self, output: torch.Tensor, c0: torch.Tensor, c_eps: torch.Tensor,
                          s: torch.Tensor) -> torch.Tensor:
         """Mean squared error of u over all coefficients.

@@ -174,19 +174,6 @@ class CepstralAR(FrequencyInterpolant):
         tau = self.tau(s)
         return (tau > 0) & (tau < 1)
 
-    def target(self, x0: torch.Tensor, eps: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """The velocity c_eps − c0 (the loss reads it on the active band only).
-
-        Args:
-            x0: clean patches ``[B, C, M, T]``.
-            eps: white noise ``[B, C, M, T]``.
-            t: the process's times ``[B]`` (unused: the target is the same at every time).
-
-        Returns:
-            Coefficients ``[B, C, M, T]``.
-        """
-        return self.to_coefficients(eps) - self.to_coefficients(x0)
-
     def coefficient_loss(self, output: torch.Tensor, c0: torch.Tensor, c_eps: torch.Tensor,
                          s: torch.Tensor) -> torch.Tensor:
         """Mean over the batch of each datum's mean squared velocity error over its active band.

@@ -202,6 +202,20 @@ class FrequencyInterpolant:
         s = self.training_time(t, generator=generator).to(x0.device)
         return self.loss_at(model, x0, s=s, eps=eps)
 
+    def target(self, x0: torch.Tensor, eps: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """The velocity c_eps − c0, the same at every time (cepstral AR and blurring predict it; the cepstral AR's
+        loss reads it on the active band only; heat, which predicts c0, overrides this).
+
+        Args:
+            x0: clean patches ``[B, C, M, T]``.
+            eps: white noise ``[B, C, M, T]``.
+            t: the process's times ``[B]`` (unused).
+
+        Returns:
+            Coefficients ``[B, C, M, T]``.
+        """
+        return self.to_coefficients(eps) - self.to_coefficients(x0)
+
     def training_time(self, t: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
         """s = t: the run's timestep sampler directly (a process that draws its own times overrides this).
 
