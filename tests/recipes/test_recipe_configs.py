@@ -48,7 +48,7 @@ def test_protocol_can_reach_a_verdict_and_matches_the_demo_models():
 
 def test_timesteps_arms_train_the_protocols_models_and_can_decide():
     """The timesteps recipes (issue 28) train the converged protocol's models, differing only by p(t); the full
-    recipe's primary family can reach a verdict, the preview's says it cannot."""
+    recipe's and the one run's primary family can reach a verdict, the preview's says it cannot."""
     from audiospec.experiments.stages.timesteps import TimestepsRunConfig
     from audiospec.functional.stats import smallest_sign_flip_p
 
@@ -56,8 +56,10 @@ def test_timesteps_arms_train_the_protocols_models_and_can_decide():
     converged = _run_config(PipelineConfig, paths["converged.yaml"]).compare
     full = _run_config(TimestepsRunConfig, paths["timesteps.yaml"])
     preview = _run_config(TimestepsRunConfig, paths["timesteps-preview.yaml"])
-    assert full.compare == preview.compare == converged  # the same split, patches and training
-    for config, decides in ((full, True), (preview, False)):
+    epyc = _run_config(TimestepsRunConfig, paths["timesteps-epyc.yaml"])  # the one run: 7 seeds, 400 steps
+    assert full.compare == preview.compare == epyc.compare == converged  # the same split, patches and training
+    assert epyc.timesteps.arms == full.timesteps.arms and epyc.timesteps.primary == epyc.timesteps.budget
+    for config, decides in ((full, True), (epyc, True), (preview, False)):
         section = config.timesteps
         seeds = section.seeds or config.compare.seeds
         assert {"uniform", "logit-normal"} <= {arm.name for arm in section.arms} and section.reference == "logit-normal"
