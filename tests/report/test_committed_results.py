@@ -53,12 +53,19 @@ def test_the_comparison_words_its_numbers_as_written():
     assert len(differences) > 50 and all(decide(d, ANY) == d.reliable for d in differences)
 
 
+SWAP_EXCESS_WORDS = ("Gaussian model (the network is not band-independent; a coarse-to-fine dependence only where "
+                     "the swap's positive control is detected, see the fair stage)")
+
+
 def test_the_probe_words_its_numbers_as_written():
     result, raw = _read(ProbeResult, "protocol-probe-*.json")
     families = probe_families(result)  # 3 primary swaps and 2 likelihoods can decide with 7 seeds, 6 swaps cannot
     assert families["swap primary"].can_decide and families["likelihood"].can_decide
     assert not families["swap secondary"].can_decide and families["swap secondary"].smallest_p == 6 * 2 / 2**7
-    assert probe_words(result) == as_now(raw["answers"], lambda line: "(secondary)" in line)
+    # issue 25: an excess over the exact Gaussian no longer reads as "a causal coarse-to-fine dependence" (the swap's
+    # power is not demonstrated); every number and verdict is as written at run time
+    written = [line.replace("Gaussian model: a causal coarse-to-fine dependence", SWAP_EXCESS_WORDS) for line in raw["answers"]]
+    assert probe_words(result) == as_now(written, lambda line: "(secondary)" in line)
     assert all(decide(r.excess, ANY, p_holm=r.p_holm) == r.reliable for r in result.swap)
     assert any(r.reliable for r in result.swap)  # the primary swaps: reliable by both definitions
     assert all(decide(r.versus_white, ANY, p_holm=r.p_holm, trusted=r.trusted) == r.reliable

@@ -68,8 +68,9 @@ def probe_words(result: ProbeResult) -> list[str]:
     lines = []
     for row in sorted(swap, key=lambda r: not r.primary):
         words = verdict(families["swap primary" if row.primary else "swap secondary"], _swap_test(row, seeds),
-                        reliable="fine content follows the swapped coarse content more than in the Gaussian model: a "
-                                 "causal coarse-to-fine dependence" if row.excess.mean > 0 else
+                        reliable="fine content follows the swapped coarse content more than in the Gaussian model (the "
+                                 "network is not band-independent; a coarse-to-fine dependence only where the "
+                                 "swap's positive control is detected, see the fair stage)" if row.excess.mean > 0 else
                         "fine content follows the swapped coarse content less than in the Gaussian model",
                         unreliable="no reliable difference from the Gaussian model")
         family = "PRIMARY" if row.primary else "secondary"
