@@ -64,3 +64,16 @@ def test_timesteps_arms_train_the_protocols_models_and_can_decide():
         seeds = section.seeds or config.compare.seeds
         assert {"uniform", "logit-normal"} <= {arm.name for arm in section.arms} and section.reference == "logit-normal"
         assert (smallest_sign_flip_p(len(seeds), family_size=len(section.primary_arms)) < 0.05) == decides
+
+
+def test_fair_at_protocol_scale_trains_the_protocols_models_and_can_decide():
+    """conf/fair.yaml (issue 25 at the protocol's scale) has the 300-step protocol's split, seeds, U-Net and budget,
+    and its pre-specified primary test (one test, paired by seed) can reach p < 0.05."""
+    from audiospec.experiments.stages.fair import FairRunConfig
+    from audiospec.functional.stats import smallest_sign_flip_p
+
+    paths = {p.name: p for p in CONFS if p.parts[-3] == "mini"}
+    fair = _run_config(FairRunConfig, paths["fair.yaml"])
+    assert fair.compare == _run_config(PipelineConfig, paths["protocol.yaml"]).compare
+    assert 0.0 in fair.fair.softness and fair.fair.controls and fair.fair.calibration_draws >= 3
+    assert smallest_sign_flip_p(len(fair.fair.seeds or fair.compare.seeds), family_size=1) < 0.05
