@@ -116,3 +116,29 @@ def test_the_fair_preview_decides_as_written():
         assert family.can_decide == (family.smallest_p < 0.05)
     words = fair_words(result)
     assert sum("cannot decide" in line for line in words) >= sum(not f.can_decide for f in result.families)
+
+
+def test_the_timestep_arms_run_holds_every_point_and_its_primary_tests_recompute():
+    """Issue 28's committed run (conf/timesteps-epyc.yaml): the five arms of the issue (and the second shift) for
+    both priors and 7 seeds, every checkpoint and end point; the primary tests recomputed from the points (paired
+    differences, exact sign flips, Holm within the prior) equal the file's, and the families can decide."""
+    from audiospec.experiments.timestep_results import TimestepsResult
+    from audiospec.functional.stats import holm_adjusted, sign_flip_pvalue
+
+    result, _ = _read(TimestepsResult, "timesteps-epyc-*.json")
+    assert {"uniform", "logit-normal", "shifted", "spectral", "drowning"} <= set(result.arms)
+    assert set(result.priors) == {"white", "pink"} and len(result.seeds) == 7
+    keys = {(p.prior, p.arm, p.seed, p.step) for p in result.points}
+    assert keys == {(prior, arm, seed, step) for prior in result.priors for arm in result.arms
+                    for seed in result.seeds for step in result.checkpoints}
+    assert len({(e.prior, e.arm, e.seed) for e in result.ends}) == len(result.priors) * len(result.arms) * 7
+    loss = {(p.prior, p.arm, p.seed): p.heldout_loss for p in result.points if p.step == result.primary_step}
+    for prior in result.priors:
+        tests = [t for t in result.tests if t.prior == prior and t.difference.primary]
+        assert [t.arm for t in tests] == list(result.primary_arms)
+        diffs = [[loss[prior, t.arm, s] - loss[prior, result.reference, s] for s in result.seeds] for t in tests]
+        p_values = [sign_flip_pvalue(d) for d in diffs]
+        for test, d, p, p_holm in zip(tests, diffs, p_values, holm_adjusted(p_values)):
+            assert test.difference.mean == pytest.approx(sum(d) / len(d), rel=1e-9)
+            assert test.difference.p_value == pytest.approx(p) and test.difference.p_holm == pytest.approx(p_holm)
+        assert next(f for f in result.families if f.prior == prior and f.primary).can_decide
