@@ -50,48 +50,77 @@ def _sha256(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def _canonical(source: str) -> str:
-    """A clip's provenance with each file as its real path, so ``data/mini`` and ``/abs/data/mini`` agree."""
+def _files(source: str) -> list[str]:
+    """The real path of every file a clip's provenance names (a joined clip names several)."""
+    return [os.path.realpath(part.rpartition("@")[0] or part) for part in source.split(SOURCE_SEPARATOR)]
+
+
+def _root(sources: Sequence[str]) -> str:
+    """The folder that holds every file of ``sources``: the dataset's location, left out of the digests."""
+    folders = [os.path.dirname(file) for source in sources for file in _files(source)]
+    return os.path.commonpath(folders) if folders else ""
+
+
+def _canonical(source: str, root: str | None = None) -> str:
+    """A clip's provenance with each file as its real path, relative to ``root`` when given (so ``data/mini``,
+    ``/abs/data/mini`` and a copy of the folder elsewhere agree)."""
     parts = []
-    for part in source.split(SOURCE_SEPARATOR):
-        file, at, offset = part.rpartition("@")
-        parts.append(f"{os.path.realpath(file)}@{offset}" if at else os.path.realpath(part))
+    for part, file in zip(source.split(SOURCE_SEPARATOR), _files(source)):
+        shown = os.path.relpath(file, root) if root else file
+        parts.append(f"{shown}@{part.rpartition('@')[2]}" if "@" in part else shown)
     return SOURCE_SEPARATOR.join(parts)
 
 
-def clips_digest(corpus: Corpus) -> str:
-    """sha256 of a corpus: sample rate, provenance and label of every clip, and the clips' float32 samples (or, for
-    a corpus loaded from a log-mel cache, its log-mel spectrograms and their mel settings)."""
-    sources = [_canonical(s) for s in corpus.sources]
-    h = hashlib.sha256(json.dumps([corpus.sample_rate, sources, corpus.labels]).encode("utf-8"))
-    h.update(corpus.waveforms.detach().to("cpu").contiguous().numpy().tobytes())
+def _clips_hashes(corpus: Corpus) -> tuple[str, str]:
+    """(location-free, legacy absolute-path) sha256 of a corpus (:func:`clips_digest`)."""
+    root = _root(corpus.sources)
+    hashes = [hashlib.sha256(json.dumps([corpus.sample_rate, [_canonical(s, base) for s in corpus.sources],
+                                         corpus.labels]).encode("utf-8")) for base in (root, None)]
+    samples = [corpus.waveforms.detach().to("cpu").contiguous().numpy().tobytes()]
     if corpus.log_mel is not None:
-        h.update(repr(corpus.mel).encode("utf-8"))
-        h.update(corpus.log_mel.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
-    return h.hexdigest()
+        samples += [repr(corpus.mel).encode("utf-8"),
+                    corpus.log_mel.detach().to("cpu", torch.float32).contiguous().numpy().tobytes()]
+    for h in hashes:
+        for chunk in samples:
+            h.update(chunk)
+    return hashes[0].hexdigest(), hashes[1].hexdigest()
 
 
-def split_digest(sources: Mapping[str, Sequence[str]]) -> str:
-    """sha256 of a split: the provenance of the clips of each of train, validation and test, in order."""
-    return _sha256({name: [_canonical(s) for s in sources[name]] for name in _SPLITS})
+def clips_digest(corpus: Corpus, *, legacy: bool = False) -> str:
+    """sha256 of a corpus: sample rate, provenance (relative to the folder holding the dataset, so a moved or copied
+    dataset keeps its digest) and label of every clip, and the clips' float32 samples (or, for a corpus loaded from
+    a log-mel cache, its log-mel spectrograms and their mel settings). ``legacy``: with absolute paths, as
+    fingerprints before 2026-12-05 recorded it."""
+    return _clips_hashes(corpus)[1 if legacy else 0]
+
+
+def split_digest(sources: Mapping[str, Sequence[str]], *, legacy: bool = False) -> str:
+    """sha256 of a split: the provenance of the clips of each of train, validation and test, in order (relative
+    to the folder holding them all; ``legacy``: absolute, as before 2026-12-05)."""
+    root = None if legacy else _root([source for name in _SPLITS for source in sources[name]])
+    return _sha256({name: [_canonical(s, root) for s in sources[name]] for name in _SPLITS})
 
 
 @dataclass(frozen=True)
 class Fingerprint:
     """What a stage consumed: resolved ``settings`` (plain mapping), ``clips`` and ``split`` digests ("" =
-    unknown, not compared)."""
+    unknown, not compared); ``legacy``: the same two digests with absolute paths, as fingerprints recorded before
+    2026-12-05, which a recorded fingerprint may match instead."""
 
     stage: str
     settings: dict[str, Any]
     clips: str = ""
     split: str = ""
+    legacy: tuple[str, str] = ("", "")  # the clips and split digests with absolute paths (accepted, never written)
 
     @classmethod
     def of(cls, stage: str, config: Any, *, corpus: Corpus, split: Mapping[str, Sequence[str]] | None = None
            ) -> "Fingerprint":
         """The fingerprint of a stage run with ``config`` (its run config dataclass) on ``corpus`` and ``split``."""
-        return cls(stage=stage, settings=config_to_dict(config), clips=clips_digest(corpus),
-                   split=split_digest(split) if split is not None else "")
+        clips, clips_legacy = _clips_hashes(corpus)
+        return cls(stage=stage, settings=config_to_dict(config), clips=clips,
+                   split=split_digest(split) if split is not None else "",
+                   legacy=(clips_legacy, split_digest(split, legacy=True) if split is not None else ""))
 
     def write(self, folder: Path) -> None:
         write_json(Path(folder) / FINGERPRINT_NAME, {"stage": self.stage, "settings": self.settings,
@@ -100,8 +129,8 @@ class Fingerprint:
     def differences(self, there: "Fingerprint", *, keys: Sequence[str], ignore: Sequence[str] = ()) -> list[str]:
         """What differs between ``there`` (a recorded fingerprint) and this one, within ``keys`` minus ``ignore``."""
         out = [f"the {part} ({getattr(there, part)[:12]} there, {getattr(self, part)[:12]} here)"
-               for part in ("clips", "split") if getattr(self, part) and getattr(there, part)
-               and getattr(self, part) != getattr(there, part)]
+               for part, old in zip(("clips", "split"), self.legacy) if getattr(self, part) and getattr(there, part)
+               and getattr(there, part) not in (getattr(self, part), old)]
         mine, theirs = _leaves(self.settings), _leaves(there.settings)
         for key in sorted(set(mine) | set(theirs)):
             skipped = _under(key, ignore) or _under(key, LOCATION_KEYS)

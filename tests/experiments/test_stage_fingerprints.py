@@ -196,3 +196,49 @@ def test_training_up_front_checks_the_stage_folders_first(run, tmp_path):
         _jobs(dataclasses.replace(config, workers=2), tmp_path, progress=False)  # the jobs trained up front
     assert _files(tmp_path / "compare") == before
     assert len(_jobs(_run_config(PipelineConfig, _config(run)), tmp_path, progress=False)) == 2 + 2 + 2  # + heat
+
+
+def _corpus(root, waveforms):
+    from audiospec.data import Corpus
+    from audiospec.data.short_files import SOURCE_SEPARATOR
+
+    sources = [f"{root}/mini/music/000.wav@0.000s", f"{root}/mini/speech/001.wav@1.500s",
+               f"{root}/mini/speech/002.wav@0.000s{SOURCE_SEPARATOR}{root}/mini/speech/003.wav@0.000s"]  # a joined clip
+    return Corpus(waveforms=waveforms, labels=["music", "speech", "speech"], sources=sources, sample_rate=8000)
+
+
+def test_a_copied_or_moved_dataset_keeps_its_digests_and_other_clips_do_not(tmp_path):
+    """The digests leave out where the dataset lies (LOCATION_KEYS' promise): the same clips under another folder
+    are the same input, other samples or another layout are not; the split's provenance likewise."""
+    import torch
+
+    waveforms = torch.linspace(-1, 1, 3 * 50).reshape(3, 50)
+    here, there = _corpus(tmp_path / "a" / "data", waveforms), _corpus(tmp_path / "b" / "elsewhere", waveforms)
+    assert clips_digest(here) == clips_digest(there)
+    assert clips_digest(here, legacy=True) != clips_digest(there, legacy=True)  # the old digest held the location
+    changed = waveforms.clone()
+    changed[1, 7] += 1e-3
+    assert clips_digest(_corpus(tmp_path / "a" / "data", changed)) != clips_digest(here)
+    swapped = dataclasses.replace(here, sources=[here.sources[1], here.sources[0], here.sources[2]])
+    assert clips_digest(swapped) != clips_digest(here)
+    split = {"train": here.sources[:1], "validation": here.sources[1:2], "test": here.sources[2:]}
+    moved = {"train": there.sources[:1], "validation": there.sources[1:2], "test": there.sources[2:]}
+    assert split_digest(split) == split_digest(moved)
+    assert split_digest(split) != split_digest({**split, "train": split["test"], "test": split["train"]})
+
+
+def test_a_fingerprint_recorded_with_absolute_paths_still_matches_the_same_clips(tmp_path):
+    """A folder fingerprinted before the digests left the location out (absolute paths) resumes with the same clips
+    from the same place, and still refuses other clips."""
+    import torch
+
+    waveforms = torch.linspace(-1, 1, 3 * 50).reshape(3, 50)
+    corpus = _corpus(tmp_path / "data", waveforms)
+    split = {"train": corpus.sources[:1], "validation": corpus.sources[1:2], "test": corpus.sources[2:]}
+    here = Fingerprint.of("compare", CompareRunConfig(data=DataConfig(dataset="mini")), corpus=corpus, split=split)
+    recorded = dataclasses.replace(here, clips=clips_digest(corpus, legacy=True),
+                                   split=split_digest(split, legacy=True), legacy=("", ""))
+    assert here.differences(recorded, keys=("data",)) == []
+    other = _corpus(tmp_path / "data", waveforms + 1.0)
+    refused = dataclasses.replace(recorded, clips=clips_digest(other, legacy=True))
+    assert any(line.startswith("the clips") for line in here.differences(refused, keys=("data",)))
