@@ -61,7 +61,8 @@ class TrainConfig:
     clipped to global norm ``grad_clip`` (None = off); a checkpoint every
     ``checkpoint_every`` steps and at the end; the progress bar and loss history are
     flushed every ``log_every`` steps; with held-out patches the EMA network's held-out loss is
-    measured every ``eval_every`` steps (None: at the end only). ``seed`` seeds every generator of the run.
+    measured every ``eval_every`` steps and at the end (None: at the end and at 80% of the budget, the two losses the
+    held-out plateau rule reads). ``seed`` seeds every generator of the run.
     ``precision`` applies on CUDA only (:mod:`audiospec.diffusion.runtime`).
 
     Args:
@@ -76,7 +77,7 @@ class TrainConfig:
         checkpoint_every: steps between checkpoints, a positive integer.
         log_every: steps between progress updates, a positive integer.
         eval_every: steps between held-out loss evaluations when ``train`` gets validation
-            patches (None: at the end only).
+            patches (None: at the end and at 80% of the budget).
         eval_patches: at most this many validation patches (evenly spaced through them) enter
             the held-out loss, a positive integer; the draws are fixed, so it stays a paired measure.
         memory_format: layout of the network's activations while training: ``"channels_last"``

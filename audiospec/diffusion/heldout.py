@@ -9,6 +9,8 @@ than 1%, relative).
 
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -19,8 +21,8 @@ from audiospec.diffusion.processes import Process
 from audiospec.diffusion.solver import model_device
 from audiospec.errors import AudiospecError
 
-__all__ = ["HELDOUT_NAME", "checkpoint_before", "held_out_evaluator", "on_loss_plateau", "read_heldout",
-           "validation_loss", "validation_loss_by_time"]
+__all__ = ["HELDOUT_NAME", "PLATEAU_FRACTION", "checkpoint_before", "held_out_evaluator", "on_loss_plateau",
+           "plateau_step", "read_heldout", "validation_loss", "validation_loss_by_time"]
 
 
 def _fixed_draws(n: int, shape: tuple[int, ...], *, process: Process, draws: int, seed: int):
@@ -128,6 +130,23 @@ def read_heldout(out_dir: str | Path) -> dict[int, float]:
         raise AudiospecError(f"{str(path)!r} is damaged (expected 'step,loss' rows); delete it to recompute") from None
 
 
+PLATEAU_FRACTION = 0.2
+"""The plateau rule's window: the last 20% of a budget must improve the held-out loss by less than the tolerance."""
+
+
+def plateau_step(budget: int, fraction: float = PLATEAU_FRACTION) -> int:
+    """The last step at or before (1 - fraction) * budget: where the plateau rule reads its earlier loss (0: none).
+
+    Args:
+        budget: the training steps.
+        fraction: the plateau rule's window.
+
+    Returns:
+        The step, or 0 when the budget is too short to have one.
+    """
+    return math.floor((1.0 - fraction) * budget)
+
+
 def checkpoint_before(steps: Iterable[int], budget: int, fraction: float) -> int | None:
     """The last checkpoint at or before (1 - fraction) * budget, None when there is none or budget is not measured."""
     steps = list(steps)
@@ -135,7 +154,7 @@ def checkpoint_before(steps: Iterable[int], budget: int, fraction: float) -> int
     return max(earlier) if earlier and budget in steps else None
 
 
-def on_loss_plateau(losses: dict[int, float], budget: int, *, fraction: float = 0.2,
+def on_loss_plateau(losses: dict[int, float], budget: int, *, fraction: float = PLATEAU_FRACTION,
                     tolerance: float = 0.01) -> bool | None:
     """True when the last ``fraction`` of ``budget`` steps improved the held-out loss by less than ``tolerance``
     (relative to the loss at ``budget``); None when no checkpoint lies at or before (1 - fraction) * budget."""

@@ -40,7 +40,7 @@ from audiospec.config import save_config
 from audiospec.diffusion.checkpoint import TrainingState, read_training_state, save_training_state
 from audiospec.diffusion.config import TrainConfig, check_training_data
 from audiospec.diffusion.ema import ema_decay_at, update_ema
-from audiospec.diffusion.heldout import held_out_evaluator
+from audiospec.diffusion.heldout import held_out_evaluator, plateau_step
 from audiospec.diffusion.patch_fingerprint import patches_fingerprint, same_patches
 from audiospec.diffusion.priors import NoisePrior
 from audiospec.diffusion.processes import Process, TrainingLoss, make_process
@@ -274,13 +274,23 @@ def _train_loop(run: _RunState, data: torch.Tensor, *, config: TrainConfig, runt
                         f"the loss became {run.losses[-1]} at step {step}; lower lr, set grad_clip or check the data "
                         "normalisation (the last good checkpoint is kept)"
                     )
-            if evaluate is not None and (step % (config.eval_every or step) == 0 or last):
+            if evaluate is not None and _evaluates(step, config, last):
                 evaluate(step)
             if (step % config.checkpoint_every == 0 or last) and runtime.is_main_process:
                 save()
     finally:
         bar.close()
 
+
+
+def _evaluates(step: int, config: TrainConfig, last: bool) -> bool:
+    """Whether the held-out loss is measured after ``step``: every ``eval_every`` steps and at the end; with
+    ``eval_every`` None, at the end and at :func:`plateau_step` of the budget (the two losses the plateau rule reads)."""
+    if last:
+        return True
+    if config.eval_every is not None:
+        return step % config.eval_every == 0
+    return step == plateau_step(config.steps)
 
 def train(
     config: TrainConfig,

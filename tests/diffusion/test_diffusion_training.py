@@ -276,6 +276,23 @@ def test_held_out_loss_is_recorded_every_eval_every_steps_and_survives_a_resume(
                            seed=1) != pytest.approx(expected, rel=1e-6)
 
 
+
+def test_without_eval_every_the_held_out_loss_is_measured_where_the_plateau_rule_reads_it_only(tmp_path):
+    """eval_every None: two evaluations, at 80% of the budget and at its end (the plateau rule's two losses), not one
+    per step (each evaluation costs more than a training step on the validation split)."""
+    from audiospec.diffusion.heldout import on_loss_plateau, plateau_step, read_heldout
+
+    g = torch.Generator().manual_seed(0)
+    patches, validation = torch.randn(16, 1, 16, 16, generator=g), torch.randn(6, 1, 16, 16, generator=g)
+    config = TrainConfig.from_dict({"steps": 10, "batch_size": 4, "checkpoint_every": 5,
+                                    "model": {"preset": "tiny", "base_channels": 8, "channel_mults": [1, 2],
+                                              "attention": False}})
+    train(config, patches, prior=WhiteNoise(), out_dir=tmp_path, progress=False, validation=validation)
+    heldout = read_heldout(tmp_path)
+    assert sorted(heldout) == [plateau_step(10), 10] == [8, 10]
+    assert on_loss_plateau(heldout, 10) is not None  # the rule can be read
+    assert [plateau_step(b) for b in (1, 5, 300, 1600)] == [0, 4, 240, 1280]
+
 def test_memory_format_changes_the_layout_not_the_model(tmp_path):
     from audiospec.diffusion.checkpoint import load_checkpoint
 
