@@ -112,10 +112,20 @@ def run_answers(run_dir: Path) -> list[Found]:
     return found
 
 
+def _own_stage(folder: Path) -> Stage | None:
+    """The stage whose result lies in ``folder`` itself (a stage command's ``--out``), when no run layout is there."""
+    if not folder.is_dir() or any((folder / stage.name / stage.output).is_file() for stage in stages()):
+        return None
+    return next((stage for stage in stages() if (folder / stage.output).is_file()), None)
+
+
 def build_report(run_dir: Path, *, title: str | None = None) -> Path:
     """Write ``run_dir/report.html`` from the stages present (module doc): the answers, then a section per stage;
     returns its path."""
     run_dir = Path(run_dir)
+    own = _own_stage(run_dir)
+    if own is not None:  # a stage's own folder (e.g. `audiospec timesteps --out X`): its page alone, redrawn
+        return render_stage(own, run_dir)
     sections, found = [], []
     for stage in _present(run_dir):
         folder = run_dir / stage.name

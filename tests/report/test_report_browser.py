@@ -113,6 +113,14 @@ def test_a_missing_audio_file_fails_the_report(run_dir):
         build_report(run_dir)
 
 
+def test_a_stage_folder_given_as_the_run_gets_its_stage_page(run_dir):
+    """`audiospec report X` on the folder a stage command wrote into (its --out, no run layout) redraws that stage's
+    page there instead of refusing."""
+    stage_dir = run_dir / "analysis"
+    page = build_report(stage_dir)
+    assert page == stage_dir / "report.html" and "analysis" in page.read_text().lower()
+
+
 def test_an_empty_run_folder_says_what_is_missing(tmp_path):
     with pytest.raises(AudiospecError, match="nothing to report"):
         build_report(tmp_path)
