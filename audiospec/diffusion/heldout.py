@@ -10,7 +10,6 @@ than 1%, relative).
 from __future__ import annotations
 
 import math
-
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -150,7 +149,7 @@ def plateau_step(budget: int, fraction: float = PLATEAU_FRACTION) -> int:
 def checkpoint_before(steps: Iterable[int], budget: int, fraction: float) -> int | None:
     """The last checkpoint at or before (1 - fraction) * budget, None when there is none or budget is not measured."""
     steps = list(steps)
-    earlier = [s for s in steps if s <= (1.0 - fraction) * budget]
+    earlier = [s for s in steps if s <= plateau_step(budget, fraction)]
     return max(earlier) if earlier and budget in steps else None
 
 

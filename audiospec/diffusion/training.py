@@ -282,7 +282,6 @@ def _train_loop(run: _RunState, data: torch.Tensor, *, config: TrainConfig, runt
         bar.close()
 
 
-
 def _evaluates(step: int, config: TrainConfig, last: bool) -> bool:
     """Whether the held-out loss is measured after ``step``: every ``eval_every`` steps and at the end; with
     ``eval_every`` None, at the end and at :func:`plateau_step` of the budget (the two losses the plateau rule reads)."""
@@ -291,6 +290,7 @@ def _evaluates(step: int, config: TrainConfig, last: bool) -> bool:
     if config.eval_every is not None:
         return step % config.eval_every == 0
     return step == plateau_step(config.steps)
+
 
 def train(
     config: TrainConfig,

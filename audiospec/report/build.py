@@ -86,12 +86,17 @@ def render_stage(stage: Stage, folder: Path) -> Path:
                       sections=[stage_html(stage, folder)])
 
 
+def _stages_in(run_dir: Path) -> list[Stage]:
+    """The stages whose result file is in ``run_dir`` in the run layout (``<stage>/<output>``)."""
+    return [stage for stage in stages() if (run_dir / stage.name / stage.output).is_file()]
+
+
 def _present(run_dir: Path) -> list[Stage]:
     """The stages whose result file is in ``run_dir`` (an error naming the files when none is)."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise AudiospecError(f"run folder {str(run_dir)!r} does not exist; run `audiospec demo` or `analyze` first")
-    present = [stage for stage in stages() if (run_dir / stage.name / stage.output).is_file()]
+    present = _stages_in(run_dir)
     if not present:
         expected = ", ".join(f"{stage.name}/{stage.output}" for stage in stages())
         raise AudiospecError(f"{str(run_dir)!r} holds none of {expected}; nothing to report")
@@ -114,7 +119,7 @@ def run_answers(run_dir: Path) -> list[Found]:
 
 def _own_stage(folder: Path) -> Stage | None:
     """The stage whose result lies in ``folder`` itself (a stage command's ``--out``), when no run layout is there."""
-    if not folder.is_dir() or any((folder / stage.name / stage.output).is_file() for stage in stages()):
+    if not folder.is_dir() or _stages_in(folder):
         return None
     return next((stage for stage in stages() if (folder / stage.output).is_file()), None)
 
