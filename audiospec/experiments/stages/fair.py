@@ -8,8 +8,9 @@ seeds and budget (:mod:`audiospec.experiments.fair_arms`):
 
 - flow models with each prior (white, pink, the Fourier ``matched`` and the DCT ``matched_dct``, the flipped
   power law beta = alpha_hat + 1) and a control network per prior on band-independent Gaussian fields;
-- the band windows at each softness (0: the fair cepstral AR, noise scaled to each band, edges on the grid and in
-  the loss, Heun; 1: rectified flow in band-whitened coordinates) and blurring diffusion;
+- the band windows at each softness (0: the fair cepstral AR, noise scaled to each 2-D DCT coefficient, edges on
+  the grid and in the loss, Heun; 1: rectified flow in those whitened coordinates, the arm "band-whitened flow")
+  and blurring diffusion;
 
 and samples every arm at one NFE, the fair AR's. It reports (:class:`~audiospec.experiments.results_fair.
 FairResult`): KID per arm beside the Gaussian baseline and the arm's exact-Gaussian calibration over several
