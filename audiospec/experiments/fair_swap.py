@@ -27,12 +27,12 @@ import torch
 from audiospec.diffusion.processes import Process
 from audiospec.diffusion.priors import REFERENCE_PRIOR
 from audiospec.diffusion.solver import solve, uniform_time_grid
-from audiospec.experiments.fair_arms import Arm, FairConfig
+from audiospec.experiments.fair_arms import FairConfig
 from audiospec.experiments.results_fair import SwapArm
-from audiospec.experiments.rows import interval_over_seeds
-from audiospec.functional.stats import hierarchical_bootstrap, sign_flip_pvalue
+from audiospec.experiments.rows import paired_family
+from audiospec.functional.stats import hierarchical_bootstrap
 from audiospec.measures.ordering import recorded
-from audiospec.measures.statistics import Difference, Family, Interval, decide, holm_family
+from audiospec.measures.statistics import Difference, Family, Interval
 from audiospec.measures.swap_power import ProcessSwap, commit_index, process_band_swap
 
 __all__ = ["diffusion_grid", "edge_step", "equal_commit_step", "equal_t_step", "positive_detected", "prior_tests",
@@ -117,19 +117,9 @@ def prior_tests(rows: list[SwapArm]) -> tuple[dict[str, Difference], Family]:
     at = {r.name: r for r in rows if r.role == "prior" and r.when == "equal commit"}
     white = at.get(REFERENCE_PRIOR)
     names = [name for name in at if name != REFERENCE_PRIOR]
-    family = Family(size=len(names))
     if white is None:
-        return {}, family
-    diffs = {name: [a - b for a, b in zip(at[name].seed_means, white.seed_means)] for name in names}
-    p = [sign_flip_pvalue(d) if len(d) >= 2 else None for d in diffs.values()]
-    out = {}
-    for (name, d), p_raw, p_holm in zip(diffs.items(), p, holm_family(p)):
-        base = interval_over_seeds(d, bounds=(None, None), level=family.level) if d else None
-        if base is None:
-            continue
-        difference = Difference(**vars(base), level=family.level, p_value=p_raw, p_holm=p_holm, primary=True)
-        out[name] = Difference(**{**vars(difference), "reliable": decide(difference, family)})
-    return out, family
+        return {}, Family(size=len(names))
+    return paired_family({name: [a - b for a, b in zip(at[name].seed_means, white.seed_means)] for name in names})
 
 
 def diffusion_grid(fair: FairConfig) -> torch.Tensor:

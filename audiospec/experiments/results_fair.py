@@ -54,6 +54,7 @@ class ArmQuality:
         shares: band × step shares ``[bands][steps]``, mean over seeds.
         exact_shares: the same for its exact Gaussian network (None where there is none).
         exact_concentration: the exact network's stage concentration (None where there is none).
+        concentration_seeds: the stage concentration of each seed, in the order of the result's seeds.
     """
 
     key: str
@@ -70,6 +71,7 @@ class ArmQuality:
     shares: tuple[tuple[float, ...], ...]
     exact_shares: tuple[tuple[float, ...], ...] | None = None
     exact_concentration: float | None = None
+    concentration_seeds: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,9 @@ class FairResult:
         n_recordings: recordings of the test patches (the bootstrap's clusters).
         families: every test family with its smallest attainable p.
         train_steps: each model's training steps.
+        concentration_test: the fair cepstral AR's stage concentration minus the white flow model's, paired by seed
+            (the band-step family: one test, specified before the protocol-scale run; None with one seed or a
+            result written before it).
     """
 
     label: str
@@ -207,3 +212,4 @@ class FairResult:
     families: tuple[FamilyNote, ...]
     train_steps: int = 0
     notes: dict[str, Any] = field(default_factory=dict)
+    concentration_test: Difference | None = None

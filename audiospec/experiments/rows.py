@@ -26,7 +26,7 @@ from audiospec.measures.statistics import Difference, Family, Interval, decide, 
 from audiospec.metrics import TrainedClassifier, evaluate_samples, summarize_runs
 
 __all__ = ["HEADLINE_METRICS", "PRIMARY_METRIC", "MetricRow", "few_step_quality", "interval_over_seeds",
-           "paired_differences", "quality_table", "read_rows", "scored_rows", "write_rows"]
+           "paired_differences", "paired_family", "quality_table", "read_rows", "scored_rows", "write_rows"]
 
 HEADLINE_METRICS: tuple[str, ...] = ("kid_classifier", "fd_classifier", "rapsd_error", "cepstrum_error", "lsd",
                                       "mcd_nn_mean")
@@ -152,6 +152,30 @@ def paired_differences(rows: Sequence[MetricRow], pairs: Sequence[tuple[str, str
                 difference = Difference(**{**vars(difference), "reliable": decide(difference, family)})
             out.setdefault(key[0], {}).setdefault(key[1], {})[key[2]] = difference
     return out
+
+
+def paired_family(differences: dict[str, Sequence[float]], *, primary: bool = True) -> tuple[dict[str, Difference],
+                                                                                          Family]:
+    """Per-seed paired differences by name, tested as one family: exact sign flips over seeds, Holm within the
+    family, intervals at its Bonferroni level and the verdict of :func:`~audiospec.measures.statistics.decide`.
+
+    Args:
+        differences: name -> per-seed differences (a name with none is left out).
+        primary: mark the differences as a pre-specified (primary) family.
+
+    Returns:
+        (name -> its :class:`~audiospec.measures.statistics.Difference`, the family).
+    """
+    family = Family(size=len(differences))
+    p = [sign_flip_pvalue(list(d)) if len(d) >= 2 else None for d in differences.values()]
+    out = {}
+    for (name, d), p_raw, p_holm in zip(differences.items(), p, holm_family(p)):
+        if not d:
+            continue
+        base = interval_over_seeds(list(d), bounds=(None, None), level=family.level)
+        difference = Difference(**vars(base), level=family.level, p_value=p_raw, p_holm=p_holm, primary=primary)
+        out[name] = Difference(**{**vars(difference), "reliable": decide(difference, family)})
+    return out, family
 
 
 def scored_rows(generate: Callable[[int, torch.Generator], torch.Tensor], name: str, seed: int, data: PatchSet,

@@ -22,7 +22,7 @@ from audiospec.diffusion.processes import (
 from audiospec.diffusion.solver import integrate, solve, uniform_time_grid
 from audiospec.errors import AudiospecError
 from audiospec.functional.band_steps import band_step_shares
-from audiospec.functional.cepstrum import dct2, quefrency_bands
+from audiospec.functional.cepstrum import dct2, idct2, quefrency_bands
 from audiospec.measures.gaussian import GaussianModel
 from audiospec.measures.ordering import OrderSettings, measure_trajectory, recorded
 from helpers_diffusion import tiny_train_config
@@ -162,8 +162,6 @@ def test_noise_per_coefficient_keeps_the_fair_ar_calibrated_where_band_variances
 
 
 def _from_dct(white: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
-    from audiospec.functional.cepstrum import idct2
-
     return idct2(white * var.sqrt())
 
 
@@ -181,6 +179,18 @@ def test_the_exact_cepstral_ar_writes_each_band_in_its_own_stage_only():
     # band k is written in stage k's m steps (shares are >= 0, so 1 there means 0 in every other step); how the
     # stage's m steps split it is the sampler's
     assert torch.allclose(shares.reshape(K, K, m).sum(-1), torch.eye(K, dtype=torch.float64), atol=1e-6)
+    # a trained network's output for a band whose window has not opened is never read by the loss: whatever it is,
+    # it is no prediction, and the shares do not count it
+    noise = torch.Generator().manual_seed(4)
+
+    def untrained_outside(x, s):
+        # s reaches a network in float32 (an edge at 0.8 arrives as 0.80000001): the loss trained the window's edge
+        garbage = 5.0 * torch.randn(x.shape, generator=noise, dtype=torch.float64) * fair.pending(s.double() - 1e-6)
+        return exact(x, s) + idct2(garbage).to(x.dtype)
+
+    noisy, _ = recorded(lambda callback: solve(fair, untrained_outside, n=8, shape=(M, T), steps=m * K,
+                                               generator=torch.Generator().manual_seed(3), callback=callback))
+    assert torch.allclose(band_step_shares(noisy, fair.bands), shares, atol=1e-6)
     # the commit measure reads the same trajectory as perfectly ordered, coarse first (its positive control)
     view, _ = measure_trajectory(trajectory, times, "cepstrum", OrderSettings(n_bands=4, n_bootstrap=20))
     assert view.order.mean == pytest.approx(1.0, abs=1e-9) and list(view.commit_t) == sorted(view.commit_t, reverse=True)

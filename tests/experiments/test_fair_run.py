@@ -58,6 +58,12 @@ def test_fair_runs_end_to_end_and_reports(tmp_path):
     for k, row in enumerate(exact):
         assert sum(row[2 * k:2 * k + 2]) == pytest.approx(1.0, abs=1e-3)
     assert arms["fair cepstral AR"]["exact_concentration"] == pytest.approx(1.0, abs=1e-3)
+    for arm in arms.values():  # the paired test of conclusion 1 reads each seed's concentration
+        assert len(arm["concentration_seeds"]) == 2
+        assert sum(arm["concentration_seeds"]) / 2 == pytest.approx(arm["concentration"]["mean"])
+    test = out["concentration_test"]
+    ar, white = arms["fair cepstral AR"]["concentration_seeds"], arms["white"]["concentration_seeds"]
+    assert test["n"] == 2 and test["mean"] == pytest.approx(sum(a - w for a, w in zip(ar, white)) / 2)
     roles = {row["role"] for row in out["swap"]}
     assert roles == {"positive control", "negative control", "prior"}
     assert -1.0 <= out["ceiling"] <= 1.0

@@ -26,7 +26,9 @@ Training time: s = start_k + t L with the band k uniform (each window gets the s
 
 Sampling (:meth:`BandWindows.step`), per coefficient in tau (dtau = tau(s') − tau(s), one number per band):
 Euler u' = u + dtau v(u, s), or Heun (Karras et al. 2022, Alg. 1, also on the last step) u~ = u + dtau v(u, s),
-u' = u + dtau (v(u, s) + v(u~, s')) / 2; u0_hat = u − tau v(u, s). Euler's variance loss on a Gaussian band is
+u' = u + dtau (v(u, s) + v(u~, s')) / 2; u0_hat = u − tau v(u, s) where the band's window holds s or has closed,
+and the prior's mean 0 where it has not opened yet (the loss never reads the network there, so its output is no
+prediction; the exact network's is 0 there for independent coefficients as well). Euler's variance loss on a Gaussian band is
 first order in the step (about half the variance at 4 steps per band), Heun's second order (within a few per
 cent at 4 steps), so the fair reference defaults to Heun, 2 network evaluations per step. The default grid
 (:meth:`BandWindows.time_grid`) puts a grid point on every window edge and spreads the steps over the segments
@@ -174,6 +176,12 @@ class BandWindows:
         first = start[self.band_index()][None]  # [1, M]
         s = s.double().cpu()[:, None]
         return ((s >= first - 1e-12) & (s <= first + length + 1e-12))[:, None, :, None]
+
+    def pending(self, s: torch.Tensor) -> torch.Tensor:
+        """Coefficients whose band's window has not opened at s (s > start_b + L): ``[B, 1, M, 1]`` float64, 1 or 0."""
+        start, length = self.windows()
+        last = (start + length)[self.band_index()][None]  # [1, M]
+        return (s.double().cpu()[:, None] > last + 1e-12).double()[:, None, :, None]
 
     def schedule(self, s: torch.Tensor, shape: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
         """(alpha, sigma) = (1 − tau, tau) in whitened coefficients, each ``[B, 1, M, 1]`` float64."""
@@ -333,7 +341,8 @@ class BandWindows:
         tau = as_like(self.tau(s), u)
         dtau = as_like(self.tau(s_next), u) - tau
         v = self._velocity(model, u, s)
-        u0_hat = u - tau * v
+        pending = as_like(self.pending(s), u)
+        u0_hat = (u - tau * v) * (1.0 - pending)  # no prediction for a band whose window has not opened
         euler = u + dtau * v
         if self.method == "euler":
             return euler, u0_hat

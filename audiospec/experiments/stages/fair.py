@@ -64,11 +64,18 @@ from audiospec.experiments.fair_swap import (
 )
 from audiospec.experiments.protocol import RESUMABLE_KEYS, TRAINING_KEYS, CompareConfig
 from audiospec.experiments.results_fair import ArmQuality, FairResult, FamilyNote, SwapArm
-from audiospec.experiments.rows import PRIMARY_METRIC, MetricRow, interval_over_seeds, paired_differences, write_rows
+from audiospec.experiments.rows import (
+    PRIMARY_METRIC,
+    MetricRow,
+    interval_over_seeds,
+    paired_differences,
+    paired_family,
+    write_rows,
+)
 from audiospec.experiments.stage import Stage, register
 from audiospec.functional.cepstrum import quefrency_axis, quefrency_bands
 from audiospec.functional.stats import smallest_sign_flip_p
-from audiospec.measures.statistics import ALPHA
+from audiospec.measures.statistics import ALPHA, Difference, Family
 from audiospec.measures.swap_power import swap_ceiling
 
 __all__ = ["STAGE", "FairConfig", "FairRunConfig", "planned_jobs", "run_fair"]
@@ -144,7 +151,8 @@ def _arm_quality(arm: Arm, models: list[tuple[int, Any]], config: FairRunConfig,
         kid_minus_gaussian=interval_over_seeds([k - gaussian_kid for k in kids], bounds=(None, None)),
         calibration=calibrate(arm, process, steps, data.patches, test, classifier, fair, cfg.n_samples),
         concentration=measured.concentration(), order=measured.order(), shares=measured.mean_shares(),
-        exact_shares=tuple(tuple(r) for r in exact_shares.tolist()), exact_concentration=exact_concentration), rows
+        exact_shares=tuple(tuple(r) for r in exact_shares.tolist()), exact_concentration=exact_concentration,
+        concentration_seeds=tuple(measured.concentrations)), rows
 
 
 def _swaps(arms: list[Arm], networks: dict[str, list[tuple[int, Any]]], controls: dict[str, Any],
@@ -171,6 +179,16 @@ def _swaps(arms: list[Arm], networks: dict[str, list[tuple[int, Any]]], controls
             name = arm.name if role == "prior" else f"control ({arm.name})"
             rows += [swap_row(name, role, when, trained, exacts, j) for j, when in enumerate(("equal t", "equal commit"))]
     return rows
+
+
+def _concentration_test(quality: list[ArmQuality]) -> tuple[Difference | None, Family]:
+    """Conclusion 1's test: the fair cepstral AR's stage concentration minus the white flow model's, by seed."""
+    by_name = {arm.name: arm for arm in quality}
+    ar, white = by_name.get(FAIR_AR), by_name.get(REFERENCE_PRIOR)
+    if ar is None or white is None:
+        return None, Family(size=0)
+    tests, family = paired_family({FAIR_AR: [a - w for a, w in zip(ar.concentration_seeds, white.concentration_seeds)]})
+    return tests.get(FAIR_AR), family
 
 
 def _recordings(context: RunContext) -> list[str]:
@@ -221,6 +239,7 @@ def run_fair(config: FairRunConfig, context: RunContext) -> FairResult:
     write_rows(context.out_dir / "runs.json", rows)
     nfe = _nfe(cfg, fair)
     primary = paired_differences(rows, [(FAIR_AR, REFERENCE_PRIOR)], [nfe], [(FAIR_AR, nfe)])
+    concentration, concentration_family = _concentration_test(quality)
     swaps = _swaps(arms, networks, controls, config, data.patches)
     tests, swap_family_ = prior_tests(swaps)
     diffusion = [(arm, networks[arm.key]) for arm in arms if arm.kind == "diffusion"]
@@ -239,9 +258,11 @@ def run_fair(config: FairRunConfig, context: RunContext) -> FairResult:
         prior_tests=tests, positive_detected=positive_detected(swaps), likelihood=tuple(likelihood),
         floor_pixels=int(mask.sum()), test_pixels=int(mask.numel()), n_recordings=len(set(recordings)),
         families=_families(len(seeds), {"primary: fair cepstral AR vs white, KID": 1,
+                                        "band steps: fair cepstral AR vs white, stage concentration":
+                                            concentration_family.size,
                                         "swap: priors vs white, excess at equal commit": swap_family_.size,
                                         "likelihood: priors vs white": likelihood_family.size}),
-        train_steps=cfg.train.steps)
+        train_steps=cfg.train.steps, concentration_test=concentration)
 
 
 STAGE = register(Stage(

@@ -83,19 +83,27 @@ def band_step_words(result: FairResult) -> list[str]:
              f"of its band × step cells carry at least {100 * TOUCHED:.0f}% of their band. The fair cepstral AR: "
              f"{interval_text(ar.concentration)}, {100 * _touched(ar.shares):.0f}% of cells; their exact Gaussian "
              f"networks: {_exact_concentration(white)} and {_exact_concentration(ar)}."]
-    separated = white.concentration.high is not None and ar.concentration.low is not None and \
-        white.concentration.high < ar.concentration.low
+    test, note = result.concentration_test, _family(result, "band steps")
     every = _touched(white.shares) >= 0.9
-    if separated:
+    if test is None:
         lines.append("Conclusion 1 (\"ordering is not autoregression: diffusion refines every band at every step\"): "
+                     "NOT TESTED by this result (it holds no paired test of the concentrations): the numbers above "
+                     "describe, they do not decide.")
+    elif test.reliable and test.mean > 0:
+        lines.append(f"Conclusion 1 (\"ordering is not autoregression: diffusion refines every band at every step\"), "
+                     f"tested by the concentration of the fair cepstral AR minus white's, "
+                     f"{interval_text(test, signed=True)} (Holm p {test.p_holm:.3f}): "
                      + ("KEPT: diffusion spreads each band over the whole trajectory while the autoregression writes "
                         "it in its own stage." if every else
-                        "RESTATED: diffusion writes each band over many steps, unlike the autoregression's one stage "
-                        f"(ordering is not autoregression), but not at every step: {100 * (1 - _touched(white.shares)):.0f}"
-                        "% of its band × step cells write less than 1% of their band."))
+                        "RESTATED: diffusion writes each band over more steps than the autoregression's own stage "
+                        f"(ordering is not autoregression), but not at every step: "
+                        f"{100 * (1 - _touched(white.shares)):.0f}% of its band × step cells write less than "
+                        f"{100 * TOUCHED:.0f}% of their band."))
     else:
-        lines.append("Conclusion 1: NOT SUPPORTED by the band-step measure here: the white flow model's concentration "
-                     "is not below the fair cepstral AR's.")
+        verdict = _verdict(test, note, "the fair cepstral AR is reliably LESS concentrated than diffusion",
+                           "the fair cepstral AR is reliably more concentrated")
+        lines.append(f"Conclusion 1: NOT SUPPORTED by the band-step measure here: the fair cepstral AR's concentration "
+                     f"minus white's is {interval_text(test, signed=True)}: {verdict}.")
     return lines
 
 
