@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,15 @@ def test_help_lists_every_command_with_examples():
     for command in ("prepare", "analyze", "report", "demo"):
         assert command in result.output
     assert "Examples" in runner.invoke(app, ["analyze", "--help"]).output
+
+
+def test_every_recipe_config_the_help_and_the_readmes_name_exists():
+    from audiospec.experiments.stage import stages
+
+    root = Path(__file__).resolve().parents[1]
+    texts = [s.examples for s in stages()] + [p.read_text() for p in [root / "README.md", *root.glob("recipes/*/README.md")]]
+    named = {m for text in texts for m in re.findall(r"recipes/[a-z]+/conf/[A-Za-z0-9_-]+\.yaml", text)}
+    assert named and not [p for p in sorted(named) if not (root / p).is_file()]
 
 
 def test_train_then_sample_writes_a_checkpoint_and_audio(tmp_path):

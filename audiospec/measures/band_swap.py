@@ -1,4 +1,4 @@
-"""A causal test of spectral autoregression: swap the low-quefrency bands of two sampling trajectories.
+"""An intervention on spectral autoregression: swap the low-quefrency bands of two sampling trajectories.
 
 "Diffusion is spectral autoregression" predicts more than an ordering: the fine (high-quefrency)
 content generated late should *depend on* the coarse content generated before it. Test it by

@@ -222,4 +222,4 @@ STAGE = register(Stage(
     name="curve", config=CurveRunConfig, result=CurveResult, output="curve.json", run=run_curve, order=35,
     summary="Training curves on the validation split (held-out loss and KID against steps) and whether the "
             "comparison's training budget is on the plateau.",
-    examples="  audiospec curve --config recipes/mini/conf/curve.yaml --out runs/curve-mini", in_pipeline=False))
+    examples="  audiospec curve --config recipes/mini/conf/curve-after.yaml --out runs/curve-after", in_pipeline=False))

@@ -270,5 +270,6 @@ STAGE = register(Stage(
     summary="Fair references and tests with demonstrated power (issue 25): a fair cepstral AR, a softness sweep to "
             "diffusion and blurring diffusion at equal NFE, each with its exact-Gaussian calibration; band-step "
             "shares; the band swap with its ceiling and controls; likelihoods clustered by recording.",
-    examples="  audiospec fair --config recipes/mini/conf/protocol.yaml --out runs/mini-protocol/fair",
+    examples="  audiospec fair --config recipes/mini/conf/fair.yaml --out runs/mini-fair\n"
+             "  audiospec fair --config recipes/mini/conf/fair-preview.yaml --out runs/mini-fair-preview",
     jobs=_jobs))

@@ -1,4 +1,4 @@
-"""Beyond correlation: a causal band-swap test and likelihoods per prior (the stage ``probe``; issue 14).
+"""Beyond correlation: a band-swap intervention and likelihoods per prior (the stage ``probe``; issue 14).
 
 Runs on the models of a finished ``audiospec compare`` stage, read from
 ``<compare_dir>/models/<prior>/seed<seed>`` (never trained or written there), with the same
@@ -276,7 +276,7 @@ def run_probe(config: ProbeRunConfig, context: RunContext) -> ProbeResult:
 
 STAGE = register(Stage(
     name="probe", config=ProbeRunConfig, result=ProbeResult, output="probe.json", run=run_probe, order=40,
-    summary="Beyond correlation, on the compare stage's models (RUN/compare/models, beside --out): a causal test "
+    summary="Beyond correlation, on the compare stage's models (RUN/compare/models, beside --out): an intervention "
             "(swap the low quefrencies of two sampling trajectories: does the fine content follow?) and "
             "probability-flow likelihoods of the test split per prior, each beside the exact Gaussian model.",
     examples="  audiospec probe --config recipes/mini/conf/protocol.yaml --out runs/mini-protocol/probe"))

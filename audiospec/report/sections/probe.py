@@ -106,14 +106,14 @@ def _family(families: dict[str, HolmFamily], name: str, header: list[str]) -> st
 
 
 def probe_html(result: ProbeResult, out_dir: Path) -> str:
-    """The probe's part of the page: its figures, then the band-swap causal test and the likelihoods, each family
+    """The probe's part of the page: its figures, then the band-swap intervention and the likelihoods, each family
     with what it could decide and its calibration; the sentences folded."""
     families = probe_families(result)
     words = probe_words(result)
     lik_rows = [[r.name, table_ci(r.bits_per_dim), "–" if r.calibration is None else f"{r.calibration:+.4f}",
                  "–" if r.integration is None else f"{r.integration:+.4f}"] for r in result.likelihood]
     return f"""
-<h2 id="probe">Beyond correlation: a causal band-swap test and likelihoods</h2>
+<h2 id="probe">Beyond correlation: a band-swap intervention and likelihoods</h2>
 <p>Seeds {", ".join(str(s) for s in result.seeds)}; {result.n_pairs} trajectory pairs per model; likelihoods of
 {result.n_test_patches} held-out test patches.</p>
 {figures(figure(out_dir, "probe_swap.png", "donor share per quefrency band", "Per band: ratio of sums over pairs. Shaded: the swapped coefficients (near 1 for the Gaussian model; a trained model may rewrite them later). To the right, a trained line above its dashed exact line means fine content made from the coarse content it was given."),
