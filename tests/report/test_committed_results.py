@@ -142,3 +142,29 @@ def test_the_timestep_arms_run_holds_every_point_and_its_primary_tests_recompute
             assert test.difference.mean == pytest.approx(sum(d) / len(d), rel=1e-9)
             assert test.difference.p_value == pytest.approx(p) and test.difference.p_holm == pytest.approx(p_holm)
         assert next(f for f in result.families if f.prior == prior and f.primary).can_decide
+
+
+def test_the_fair_protocol_run_recomputes_its_verdicts():
+    """Issue 25 at the protocol's scale (conf/fair.yaml): the conclusion-1 test and the test between priors
+    recomputed from the per-seed numbers (exact sign flips) equal the file's; the positive control's detection and
+    the fair AR's calibration verdict follow from the stored intervals; every family could decide with 7 seeds."""
+    from audiospec.experiments.fair_swap import positive_detected, prior_tests
+    from audiospec.experiments.results_fair import FairResult
+    from audiospec.functional.stats import sign_flip_pvalue
+
+    result, _ = _read(FairResult, "fair-cpu-*.json")
+    assert len(result.seeds) == 7 and all(f.can_decide for f in result.families)
+    arms = {arm.name: arm for arm in result.arms}
+    ar, white = arms["fair cepstral AR"], arms["white"]
+    diffs = [a - w for a, w in zip(ar.concentration_seeds, white.concentration_seeds)]
+    assert result.concentration_test.p_value == pytest.approx(sign_flip_pvalue(diffs))
+    assert result.concentration_test.mean == pytest.approx(sum(diffs) / len(diffs))
+    assert result.concentration_test.reliable == decide(result.concentration_test, ANY)
+    tests, _ = prior_tests(list(result.swap))
+    assert set(tests) == set(result.prior_tests)
+    for name, d in tests.items():
+        written = result.prior_tests[name]
+        assert (d.mean, d.p_holm) == pytest.approx((written.mean, written.p_holm)) and d.reliable == written.reliable
+    assert result.positive_detected == positive_detected(list(result.swap))
+    c = ar.calibration  # within noise: |sampler - exact| <= 2 sqrt((sd² + exact_sd²) / draws)
+    assert c.within_noise == (abs(c.kid.mean - c.exact.mean) <= 2 * ((c.sd ** 2 + c.exact_sd ** 2) / c.kid.n) ** 0.5)

@@ -28,7 +28,8 @@ Sampling (:meth:`BandWindows.step`), per coefficient in tau (dtau = tau(s') − 
 Euler u' = u + dtau v(u, s), or Heun (Karras et al. 2022, Alg. 1, also on the last step) u~ = u + dtau v(u, s),
 u' = u + dtau (v(u, s) + v(u~, s')) / 2; u0_hat = u − tau v(u, s) where the band's window holds s or has closed,
 and the prior's mean 0 where it has not opened yet (the loss never reads the network there, so its output is no
-prediction; the exact network's is 0 there for independent coefficients as well). Euler's variance loss on a Gaussian band is
+prediction; the exact network's is 0 there for independent coefficients as well; a band's first prediction is the
+one at its window's upper edge, so band-step shares count it in the step that reaches that edge). Euler's variance loss on a Gaussian band is
 first order in the step (about half the variance at 4 steps per band), Heun's second order (within a few per
 cent at 4 steps), so the fair reference defaults to Heun, 2 network evaluations per step. The default grid
 (:meth:`BandWindows.time_grid`) puts a grid point on every window edge and spreads the steps over the segments
