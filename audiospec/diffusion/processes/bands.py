@@ -27,16 +27,15 @@ Training time: s = start_k + t L with the band k uniform (each window gets the s
 Sampling (:meth:`BandWindows.step`), per coefficient in tau (dtau = tau(s') − tau(s), one number per band):
 Euler u' = u + dtau v(u, s), or Heun (Karras et al. 2022, Alg. 1, also on the last step) u~ = u + dtau v(u, s),
 u' = u + dtau (v(u, s) + v(u~, s')) / 2; u0_hat = u − tau v(u, s) where the band's window holds s or has closed,
-and the prior's mean 0 where it has not opened yet (the loss never reads the network there, so its output is no
-prediction; the exact network's is 0 there for independent coefficients as well; a band's first prediction is the
-one at its window's upper edge, so band-step shares count it in the step that reaches that edge). Euler's variance loss on a Gaussian band is
-first order in the step (about half the variance at 4 steps per band), Heun's second order (within a few per
-cent at 4 steps), so the fair reference defaults to Heun, 2 network evaluations per step. The default grid
-(:meth:`BandWindows.time_grid`) puts a grid point on every window edge and spreads the steps over the segments
-between edges in proportion to their length; :meth:`BandWindows.check_grid` refuses a grid with a step across
-an edge (a band would start inside a step, from an output read where it was not trained). With w = 0 and N = K m
-steps the grid is the uniform one, m steps per band. The state is u ``[B, C, M, T]`` (2-D DCT, quefrency on axis
-−2); patches are idct2(sigma u) (:meth:`BandWindows.view`).
+the prior's mean 0 where it has not opened (the loss never reads the network there: no prediction; the exact
+network's is 0 there too; band-step shares count a band's first prediction, made at its window's upper edge, in
+the step that reaches the edge). Euler's variance loss on a Gaussian band is first order in the step (about half
+the variance at 4 steps per band), Heun's second order (within a few per cent at 4 steps), so the fair reference
+defaults to Heun, 2 network evaluations per step. The default grid (:meth:`BandWindows.time_grid`) puts a grid
+point on every window edge and spreads the steps over the segments between edges in proportion to their length;
+:meth:`BandWindows.check_grid` refuses a grid with a step across an edge (a band would start inside a step, from
+an output read where it was not trained). With w = 0 and N = K m steps the grid is the uniform one, m steps per
+band. The state is u ``[B, C, M, T]`` (2-D DCT, quefrency on axis −2); patches are idct2(sigma u) (:meth:`view`).
 """
 
 from __future__ import annotations
