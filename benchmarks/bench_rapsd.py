@@ -35,7 +35,7 @@ def _stages(x: torch.Tensor, ctx: Context) -> dict[str, float]:
     rings = ring_map(H, W, mode="normalized")
     spectrum = torch.fft.rfft2(x)
     power = squared_magnitude_(spectrum.clone()).reshape(x.shape[0], -1)
-    w_lower, w_upper = rings.w_lower.to(x.dtype), rings.w_upper.to(x.dtype)
+    w_lower = rings.w_lower.to(x.dtype)
     out = torch.zeros(x.shape[0], rings.freqs.numel() + 1, dtype=x.dtype)
     steps = {
         "ring_map (uncached)": lambda: ring_map(H, W, mode="normalized"),

@@ -15,7 +15,7 @@ import torch
 
 from audiospec.measures.band_swap import band_swap, donor_share, swap_low_quefrency
 from audiospec.functional.cepstrum import quefrency_bands
-from audiospec.measures.gaussian import LinearGaussianVelocity, gaussian_fields
+from audiospec.measures.gaussian import LinearGaussianVelocity
 from audiospec.diffusion.priors import ColoredNoise, WhiteNoise
 from audiospec.errors import AudiospecError
 from audiospec.functional.cepstrum import dct_matrix

@@ -15,7 +15,7 @@ from audiospec.diffusion.processes import BandWindows, RectifiedFlow
 from audiospec.errors import AudiospecError
 from audiospec.functional.band_steps import stage_concentration
 from audiospec.functional.cepstrum import dct2, idct2
-from audiospec.measures.gaussian import DCTGaussianVelocity, GaussianModel, dct_gaussian_fields
+from audiospec.measures.gaussian import DCTGaussianVelocity, dct_gaussian_fields
 from audiospec.measures.ordering import recorded
 from audiospec.measures.swap_power import commit_index, process_band_swap, swap_ceiling, swap_state
 from audiospec.diffusion.solver import solve
