@@ -154,20 +154,21 @@ def paired_differences(rows: Sequence[MetricRow], pairs: Sequence[tuple[str, str
     return out
 
 
-def paired_family(differences: dict[str, Sequence[float]], *, primary: bool = True) -> tuple[dict[str, Difference],
+def paired_family(differences: dict[Any, Sequence[float]], *, primary: bool = True) -> tuple[dict[Any, Difference],
                                                                                           Family]:
-    """Per-seed paired differences by name, tested as one family: exact sign flips over seeds, Holm within the
-    family, intervals at its Bonferroni level and the verdict of :func:`~audiospec.measures.statistics.decide`.
+    """Per-seed paired differences by key, tested as one family: exact sign flips over seeds, Holm within the
+    family (the differences with at least two seeds: the tests run), intervals at its Bonferroni level and the
+    verdict of :func:`~audiospec.measures.statistics.decide`.
 
     Args:
-        differences: name -> per-seed differences (a name with none is left out).
+        differences: key -> per-seed differences (a key with none is left out; one with one value is not tested).
         primary: mark the differences as a pre-specified (primary) family.
 
     Returns:
-        (name -> its :class:`~audiospec.measures.statistics.Difference`, the family).
+        (key -> its :class:`~audiospec.measures.statistics.Difference`, in the order of ``differences``, the family).
     """
-    family = Family(size=len(differences))
     p = [sign_flip_pvalue(list(d)) if len(d) >= 2 else None for d in differences.values()]
+    family = Family(size=sum(value is not None for value in p))
     out = {}
     for (name, d), p_raw, p_holm in zip(differences.items(), p, holm_family(p)):
         if not d:

@@ -14,16 +14,15 @@ smallest attainable p; :func:`time_to_target` the steps and seconds each arm nee
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Sequence
 
 from audiospec.diffusion.timestep_config import TimestepConfig
-from audiospec.experiments.rows import interval_over_seeds
+from audiospec.experiments.rows import paired_family
 from audiospec.experiments.timestep_arms import TimestepsConfig
-from audiospec.functional.stats import sign_flip_pvalue, smallest_sign_flip_p
-from audiospec.measures.statistics import ALPHA, Difference, Family, Interval, decide, holm_family
+from audiospec.functional.stats import smallest_sign_flip_p
+from audiospec.measures.statistics import ALPHA, Difference, Interval
 
 __all__ = ["LOSS", "ArmEnd", "ArmPoint", "ArmTest", "FamilyBound", "TimeToTarget", "TimestepsResult", "arm_tests",
            "families", "time_to_target"]
@@ -148,23 +147,14 @@ def _seed_values(points: Sequence[ArmPoint], ends: Sequence[ArmEnd], prior: str
 
 def _family(prior: str, keys: list[tuple[str, str, int]], values: dict, reference: str, primary: bool
             ) -> list[ArmTest]:
-    """The paired differences of one family (exact sign flips, Holm, intervals at its Bonferroni level)."""
+    """The paired differences of one family (:func:`~audiospec.experiments.rows.paired_family`)."""
     diffs = {}
     for arm, measure, step in keys:
         mine, ref = values[arm, measure, step], values.get((reference, measure, step), {})
         diffs[arm, measure, step] = [mine[s] - ref[s] for s in sorted(mine) if s in ref]
-    tested = [k for k in keys if len(diffs[k]) >= 2]
-    raw = dict(zip(tested, (sign_flip_pvalue(diffs[k]) for k in tested)))
-    adjusted = dict(zip(tested, holm_family([raw[k] for k in tested])))
-    family = Family(size=len(tested))
-    out = []
-    for key in (k for k in keys if diffs[k]):
-        base = interval_over_seeds(diffs[key], bounds=(None, None), level=family.level)
-        difference = Difference(**vars(base), level=family.level, p_value=raw.get(key), p_holm=adjusted.get(key),
-                                primary=primary)
-        difference = dataclasses.replace(difference, reliable=decide(difference, family))
-        out.append(ArmTest(prior=prior, arm=key[0], measure=key[1], step=key[2], difference=difference))
-    return out
+    tests, _ = paired_family(diffs, primary=primary)
+    return [ArmTest(prior=prior, arm=arm, measure=measure, step=step, difference=difference)
+            for (arm, measure, step), difference in tests.items()]
 
 
 def arm_tests(points: Sequence[ArmPoint], ends: Sequence[ArmEnd], config: TimestepsConfig) -> tuple[ArmTest, ...]:
